@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * EAL for tests: `--no-pci` always; `--in-memory` on hugepages when enough are free, else `--no-huge -m 512`
+ * with a file prefix unique to the process, so that any number of tests can run at once.
+ * GALE_TEST_NO_HUGE=1 in the environment forces the no-huge path (the fixture tests use it to cover both).
+ */
+#ifndef GALE_TEST_EAL_H
+#define GALE_TEST_EAL_H
+
+#include <stdbool.h>
+
+/**
+ * Initialise the EAL once for this test process with `lcores` ("0" if NULL) and the NULL-terminated vdev list
+ * (may be NULL). Returns 0, or a negative errno after printing why.
+ */
+int
+gale_test_eal_init(const char *lcores, const char *const *vdevs);
+
+/** True when the EAL was brought up on hugepages. */
+bool
+gale_test_eal_huge(void);
+
+#endif /* GALE_TEST_EAL_H */
