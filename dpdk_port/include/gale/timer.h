@@ -14,6 +14,7 @@
 #define GALE_TIMER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct gale_timer;
@@ -33,7 +34,7 @@ struct gale_timer {
 
 #define GALE_TIMER_INITIALIZER(cb_, arg_) { NULL, NULL, 0, (cb_), (arg_) }
 
-/** Create a wheel whose time starts at now_us. NULL and gale_errno-style errno set on failure. */
+/** Create a wheel whose time starts at now_us. NULL with errno set on failure. */
 struct gale_timer_wheel *
 gale_timer_wheel_create(uint64_t now_us);
 
