@@ -305,7 +305,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (parse_args(argc - ret, argv + ret) != 0) {
-		rte_eal_cleanup();
+		gale_eal_cleanup();
 		return 2;
 	}
 	signal(SIGINT, on_signal);
@@ -314,12 +314,12 @@ main(int argc, char **argv)
 	if (opt.port_name != NULL) {
 		if (gale_port_lookup(opt.port_name, &port_id) != 0) {
 			fprintf(stderr, "gale-port-test: --port: no port '%s'\n", opt.port_name);
-			rte_eal_cleanup();
+			gale_eal_cleanup();
 			return 2;
 		}
 	} else if (rte_eth_dev_count_avail() == 0) {
 		fprintf(stderr, "gale-port-test: no DPDK port (give --vdev=... or a PCI device)\n");
-		rte_eal_cleanup();
+		gale_eal_cleanup();
 		return 2;
 	} else {
 		RTE_ETH_FOREACH_DEV(port_id) break;
@@ -328,7 +328,7 @@ main(int argc, char **argv)
 	ret = gale_port_setup(&port, port_id, &conf);
 	if (ret != 0) {
 		fprintf(stderr, "gale-port-test: port %u setup failed: %s\n", port_id, strerror(-ret));
-		rte_eal_cleanup();
+		gale_eal_cleanup();
 		return 1;
 	}
 	printf("port %s (id %u) up: mac " RTE_ETHER_ADDR_PRT_FMT ", %u worker(s)/queue(s), %s, link %s\n",
@@ -369,7 +369,7 @@ main(int argc, char **argv)
 	printf(" tx %" PRIu64 "\n", tx);
 
 	gale_port_close(&port);
-	rte_eal_cleanup();
+	gale_eal_cleanup();
 	if (opt.expect != 0 && sum[KIND_TEST] < opt.expect) {
 		fprintf(stderr, "gale-port-test: expected %" PRIu64 " test frames, counted %" PRIu64 "\n", opt.expect,
 			sum[KIND_TEST]);

@@ -5,7 +5,9 @@
  * The default argument vector is built on the stack and handed to rte_eal_init, which keeps pointers into it
  * only during the call (it copies what it keeps), so nothing here outlives the function.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,4 +130,33 @@ gale_eal_init(int argc, char **argv, const struct gale_eal_defaults *def, struct
 		return 1;
 	}
 	return 0;
+}
+
+int
+gale_eal_cleanup(void)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 256];
+	const char *rd = rte_eal_get_runtime_dir();
+	const char *base;
+	struct dirent *e;
+	DIR *d;
+	int ret;
+
+	snprintf(dir, sizeof(dir), "%s", rd != NULL ? rd : "");
+	ret = rte_eal_cleanup();
+	base = strrchr(dir, '/');
+	if (base == NULL || strncmp(base + 1, "gale-", 5) != 0)
+		return ret;
+	d = opendir(dir);
+	if (d == NULL)
+		return ret;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+	return ret;
 }

@@ -45,4 +45,12 @@ gale_eal_hugepages_free(void);
 int
 gale_eal_init(int argc, char **argv, const struct gale_eal_defaults *def, struct gale_eal_info *info);
 
+/**
+ * rte_eal_cleanup, then remove the EAL's runtime directory (/var/run/dpdk/<prefix>) when its prefix starts with
+ * "gale-": a no-huge run has no --in-memory, and DPDK 22.11 leaves that directory behind. Returns what
+ * rte_eal_cleanup returned.
+ */
+int
+gale_eal_cleanup(void);
+
 #endif /* GALE_EAL_H */

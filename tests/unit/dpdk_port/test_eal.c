@@ -39,7 +39,7 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	return rte_eal_cleanup();
+	return gale_eal_cleanup();
 }
 
 static void
