@@ -9,6 +9,11 @@
  * It lives in dpdk_port/, the lowest DPDK layer, because both tcpstack/ (retransmission, delayed ACK,
  * keepalive, TIME_WAIT) and runtime/ (RPC deadlines, pools) run their timers on the worker's one wheel, and
  * tcpstack/ sits below runtime/.
+ *
+ * Resolution is 1 us (one tick at the lowest level); a timer runs in the first advance whose time reaches its
+ * expiry, never before. Times are uint64 microseconds that may wrap: "later" means less than 2^63 us ahead.
+ * Timers armed at or before the wheel's current time run at the start of the next advance (in no particular
+ * order among themselves); all others run in expiry order.
  */
 #ifndef GALE_TIMER_H
 #define GALE_TIMER_H
@@ -65,7 +70,14 @@ gale_timer_pending(const struct gale_timer *timer)
 unsigned int
 gale_timer_wheel_advance(struct gale_timer_wheel *wheel, uint64_t now_us);
 
-/** The wheel's current time. */
+/**
+ * A lower bound on the next expiry (exact for timers within 64 us; otherwise the next time the wheel has work,
+ * which may be a cascade point): what an idle worker may sleep until. 0, or -ENOENT when nothing is pending.
+ */
+int
+gale_timer_wheel_next(const struct gale_timer_wheel *wheel, uint64_t *when_us);
+
+/** The wheel's current time (inside a callback: the expiry instant being processed). */
 uint64_t
 gale_timer_wheel_now(const struct gale_timer_wheel *wheel);
 
@@ -73,7 +85,10 @@ gale_timer_wheel_now(const struct gale_timer_wheel *wheel);
 uint64_t
 gale_timer_wheel_count(const struct gale_timer_wheel *wheel);
 
-/** Microseconds since an arbitrary start, from the TSC (monotonic; for feeding gale_timer_wheel_advance). */
+/**
+ * Microseconds since an arbitrary start, from the TSC (monotonic; for feeding gale_timer_wheel_advance).
+ * Before rte_eal_init it falls back to CLOCK_MONOTONIC, a different origin: do not mix readings across EAL init.
+ */
 uint64_t
 gale_timer_now_us(void);
 
