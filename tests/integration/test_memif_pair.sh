@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Two DPDK processes joined by net_memif (no kernel networking): one sends N test frames, the other counts
-# them and exits 0 when all arrived; the sender then sees the link go down and exits 0 too.
+# The memif-pair fixture: two DPDK processes joined by net_memif (no kernel networking); one sends N test
+# frames, the other counts them and exits 0 when all arrived; the sender then sees the link go down and exits 0.
+# Run twice: on hugepages when reserved, and forced to --no-huge.
 set -euo pipefail
 . "$GALE_SOURCE_DIR/tests/lib/netns.sh"
 gale_fixture_init
 N=10000
-sock="$GALE_TMP/memif.sock"
-eal() { echo --no-pci -l "$1" --no-huge -m 512 --file-prefix "gale-memif-$2-$$" \
-	"--vdev=net_memif0,role=$2,id=0,socket=$sock,socket-abstract=no"; }
-# shellcheck disable=SC2046
-gale_bg rx "$GALE_PORT_TEST" $(eal 0 server) -- --expect "$N" --duration 60
-gale_wait_for 30 "memif socket" test -S "$sock"
-# shellcheck disable=SC2046
-gale_bg tx "$GALE_PORT_TEST" $(eal 1 client) -- --mode tx --count "$N" --duration 60
-gale_wait_pid rx 60
-gale_wait_pid tx 30
-grep '^total' "$GALE_TMP/rx.log" "$GALE_TMP/tx.log"
-echo "memif pair: $N frames passed"
+for mode in default nohuge; do
+	[ "$mode" = nohuge ] && export GALE_TEST_NO_HUGE=1
+	gale_memif_pair "rx-$mode" "$GALE_PORT_TEST --expect $N --duration 60" \
+		"tx-$mode" "$GALE_PORT_TEST --mode tx --count $N --duration 60"
+	gale_wait_pid "rx-$mode" 60
+	gale_wait_pid "tx-$mode" 30
+	rx=$(sed -n 's/^total: .* test \([0-9]*\) .*/\1/p' "$GALE_TMP/rx-$mode.log")
+	tx=$(sed -n 's/^total: .* tx \([0-9]*\)$/\1/p' "$GALE_TMP/tx-$mode.log")
+	[ "$rx" -eq "$N" ] && [ "$tx" -eq "$N" ] || { echo "$mode: sent $tx, counted $rx, want $N" >&2; exit 1; }
+	if [ "$mode" = nohuge ]; then
+		grep -q 'no hugepages (--no-huge)' "$GALE_TMP/rx-$mode.log"
+	elif [ "$(gale_eal_args probe 0 | grep -c in-memory)" -eq 1 ]; then
+		grep -q ', hugepages, link' "$GALE_TMP/rx-$mode.log"
+	fi
+	echo "memif pair ($mode): $N frames sent and counted"
+done

@@ -9,6 +9,11 @@
 #   gale_bg NAME cmd...                    start cmd in the background, logged to $GALE_TMP/NAME.log; killed on exit
 #   gale_tap_start NS IFACE IP cmd...      start a DPDK process in NS that creates tap IFACE; wait for the tap,
 #                                          bring it up with IP/24 on the kernel side
+#   gale_eal_args NAME LCORES              EAL args for a test's DPDK process: --no-pci, -l LCORES, --in-memory on
+#                                          free hugepages else --no-huge -m 512 and a unique --file-prefix
+#   gale_memif_pair A "ARGS_A" B "ARGS_B"  two DPDK processes joined by net_memif (socket in $GALE_TMP): A is
+#                                          the memif server on lcore 0, B the client on lcore 1 (0 on one core);
+#                                          ARGS_* are the program and its options after `--` (word-split)
 #   gale_wait_for SECONDS DESC cmd...      poll cmd until it succeeds (bounded), or fail naming DESC
 #   gale_wait_pid NAME SECONDS             wait for a gale_bg process to exit by itself; returns its status
 #   gale_skip REASON                       exit 77 (meson's "skipped") saying why
@@ -128,6 +133,34 @@ gale_wait_pid() {
 	pid=$(gale__bg_pid "$name")
 	gale_wait_for "$seconds" "$name to exit" bash -c "! kill -0 $pid"
 	wait "$pid"
+}
+
+gale_eal_args() {
+	local name=$1 lcores=$2 free
+	free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
+	printf '%s\n' --no-pci -l "$lcores" --log-level=lib.eal:warning
+	if [ "${GALE_TEST_NO_HUGE:-0}" != 1 ] && [ "${free:-0}" -ge 256 ] && grep -qs ' hugetlbfs ' /proc/mounts; then
+		printf '%s\n' --in-memory
+	else
+		printf '%s\n' --no-huge -m 512 "--file-prefix=gale-$name-$$"
+	fi
+}
+
+gale_memif_pair() {
+	local a=$1 args_a=$2 b=$3 args_b=$4 sock="$GALE_TMP/memif-$1-$3.sock" lc_b=1 prog
+	local -a eal_a eal_b words
+	[ "$(nproc)" -ge 2 ] || lc_b=0
+	mapfile -t eal_a < <(gale_eal_args "$a" 0)
+	mapfile -t eal_b < <(gale_eal_args "$b" "$lc_b")
+	read -r -a words <<<"$args_a"
+	prog=${words[0]}
+	gale_bg "$a" "$prog" "${eal_a[@]}" "--vdev=net_memif0,role=server,id=0,socket=$sock,socket-abstract=no" \
+		-- "${words[@]:1}"
+	gale_wait_for 30 "memif socket of $a" test -S "$sock"
+	read -r -a words <<<"$args_b"
+	prog=${words[0]}
+	gale_bg "$b" "$prog" "${eal_b[@]}" "--vdev=net_memif0,role=client,id=0,socket=$sock,socket-abstract=no" \
+		-- "${words[@]:1}"
 }
 
 gale_tap_start() {
