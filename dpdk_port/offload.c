@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Offload discovery and the software fallbacks (see gale/offload.h).
+ *
+ * The fallbacks follow DPDK's own convention for a packet that asks for checksum offload: the IPv4 header
+ * checksum field is ignored (recomputed), and the L4 checksum field holds the pseudo-header sum, which the
+ * software path discards before summing the whole segment (rte_ipv4_udptcp_cksum_mbuf walks chained mbufs, so
+ * multi-segment packets work). Headers are assumed contiguous in the first segment, as every PMD delivers them
+ * and as the stack builds them. rte_ipv4_udptcp_cksum_mbuf{,_verify} are experimental in DPDK 22.11, hence
+ * ALLOW_EXPERIMENTAL_API in this file only.
+ */
+#define ALLOW_EXPERIMENTAL_API 1
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
+#include "gale/offload.h"
+
+int
+gale_offload_discover(uint16_t port_id, struct gale_offloads *off)
+{
+	struct rte_eth_dev_info info;
+	int ret;
+
+	if (off == NULL)
+		return -EINVAL;
+	memset(off, 0, sizeof(*off));
+	ret = rte_eth_dev_info_get(port_id, &info);
+	if (ret != 0)
+		return ret;
+	off->rx_capa = info.rx_offload_capa;
+	off->tx_capa = info.tx_offload_capa;
+	off->rx_ipv4_cksum = (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM) != 0;
+	off->rx_tcp_cksum = (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TCP_CKSUM) != 0;
+	off->rx_udp_cksum = (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_UDP_CKSUM) != 0;
+	off->rx_rss_hash = (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_RSS_HASH) != 0;
+	off->tx_ipv4_cksum = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) != 0;
+	off->tx_tcp_cksum = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) != 0;
+	off->tx_udp_cksum = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) != 0;
+	off->tso = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_TCP_TSO) != 0;
+	off->multi_seg = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0;
+	off->rss_types = info.flow_type_rss_offloads;
+	off->reta_size = info.reta_size;
+	return 0;
+}
+
+void
+gale_offload_format(const struct gale_offloads *off, char *buf, unsigned int size)
+{
+	snprintf(buf, size, "rx-cksum%s%s%s%s tx-cksum%s%s%s%s%s%s rss-types 0x%llx reta %u",
+		 off->rx_ipv4_cksum ? " ip" : "", off->rx_tcp_cksum ? " tcp" : "", off->rx_udp_cksum ? " udp" : "",
+		 off->rx_ipv4_cksum || off->rx_tcp_cksum || off->rx_udp_cksum ? "" : " none",
+		 off->tx_ipv4_cksum ? " ip" : "", off->tx_tcp_cksum ? " tcp" : "", off->tx_udp_cksum ? " udp" : "",
+		 off->tx_ipv4_cksum || off->tx_tcp_cksum || off->tx_udp_cksum ? "" : " none",
+		 off->tso ? " tso" : "", off->multi_seg ? " multi-seg" : "", (unsigned long long)off->rss_types,
+		 off->reta_size);
+}
+
+int
+gale_offload_tx_prepare(const struct gale_offloads *on, struct rte_mbuf *m)
+{
+	const uint64_t fl = m->ol_flags;
+	const uint64_t l4 = fl & RTE_MBUF_F_TX_L4_MASK;
+	struct rte_ipv4_hdr *ip;
+	uint8_t *l4_cksum;
+	uint32_t cksum_off;
+	uint16_t cksum;
+
+	if ((fl & RTE_MBUF_F_TX_TCP_SEG) != 0)
+		return on->tso ? 0 : -ENOTSUP;
+	if ((fl & (RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_L4_MASK)) == 0)
+		return 0;
+	if ((fl & RTE_MBUF_F_TX_IPV4) == 0 || m->l3_len < sizeof(*ip) ||
+	    rte_pktmbuf_data_len(m) < (uint32_t)m->l2_len + m->l3_len)
+		return -EINVAL;
+	ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, m->l2_len);
+	if ((fl & RTE_MBUF_F_TX_IP_CKSUM) != 0 && !on->tx_ipv4_cksum) {
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		m->ol_flags &= ~RTE_MBUF_F_TX_IP_CKSUM;
+	}
+	if (l4 == RTE_MBUF_F_TX_TCP_CKSUM && !on->tx_tcp_cksum) {
+		if (rte_pktmbuf_data_len(m) < (uint32_t)m->l2_len + m->l3_len + sizeof(struct rte_tcp_hdr))
+			return -EINVAL;
+		cksum_off = m->l2_len + m->l3_len + offsetof(struct rte_tcp_hdr, cksum);
+	} else if (l4 == RTE_MBUF_F_TX_UDP_CKSUM && !on->tx_udp_cksum) {
+		if (rte_pktmbuf_data_len(m) < (uint32_t)m->l2_len + m->l3_len + sizeof(struct rte_udp_hdr))
+			return -EINVAL;
+		cksum_off = m->l2_len + m->l3_len + offsetof(struct rte_udp_hdr, dgram_cksum);
+	} else {
+		return l4 == 0 || l4 == RTE_MBUF_F_TX_TCP_CKSUM || l4 == RTE_MBUF_F_TX_UDP_CKSUM ? 0 : -EINVAL;
+	}
+	l4_cksum = rte_pktmbuf_mtod_offset(m, uint8_t *, cksum_off);
+	memset(l4_cksum, 0, sizeof(cksum));
+	cksum = rte_ipv4_udptcp_cksum_mbuf(m, ip, m->l2_len + m->l3_len);
+	memcpy(l4_cksum, &cksum, sizeof(cksum));
+	m->ol_flags &= ~RTE_MBUF_F_TX_L4_MASK;
+	return 0;
+}
+
+uint16_t
+gale_offload_tx_prepare_burst(const struct gale_offloads *on, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++)
+		if (gale_offload_tx_prepare(on, pkts[i]) != 0)
+			break;
+	return i;
+}
+
+int
+gale_offload_rx_cksum(const struct gale_offloads *on, const struct rte_mbuf *m)
+{
+	const uint64_t fl = m->ol_flags;
+	const struct rte_ether_hdr *eth;
+	const struct rte_ipv4_hdr *ip;
+	uint64_t ipf, l4f;
+	unsigned int ihl;
+	bool l4_known;
+
+	if (rte_pktmbuf_data_len(m) < sizeof(*eth) + sizeof(*ip))
+		return 0;
+	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))
+		return 0;
+	ip = (const struct rte_ipv4_hdr *)(eth + 1);
+	ihl = (ip->version_ihl & RTE_IPV4_HDR_IHL_MASK) * 4u;
+	if (ihl < sizeof(*ip) || rte_pktmbuf_data_len(m) < sizeof(*eth) + ihl)
+		return -EBADMSG;
+	ipf = fl & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+	if (on->rx_ipv4_cksum && ipf == RTE_MBUF_F_RX_IP_CKSUM_BAD)
+		return -EBADMSG;
+	if (!(on->rx_ipv4_cksum && ipf == RTE_MBUF_F_RX_IP_CKSUM_GOOD) && rte_raw_cksum(ip, ihl) != 0xffff)
+		return -EBADMSG;
+	if (ip->next_proto_id != IPPROTO_TCP && ip->next_proto_id != IPPROTO_UDP)
+		return 0;
+	if ((ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0)
+		return 0; /* a fragment's L4 checksum covers the reassembled datagram */
+	l4f = fl & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+	l4_known = ip->next_proto_id == IPPROTO_TCP ? on->rx_tcp_cksum : on->rx_udp_cksum;
+	if (l4_known && l4f == RTE_MBUF_F_RX_L4_CKSUM_BAD)
+		return -EBADMSG;
+	if (l4_known && l4f == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+		return 0;
+	if (rte_be_to_cpu_16(ip->total_length) < ihl + 8u ||
+	    rte_pktmbuf_pkt_len(m) < sizeof(*eth) + rte_be_to_cpu_16(ip->total_length))
+		return -EBADMSG;
+	if (ip->next_proto_id == IPPROTO_UDP &&
+	    rte_pktmbuf_mtod_offset(m, const struct rte_udp_hdr *, sizeof(*eth) + ihl)->dgram_cksum == 0)
+		return 0; /* UDP over IPv4 without a checksum */
+	return rte_ipv4_udptcp_cksum_mbuf_verify(m, ip, (uint16_t)(sizeof(*eth) + ihl)) == 0 ? 0 : -EBADMSG;
+}
