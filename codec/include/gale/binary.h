@@ -1,0 +1,458 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * gale/binary.h: the Thrift Binary protocol (TBinaryProtocol), strict and old non-strict.
+ *
+ * Every base-type read and write is a static inline function with a fast path for a value that lies inside the
+ * current segment (one bounds compare, one unaligned load, one byte swap) and a call to the out-of-line slow path
+ * of <gale/codec.h> otherwise. Generated code calls these by name, per protocol, rather than through a vtable: the
+ * compiler then sees straight-line loads it can schedule and merge, which is where most of the gap to Apache
+ * Thrift's virtual-call-per-field C++ comes from. The vtable of <gale/proto.h> exists only for the generic paths
+ * (skip, framing, TApplicationException) where the protocol is chosen at run time.
+ *
+ * Wire format (all integers big-endian): bool and byte 1 byte; i16/i32/i64 2/4/8 bytes; double 8 bytes IEEE-754;
+ * string/binary i32 length + bytes; field header type byte + i16 id, STOP is a single 0 byte; list/set elem type
+ * byte + i32 count; map key type byte + value type byte + i32 count; uuid 16 raw bytes. Message envelope, strict:
+ * i32 (0x80010000 | type), string name, i32 seqid; non-strict (old): string name, byte type, i32 seqid.
+ *
+ * Read functions follow <gale/codec.h>: 0, -2 need more, -1 malformed with r->reason. Lengths and counts from the
+ * wire are checked before use: negative (NEG_LENGTH), over the limits (STRING_LIMIT, CONTAINER_LIMIT), deeper than
+ * max_depth (DEPTH_LIMIT), past the end of a final (bounded) reader (PAST_END), so generated code may allocate
+ * `count` elements from the arena right after a successful *_begin. Every *_begin that nests (struct, list, set,
+ * map) must be paired with its *_end, which only undoes the depth count.
+ *
+ * Generated code calls: gale_binary_read_{struct,field,list,set,map}_{begin,end}, gale_binary_read_<type>,
+ * gale_binary_skip for unknown fields, and the matching gale_binary_write_* functions; the runtime calls
+ * gale_binary_{read,write}_message_{begin,end} around them.
+ */
+#ifndef GALE_BINARY_H
+#define GALE_BINARY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <gale/codec.h>
+
+#define GALE_BINARY_VERSION_1 0x80010000u
+#define GALE_BINARY_VERSION_MASK 0xffff0000u
+
+/* ---- reading ---- */
+
+/**
+ * Reads a message envelope, strict or non-strict (r->nonstrict tells which). The name is a view (or arena copy).
+ * Fails with BAD_VERSION on a bad version word, BAD_MSG_TYPE on a type outside 1..4.
+ */
+int
+gale_binary_read_message_begin(struct gale_codec_reader *r, struct gale_codec_bytes *name, uint8_t *type,
+			       int32_t *seqid);
+
+static inline int
+gale_binary_read_message_end(struct gale_codec_reader *r)
+{
+	(void)r;
+	return 0;
+}
+
+/** Skips one value of type `type` (any nesting, bounded by max_depth). Used for unknown fields. */
+int
+gale_binary_skip(struct gale_codec_reader *r, uint8_t type);
+
+static inline int
+gale_binary_read_i16(struct gale_codec_reader *r, int16_t *v)
+{
+	uint16_t x;
+	int rc;
+
+	if (GALE_CODEC_LIKELY(r->end - r->cur >= 2)) {
+		memcpy(&x, r->cur, 2);
+		r->cur += 2;
+	} else if ((rc = gale_codec__read_slow(r, &x, 2)) != 0) {
+		return rc;
+	}
+	*v = (int16_t)gale_codec_be16(x);
+	return 0;
+}
+
+static inline int
+gale_binary_read_i32(struct gale_codec_reader *r, int32_t *v)
+{
+	uint32_t x;
+	int rc;
+
+	if (GALE_CODEC_LIKELY(r->end - r->cur >= 4)) {
+		memcpy(&x, r->cur, 4);
+		r->cur += 4;
+	} else if ((rc = gale_codec__read_slow(r, &x, 4)) != 0) {
+		return rc;
+	}
+	*v = (int32_t)gale_codec_be32(x);
+	return 0;
+}
+
+static inline int
+gale_binary_read_i64(struct gale_codec_reader *r, int64_t *v)
+{
+	uint64_t x;
+	int rc;
+
+	if (GALE_CODEC_LIKELY(r->end - r->cur >= 8)) {
+		memcpy(&x, r->cur, 8);
+		r->cur += 8;
+	} else if ((rc = gale_codec__read_slow(r, &x, 8)) != 0) {
+		return rc;
+	}
+	*v = (int64_t)gale_codec_be64(x);
+	return 0;
+}
+
+static inline int
+gale_binary_read_byte(struct gale_codec_reader *r, int8_t *v)
+{
+	return gale_codec_read_u8(r, (uint8_t *)v);
+}
+
+/** Any non-zero byte reads as true (as Apache Thrift does). */
+static inline int
+gale_binary_read_bool(struct gale_codec_reader *r, uint8_t *v)
+{
+	uint8_t b;
+	int rc = gale_codec_read_u8(r, &b);
+
+	if (rc != 0)
+		return rc;
+	*v = b != 0;
+	return 0;
+}
+
+static inline int
+gale_binary_read_double(struct gale_codec_reader *r, double *v)
+{
+	int64_t x;
+	int rc = gale_binary_read_i64(r, &x);
+
+	if (rc != 0)
+		return rc;
+	memcpy(v, &x, 8);
+	return 0;
+}
+
+static inline int
+gale_binary_read_uuid(struct gale_codec_reader *r, uint8_t v[16])
+{
+	return gale_codec_read_raw(r, v, 16);
+}
+
+/** A string or binary: zero-copy view when contiguous, else copied into the reader's arena. */
+static inline int
+gale_binary_read_string(struct gale_codec_reader *r, struct gale_codec_bytes *out)
+{
+	int32_t len;
+	int rc = gale_binary_read_i32(r, &len);
+
+	if (rc != 0)
+		return rc;
+	if (GALE_CODEC_UNLIKELY(len < 0))
+		return gale_codec_reader_fail(r, GALE_CODEC_E_NEG_LENGTH);
+	if (GALE_CODEC_UNLIKELY((uint32_t)len > r->limits.max_string))
+		return gale_codec_reader_fail(r, GALE_CODEC_E_STRING_LIMIT);
+	return gale_codec_read_view(r, (size_t)len, out);
+}
+
+static inline int
+gale_binary_read_binary(struct gale_codec_reader *r, struct gale_codec_bytes *out)
+{
+	return gale_binary_read_string(r, out);
+}
+
+/** Nesting: counts one level of depth. */
+static inline int
+gale_binary_read_struct_begin(struct gale_codec_reader *r)
+{
+	if (GALE_CODEC_UNLIKELY(++r->depth > r->limits.max_depth))
+		return gale_codec_reader_fail(r, GALE_CODEC_E_DEPTH_LIMIT);
+	return 0;
+}
+
+static inline int
+gale_binary_read_struct_end(struct gale_codec_reader *r)
+{
+	r->depth--;
+	return 0;
+}
+
+/** Reads a field header; *type is GALE_T_STOP (and *id 0) at the end of the struct. */
+static inline int
+gale_binary_read_field_begin(struct gale_codec_reader *r, uint8_t *type, int16_t *id)
+{
+	int rc;
+
+	if (GALE_CODEC_LIKELY(r->end - r->cur >= 3)) {
+		uint16_t x;
+
+		*type = r->cur[0];
+		if (*type == GALE_T_STOP) {
+			r->cur++;
+			*id = 0;
+			return 0;
+		}
+		memcpy(&x, r->cur + 1, 2);
+		*id = (int16_t)gale_codec_be16(x);
+		r->cur += 3;
+		return 0;
+	}
+	if ((rc = gale_codec_read_u8(r, type)) != 0)
+		return rc;
+	if (*type == GALE_T_STOP) {
+		*id = 0;
+		return 0;
+	}
+	return gale_binary_read_i16(r, id);
+}
+
+static inline int
+gale_binary_read_field_end(struct gale_codec_reader *r)
+{
+	(void)r;
+	return 0;
+}
+
+/**
+ * Validates a container header (element types, count sign, limits, depth, and count against the bytes left in a
+ * final reader) and counts a level of depth. Shared by the list, set and map readers. Internal.
+ */
+int
+gale_binary__container_check(struct gale_codec_reader *r, int32_t count, uint8_t t1, uint8_t t2);
+
+static inline int
+gale_binary_read_list_begin(struct gale_codec_reader *r, uint8_t *etype, uint32_t *size)
+{
+	int32_t n;
+	int rc;
+
+	if ((rc = gale_codec_read_u8(r, etype)) != 0 || (rc = gale_binary_read_i32(r, &n)) != 0)
+		return rc;
+	if ((rc = gale_binary__container_check(r, n, *etype, GALE_T_STOP)) != 0)
+		return rc;
+	*size = (uint32_t)n;
+	return 0;
+}
+
+static inline int
+gale_binary_read_list_end(struct gale_codec_reader *r)
+{
+	r->depth--;
+	return 0;
+}
+
+static inline int
+gale_binary_read_set_begin(struct gale_codec_reader *r, uint8_t *etype, uint32_t *size)
+{
+	return gale_binary_read_list_begin(r, etype, size);
+}
+
+static inline int
+gale_binary_read_set_end(struct gale_codec_reader *r)
+{
+	r->depth--;
+	return 0;
+}
+
+static inline int
+gale_binary_read_map_begin(struct gale_codec_reader *r, uint8_t *ktype, uint8_t *vtype, uint32_t *size)
+{
+	int32_t n;
+	int rc;
+
+	if ((rc = gale_codec_read_u8(r, ktype)) != 0 || (rc = gale_codec_read_u8(r, vtype)) != 0 ||
+	    (rc = gale_binary_read_i32(r, &n)) != 0)
+		return rc;
+	if ((rc = gale_binary__container_check(r, n, *ktype, *vtype)) != 0)
+		return rc;
+	*size = (uint32_t)n;
+	return 0;
+}
+
+static inline int
+gale_binary_read_map_end(struct gale_codec_reader *r)
+{
+	r->depth--;
+	return 0;
+}
+
+/* ---- writing ---- */
+
+/** Writes an envelope: strict (version word) when w->strict, else old non-strict. Borrows name. */
+int
+gale_binary_write_message_begin(struct gale_codec_writer *w, const char *name, size_t name_len, uint8_t type,
+				int32_t seqid);
+
+static inline int
+gale_binary_write_message_end(struct gale_codec_writer *w)
+{
+	(void)w;
+	return 0;
+}
+
+static inline int
+gale_binary_write_i16(struct gale_codec_writer *w, int16_t v)
+{
+	uint16_t x = gale_codec_be16((uint16_t)v);
+
+	return gale_codec_write_raw(w, &x, 2);
+}
+
+static inline int
+gale_binary_write_i32(struct gale_codec_writer *w, int32_t v)
+{
+	uint32_t x = gale_codec_be32((uint32_t)v);
+
+	return gale_codec_write_raw(w, &x, 4);
+}
+
+static inline int
+gale_binary_write_i64(struct gale_codec_writer *w, int64_t v)
+{
+	uint64_t x = gale_codec_be64((uint64_t)v);
+
+	return gale_codec_write_raw(w, &x, 8);
+}
+
+static inline int
+gale_binary_write_byte(struct gale_codec_writer *w, int8_t v)
+{
+	return gale_codec_write_u8(w, (uint8_t)v);
+}
+
+static inline int
+gale_binary_write_bool(struct gale_codec_writer *w, uint8_t v)
+{
+	return gale_codec_write_u8(w, v != 0);
+}
+
+static inline int
+gale_binary_write_double(struct gale_codec_writer *w, double v)
+{
+	int64_t x;
+
+	memcpy(&x, &v, 8);
+	return gale_binary_write_i64(w, x);
+}
+
+static inline int
+gale_binary_write_uuid(struct gale_codec_writer *w, const uint8_t v[16])
+{
+	return gale_codec_write_raw(w, v, 16);
+}
+
+/** Borrows p (len bytes). Fails with TOO_LARGE over INT32_MAX bytes. */
+static inline int
+gale_binary_write_string(struct gale_codec_writer *w, const void *p, size_t len)
+{
+	int rc;
+
+	if (GALE_CODEC_UNLIKELY(len > INT32_MAX))
+		return gale_codec_writer_fail(w, GALE_CODEC_E_TOO_LARGE);
+	if ((rc = gale_binary_write_i32(w, (int32_t)len)) != 0)
+		return rc;
+	return gale_codec_write_raw(w, p, len);
+}
+
+static inline int
+gale_binary_write_binary(struct gale_codec_writer *w, const void *p, size_t len)
+{
+	return gale_binary_write_string(w, p, len);
+}
+
+static inline int
+gale_binary_write_struct_begin(struct gale_codec_writer *w)
+{
+	(void)w;
+	return 0;
+}
+
+static inline int
+gale_binary_write_struct_end(struct gale_codec_writer *w)
+{
+	(void)w;
+	return 0;
+}
+
+static inline int
+gale_binary_write_field_begin(struct gale_codec_writer *w, uint8_t type, int16_t id)
+{
+	uint8_t b[3];
+	uint16_t x = gale_codec_be16((uint16_t)id);
+
+	b[0] = type;
+	memcpy(b + 1, &x, 2);
+	return gale_codec_write_raw(w, b, 3);
+}
+
+static inline int
+gale_binary_write_field_end(struct gale_codec_writer *w)
+{
+	(void)w;
+	return 0;
+}
+
+static inline int
+gale_binary_write_field_stop(struct gale_codec_writer *w)
+{
+	return gale_codec_write_u8(w, GALE_T_STOP);
+}
+
+static inline int
+gale_binary_write_list_begin(struct gale_codec_writer *w, uint8_t etype, uint32_t size)
+{
+	uint8_t b[5];
+	uint32_t x = gale_codec_be32(size);
+
+	if (GALE_CODEC_UNLIKELY(size > INT32_MAX))
+		return gale_codec_writer_fail(w, GALE_CODEC_E_TOO_LARGE);
+	b[0] = etype;
+	memcpy(b + 1, &x, 4);
+	return gale_codec_write_raw(w, b, 5);
+}
+
+static inline int
+gale_binary_write_list_end(struct gale_codec_writer *w)
+{
+	(void)w;
+	return 0;
+}
+
+static inline int
+gale_binary_write_set_begin(struct gale_codec_writer *w, uint8_t etype, uint32_t size)
+{
+	return gale_binary_write_list_begin(w, etype, size);
+}
+
+static inline int
+gale_binary_write_set_end(struct gale_codec_writer *w)
+{
+	(void)w;
+	return 0;
+}
+
+static inline int
+gale_binary_write_map_begin(struct gale_codec_writer *w, uint8_t ktype, uint8_t vtype, uint32_t size)
+{
+	uint8_t b[6];
+	uint32_t x = gale_codec_be32(size);
+
+	if (GALE_CODEC_UNLIKELY(size > INT32_MAX))
+		return gale_codec_writer_fail(w, GALE_CODEC_E_TOO_LARGE);
+	b[0] = ktype;
+	b[1] = vtype;
+	memcpy(b + 2, &x, 4);
+	return gale_codec_write_raw(w, b, 6);
+}
+
+static inline int
+gale_binary_write_map_end(struct gale_codec_writer *w)
+{
+	(void)w;
+	return 0;
+}
+
+#endif /* GALE_BINARY_H */

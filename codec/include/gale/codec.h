@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * gale/codec.h: segmented byte reader and writer shared by every Thrift protocol and transport.
+ *
+ * Input arrives as a chain of (pointer, length) segments: the data rooms of an mbuf chain, a heap buffer, a test
+ * vector cut at every byte. `struct gale_codec_reader` keeps `cur`/`end` over the current segment so the common
+ * case (the next field lies inside the segment) is one compare and one load, inlined into generated code; only
+ * when a value straddles a boundary does the out-of-line slow path, gale_codec__read_slow(), walk the chain. This
+ * is Apache Thrift's TBufferBase split (a borrow fast path, a virtual slow path), minus the virtual call.
+ *
+ * Output goes to a chain of fixed-size segments the caller supplies (`struct gale_codec_wseg`), optionally
+ * topped up by a refill callback, so the runtime can hand the writer mbuf data rooms and send the result without a
+ * copy. A frame length that is only known at the end is written by reserving its bytes
+ * (gale_codec_writer_reserve()) and patching them afterwards (gale_codec_writer_patch()), even if the reserved
+ * bytes straddle two segments.
+ *
+ * Return convention, for every read function here and in the protocol headers: 0 on success, GALE_CODEC_NEED_MORE
+ * (-2) when the input ends before the value does and more may still arrive, GALE_CODEC_MALFORMED (-1) otherwise,
+ * with the reason left in `r->reason` (enum gale_codec_reason, gale_codec_strerror()). A reader marked final
+ * (gale_codec_reader_bound(), used once a whole frame has arrived) turns "ran out" into -1 with
+ * GALE_CODEC_E_PAST_END: a length that points past the frame is malformed, not incomplete. Write functions return
+ * 0 or -1 with `w->reason` set (GALE_CODEC_E_NO_SPACE when out of segments).
+ *
+ * Limits (`struct gale_codec_limits`) are checked before anything is copied or allocated: frame size (default
+ * 16 MiB), string/binary size, container element count, and nesting depth (default 64, capped at
+ * GALE_CODEC_DEPTH_CAP because the compact protocol keeps a field-id stack of that size inside the reader and
+ * writer, which keeps them free of allocation).
+ *
+ * What generated code calls: gale_codec_reader_init() / gale_codec_writer_init() once per message (the runtime
+ * usually does this), then only the gale_binary_* or gale_compact_* functions of <gale/binary.h> and
+ * <gale/compact.h>. Everything in this header is protocol independent.
+ */
+#ifndef GALE_CODEC_H
+#define GALE_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <gale/arena.h>
+
+#define GALE_CODEC_NEED_MORE (-2) /**< decoder: input ends early, call again with more */
+#define GALE_CODEC_MALFORMED (-1) /**< decoder: input is invalid; reason says why */
+
+#define GALE_CODEC_LIKELY(x) __builtin_expect(!!(x), 1)
+#define GALE_CODEC_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define GALE_CODEC_NOINLINE __attribute__((noinline, cold))
+
+/** Thrift type ids as they appear on the Binary wire (TType). */
+enum gale_ttype {
+	GALE_T_STOP = 0,
+	GALE_T_VOID = 1,
+	GALE_T_BOOL = 2,
+	GALE_T_BYTE = 3, /**< also i8 */
+	GALE_T_DOUBLE = 4,
+	GALE_T_I16 = 6,
+	GALE_T_I32 = 8,
+	GALE_T_I64 = 10,
+	GALE_T_STRING = 11, /**< also binary */
+	GALE_T_STRUCT = 12,
+	GALE_T_MAP = 13,
+	GALE_T_SET = 14,
+	GALE_T_LIST = 15,
+	GALE_T_UUID = 16,
+};
+
+/** Message types of the envelope (TMessageType). */
+enum gale_msg_type {
+	GALE_MSG_CALL = 1,
+	GALE_MSG_REPLY = 2,
+	GALE_MSG_EXCEPTION = 3,
+	GALE_MSG_ONEWAY = 4,
+};
+
+/** Protocol ids, with the values THeader and TTHeader put on the wire. */
+enum gale_proto {
+	GALE_PROTO_BINARY = 0,
+	GALE_PROTO_COMPACT = 2,
+};
+
+/* Why a decode or encode failed: X(name, text). */
+#define GALE_CODEC_REASONS(X)                                                                                  \
+	X(OK, "no error")                                                                                       \
+	X(NEED_MORE, "input ends before the value does")                                                       \
+	X(PAST_END, "a length or value runs past the end of the frame")                                        \
+	X(NEG_LENGTH, "negative length or element count")                                                      \
+	X(STRING_LIMIT, "string or binary longer than the string limit")                                       \
+	X(CONTAINER_LIMIT, "container element count over the container limit")                                 \
+	X(DEPTH_LIMIT, "nesting deeper than the depth limit")                                                  \
+	X(FRAME_LIMIT, "frame size over the frame limit")                                                      \
+	X(FRAME_SIZE, "frame size too small to hold its header")                                               \
+	X(VARINT, "varint longer than its type allows")                                                        \
+	X(BAD_TYPE, "unknown or invalid type id")                                                              \
+	X(BAD_VERSION, "bad protocol id or version word")                                                      \
+	X(BAD_MSG_TYPE, "invalid message type")                                                                \
+	X(BAD_MAGIC, "bad transport magic")                                                                    \
+	X(BAD_HEADER, "malformed transport header")                                                            \
+	X(BAD_INFO, "unknown info id in a TTHeader header")                                                    \
+	X(BAD_TRANSFORM, "unsupported header transform")                                                       \
+	X(BAD_PROTOCOL, "unsupported protocol id")                                                             \
+	X(UNKNOWN_TRANSPORT, "cannot detect the transport and protocol")                                       \
+	X(ARENA_FULL, "arena too small for a value that must be copied")                                       \
+	X(NO_SPACE, "writer ran out of segments")                                                              \
+	X(TOO_LARGE, "value too large for its wire encoding")                                                  \
+	X(BAD_STATE, "call out of order (e.g. bool without a field header)")                                   \
+	X(TRAILING, "bytes left after the message inside its frame")
+
+enum gale_codec_reason {
+#define GALE__CODEC_REASON_ENUM(name, text) GALE_CODEC_E_##name,
+	GALE_CODEC_REASONS(GALE__CODEC_REASON_ENUM)
+#undef GALE__CODEC_REASON_ENUM
+	GALE_CODEC_E__COUNT
+};
+
+/** A static string for a reason code (also for out-of-range values). */
+const char *
+gale_codec_strerror(int reason);
+
+#define GALE_CODEC_DEFAULT_MAX_FRAME (16u << 20)
+#define GALE_CODEC_DEFAULT_MAX_DEPTH 64u
+#define GALE_CODEC_DEPTH_CAP 128u
+
+/** Limits checked before any copy or allocation. Zero in a field means "use the default". */
+struct gale_codec_limits {
+	uint32_t max_frame;     /**< whole frame, bytes (default 16 MiB) */
+	uint32_t max_string;    /**< one string or binary, bytes (default: max_frame) */
+	uint32_t max_container; /**< elements of one list, set or map (default: max_frame) */
+	uint32_t max_depth;     /**< structs and containers nested (default 64, at most GALE_CODEC_DEPTH_CAP) */
+};
+
+/** Fills *l with the defaults. */
+void
+gale_codec_limits_default(struct gale_codec_limits *l);
+
+/** One input segment (borrowed by the reader). */
+struct gale_codec_seg {
+	const uint8_t *base; /**< first byte */
+	size_t len;          /**< bytes at base; zero-length segments are allowed and skipped */
+};
+
+/** A string or binary: a view into the input, or into the reader's arena when it had to be copied. */
+struct gale_codec_bytes {
+	const uint8_t *ptr; /**< not NUL-terminated; NULL only when len is 0 */
+	uint32_t len;
+};
+
+/** Reader over a chain of segments. Initialise with gale_codec_reader_init(); fields are for the inline paths. */
+struct gale_codec_reader {
+	const uint8_t *cur;                /**< next byte (fast path) */
+	const uint8_t *end;                /**< end of the readable part of the current segment */
+	const struct gale_codec_seg *seg;  /**< current segment */
+	const struct gale_codec_seg *segs_end; /**< one past the last segment */
+	size_t seg_off;                    /**< stream offset of seg->base */
+	size_t stop;                       /**< stream offset where reading stops (SIZE_MAX: end of segments) */
+	struct gale_arena *arena;          /**< copies of values that straddle segments (may be NULL) */
+	struct gale_codec_limits limits;   /**< resolved limits (no zeros) */
+	uint16_t depth;                    /**< current nesting */
+	uint8_t final;                     /**< 1: no more input will come; running out is malformed */
+	uint8_t reason;                    /**< enum gale_codec_reason of the last failure */
+	uint8_t bool_pending;              /**< compact: a field header carried a bool value */
+	uint8_t bool_value;                /**< compact: that value */
+	uint8_t nonstrict;                 /**< binary: the last envelope read was old non-strict */
+	int16_t last_fid;                  /**< compact: previous field id in the current struct */
+	int16_t fid_stack[GALE_CODEC_DEPTH_CAP]; /**< compact: last_fid of each enclosing struct */
+};
+
+/**
+ * Borrows `segs` (nseg entries) and the bytes they point to until the reader is dropped; `limits` is copied
+ * (NULL: defaults); `arena` is borrowed (NULL: values that straddle segments fail with GALE_CODEC_E_ARENA_FULL).
+ */
+void
+gale_codec_reader_init(struct gale_codec_reader *r, const struct gale_codec_seg *segs, unsigned nseg,
+		       const struct gale_codec_limits *limits, struct gale_arena *arena);
+
+/**
+ * Restricts the reader to the next `len` bytes and marks it final (the caller has the whole frame). Returns 0, or
+ * GALE_CODEC_NEED_MORE when fewer than `len` bytes are present.
+ */
+int
+gale_codec_reader_bound(struct gale_codec_reader *r, size_t len);
+
+/** Stream offset of the next byte (bytes consumed since init). */
+static inline size_t
+gale_codec_reader_offset(const struct gale_codec_reader *r)
+{
+	return r->seg_off + (size_t)(r->cur - r->seg->base);
+}
+
+/** Bytes readable from the current position (up to the bound). Walks the segments: not for hot loops. */
+size_t
+gale_codec_reader_remaining(const struct gale_codec_reader *r);
+
+/** Records `reason` and returns -1 (or -2 for GALE_CODEC_E_NEED_MORE). For protocol code. */
+GALE_CODEC_NOINLINE int
+gale_codec_reader_fail(struct gale_codec_reader *r, int reason);
+
+/** Slow path of gale_codec_read_raw(): copies n bytes across segments. Internal; use the inline wrappers. */
+GALE_CODEC_NOINLINE int
+gale_codec__read_slow(struct gale_codec_reader *r, void *dst, size_t n);
+
+/** Slow path of gale_codec_skip_raw(). Internal. */
+GALE_CODEC_NOINLINE int
+gale_codec__skip_slow(struct gale_codec_reader *r, size_t n);
+
+/** Slow path of gale_codec_read_view(). Internal. */
+GALE_CODEC_NOINLINE int
+gale_codec__view_slow(struct gale_codec_reader *r, size_t n, struct gale_codec_bytes *out);
+
+/** Copies the next n raw bytes into dst and consumes them. */
+static inline int
+gale_codec_read_raw(struct gale_codec_reader *r, void *dst, size_t n)
+{
+	if (GALE_CODEC_LIKELY((size_t)(r->end - r->cur) >= n)) {
+		memcpy(dst, r->cur, n);
+		r->cur += n;
+		return 0;
+	}
+	return gale_codec__read_slow(r, dst, n);
+}
+
+/** Consumes n raw bytes. */
+static inline int
+gale_codec_skip_raw(struct gale_codec_reader *r, size_t n)
+{
+	if (GALE_CODEC_LIKELY((size_t)(r->end - r->cur) >= n)) {
+		r->cur += n;
+		return 0;
+	}
+	return gale_codec__skip_slow(r, n);
+}
+
+/**
+ * Consumes n bytes and returns them as a view: zero-copy when they lie in one segment, else copied into the
+ * reader's arena. n must already be checked against the string limit (the protocol functions do).
+ */
+static inline int
+gale_codec_read_view(struct gale_codec_reader *r, size_t n, struct gale_codec_bytes *out)
+{
+	if (GALE_CODEC_LIKELY((size_t)(r->end - r->cur) >= n)) {
+		out->ptr = n != 0 ? r->cur : NULL;
+		out->len = (uint32_t)n;
+		r->cur += n;
+		return 0;
+	}
+	return gale_codec__view_slow(r, n, out);
+}
+
+/** Reads one byte. */
+static inline int
+gale_codec_read_u8(struct gale_codec_reader *r, uint8_t *v)
+{
+	if (GALE_CODEC_LIKELY(r->cur < r->end)) {
+		*v = *r->cur++;
+		return 0;
+	}
+	return gale_codec__read_slow(r, v, 1);
+}
+
+/** Copies up to n bytes at the current position into dst without consuming them; returns how many. */
+size_t
+gale_codec_reader_peek(const struct gale_codec_reader *r, void *dst, size_t n);
+
+/* Byte order helpers (the codec is little- and big-endian clean). */
+static inline uint16_t
+gale_codec_be16(uint16_t x)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return __builtin_bswap16(x);
+#else
+	return x;
+#endif
+}
+
+static inline uint32_t
+gale_codec_be32(uint32_t x)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return __builtin_bswap32(x);
+#else
+	return x;
+#endif
+}
+
+static inline uint64_t
+gale_codec_be64(uint64_t x)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return __builtin_bswap64(x);
+#else
+	return x;
+#endif
+}
+
+static inline uint64_t
+gale_codec_le64(uint64_t x)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return x;
+#else
+	return __builtin_bswap64(x);
+#endif
+}
+
+/** One output segment: base and cap are the caller's; len is how much the writer filled. */
+struct gale_codec_wseg {
+	uint8_t *base; /**< data room (borrowed) */
+	size_t cap;    /**< bytes available at base */
+	size_t len;    /**< bytes written (set by the writer) */
+};
+
+/**
+ * Asked for one more output segment when the writer has used all it was given. Fill seg->base and seg->cap
+ * (seg->len is reset by the writer) and return 0, or return a negative errno (e.g. -ENOBUFS) to fail the write.
+ */
+typedef int (*gale_codec_refill_cb_t)(void *arg, struct gale_codec_wseg *seg);
+
+/** Writer over caller-supplied segments. */
+struct gale_codec_writer {
+	uint8_t *cur;                    /**< next byte (fast path) */
+	uint8_t *end;                    /**< end of the current segment */
+	struct gale_codec_wseg *segs;    /**< caller's array (borrowed) */
+	unsigned nseg;                   /**< entries of segs in use */
+	unsigned max_seg;                /**< capacity of segs (refill appends up to it) */
+	unsigned idx;                    /**< current segment */
+	size_t seg_off;                  /**< stream offset of segs[idx].base */
+	gale_codec_refill_cb_t refill;   /**< may be NULL */
+	void *refill_arg;                /**< passed to refill */
+	uint8_t reason;                  /**< enum gale_codec_reason of the last failure */
+	uint8_t strict;                  /**< binary: write the version word (default 1) */
+	uint8_t bool_pending;            /**< compact: a bool field header awaits its value */
+	uint16_t depth;                  /**< compact: struct nesting */
+	int16_t pending_fid;             /**< compact: its field id */
+	int16_t last_fid;                /**< compact: previous field id in the current struct */
+	int16_t fid_stack[GALE_CODEC_DEPTH_CAP]; /**< compact: last_fid of each enclosing struct */
+};
+
+/**
+ * Borrows `segs`: the first `nseg` entries are ready to fill (base, cap); up to `max_seg` entries in total are
+ * obtained from `refill` (may be NULL) when those run out. Each entry's len is kept up to date as segments fill
+ * and is final after gale_codec_writer_finish().
+ */
+void
+gale_codec_writer_init(struct gale_codec_writer *w, struct gale_codec_wseg *segs, unsigned nseg, unsigned max_seg,
+		       gale_codec_refill_cb_t refill, void *refill_arg);
+
+/** Bytes written since init. */
+static inline size_t
+gale_codec_writer_offset(const struct gale_codec_writer *w)
+{
+	return w->seg_off + (size_t)(w->cur - w->segs[w->idx].base);
+}
+
+/** Slow path of gale_codec_write_raw(). Internal. */
+GALE_CODEC_NOINLINE int
+gale_codec__write_slow(struct gale_codec_writer *w, const void *src, size_t n);
+
+/** Appends n raw bytes. */
+static inline int
+gale_codec_write_raw(struct gale_codec_writer *w, const void *src, size_t n)
+{
+	if (GALE_CODEC_LIKELY((size_t)(w->end - w->cur) >= n)) {
+		memcpy(w->cur, src, n);
+		w->cur += n;
+		return 0;
+	}
+	return gale_codec__write_slow(w, src, n);
+}
+
+/** Appends one byte. */
+static inline int
+gale_codec_write_u8(struct gale_codec_writer *w, uint8_t v)
+{
+	if (GALE_CODEC_LIKELY(w->cur < w->end)) {
+		*w->cur++ = v;
+		return 0;
+	}
+	return gale_codec__write_slow(w, &v, 1);
+}
+
+/** A reserved hole in the output, to be patched later. */
+struct gale_codec_mark {
+	size_t off; /**< stream offset of the hole */
+	size_t len; /**< its size */
+};
+
+/** Reserves n bytes (they may straddle segments) and records where; fill them later with _patch(). */
+int
+gale_codec_writer_reserve(struct gale_codec_writer *w, size_t n, struct gale_codec_mark *m);
+
+/** Writes n bytes (at most m->len) of src into the hole at m. Borrows src. */
+void
+gale_codec_writer_patch(struct gale_codec_writer *w, const struct gale_codec_mark *m, const void *src, size_t n);
+
+/** Closes the current segment's len; returns the number of segments that hold data (at least 1). */
+unsigned
+gale_codec_writer_finish(struct gale_codec_writer *w);
+
+/** Records `reason` on the writer and returns -1. For protocol code. */
+GALE_CODEC_NOINLINE int
+gale_codec_writer_fail(struct gale_codec_writer *w, int reason);
+
+#endif /* GALE_CODEC_H */
