@@ -351,11 +351,11 @@ gale__tc_field(struct tc_parser *p, const char *owner)
 		f->req = REQ_OPTIONAL;
 		gale__tc_next(p);
 	}
-	if (gale__tc_accept(p, '&'))
-		f->reference = true;
 	if (gale__tc_is_kw(p, "void"))
 		gale__tc_fail(p, "a field type (void is only for results)");
 	f->type = gale__tc_field_type(p);
+	if (gale__tc_accept(p, '&'))
+		f->reference = true;
 	f->name = gale__tc_name(p, "a field name");
 	if (!has_id) {
 		f->id = p->next_auto--;
@@ -601,8 +601,15 @@ gale__tc_exists(struct tc_ctx *ctx, const char *path)
 {
 	FILE *fp;
 
-	if (ctx->load != NULL)
-		return false;
+	if (ctx->load != NULL) {
+		char *data = NULL;
+		size_t len;
+
+		if (ctx->load(ctx->load_arg, path, &data, &len) != 0)
+			return false;
+		free(data);
+		return true;
+	}
 	fp = fopen(path, "rb");
 	if (fp == NULL)
 		return false;
@@ -703,13 +710,13 @@ gale__tc_include(struct tc_parser *p)
 	inc->loc = gale__tc_tloc(p);
 	gale__tc_next(p);
 	inc->alias = gale__tc_basename_noext(ctx, inc->path);
-	if (ctx->load != NULL) {
-		found = NULL;
-	} else if (inc->path[0] == '/') {
+	if (inc->path[0] == '/') {
 		if (gale__tc_exists(ctx, inc->path))
 			found = inc->path;
 	} else {
-		char *cand = gale__tc_sprintf(ctx, "%s/%s", p->file->dir, inc->path);
+		char *cand = strcmp(p->file->dir, ".") == 0 ?
+				     inc->path :
+				     gale__tc_sprintf(ctx, "%s/%s", p->file->dir, inc->path);
 
 		if (gale__tc_exists(ctx, cand))
 			found = cand;

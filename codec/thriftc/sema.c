@@ -206,6 +206,21 @@ gale__tc_phase1_file(struct tc_ctx *ctx, struct tc_file *f)
 
 static int gale__tc_stamp;
 
+/* "A -> B -> A" for a typedef chain or a service base chain known to come back to d. */
+static const char *
+gale__tc_chain(struct tc_ctx *ctx, struct tc_def *d, bool typedefs)
+{
+	const char *s = d->name;
+	struct tc_def *cur = d;
+	int guard = 0;
+
+	do {
+		cur = typedefs ? cur->type->def : cur->base;
+		s = gale__tc_sprintf(ctx, "%s -> %s", s, cur->name);
+	} while (cur != d && ++guard < 64);
+	return s;
+}
+
 static void
 gale__tc_cycles_file(struct tc_ctx *ctx, struct tc_file *f)
 {
@@ -222,7 +237,11 @@ gale__tc_cycles_file(struct tc_ctx *ctx, struct tc_file *f)
 				cur->mark = stamp;
 				next = cur->type->kind == T_NAMED ? cur->type->def : NULL;
 				if (next == d) {
-					gale__tc_error(ctx, d->loc, "typedef '%s' refers to itself", d->name);
+					if (cur == d)
+						gale__tc_error(ctx, d->loc, "typedef '%s' refers to itself", d->name);
+					else
+						gale__tc_error(ctx, d->loc, "circular typedef: %s",
+							       gale__tc_chain(ctx, d, true));
 					break;
 				}
 				if (next != NULL && next->mark == stamp)
@@ -233,7 +252,11 @@ gale__tc_cycles_file(struct tc_ctx *ctx, struct tc_file *f)
 			for (cur = d; cur != NULL; cur = cur->base) {
 				cur->mark = stamp;
 				if (cur->base == d) {
-					gale__tc_error(ctx, d->loc, "service '%s' extends itself", d->name);
+					if (cur == d)
+						gale__tc_error(ctx, d->loc, "service '%s' extends itself", d->name);
+					else
+						gale__tc_error(ctx, d->loc, "circular extends: %s",
+							       gale__tc_chain(ctx, d, false));
 					break;
 				}
 				if (cur->base != NULL && cur->base->mark == stamp)

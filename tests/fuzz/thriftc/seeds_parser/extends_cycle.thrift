@@ -1,0 +1,4 @@
+service A extends B {
+}
+service B extends A {
+}

@@ -1,0 +1,2 @@
+typedef B A
+typedef A B

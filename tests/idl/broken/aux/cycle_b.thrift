@@ -1,0 +1,4 @@
+include "../include_cycle.thrift"
+
+struct B {
+}

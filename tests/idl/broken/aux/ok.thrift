@@ -1,0 +1,3 @@
+struct Fine {
+	1: i32 x
+}

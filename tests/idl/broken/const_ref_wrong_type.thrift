@@ -1,0 +1,2 @@
+const string S = "a"
+const i32 X = S

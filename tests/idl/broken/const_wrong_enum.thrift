@@ -1,0 +1,7 @@
+enum E {
+	A
+}
+enum F {
+	B
+}
+const E X = F.B

@@ -1,0 +1,4 @@
+struct A {
+	1: i32 x,
+	2: string x
+}

@@ -1,0 +1,4 @@
+struct A {
+}
+service S extends A {
+}

@@ -1,0 +1,3 @@
+struct A {
+}
+include "aux/ok.thrift"

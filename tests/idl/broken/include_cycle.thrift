@@ -1,0 +1,4 @@
+include "aux/cycle_b.thrift"
+
+struct A {
+}

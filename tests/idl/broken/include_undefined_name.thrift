@@ -1,0 +1,5 @@
+include "aux/ok.thrift"
+
+struct A {
+	1: ok.Nope n
+}

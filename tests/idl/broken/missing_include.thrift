@@ -1,0 +1,4 @@
+include "does_not_exist.thrift"
+
+struct A {
+}

@@ -1,0 +1,5 @@
+service S {
+}
+struct A {
+	1: S s
+}

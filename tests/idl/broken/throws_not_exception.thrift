@@ -1,0 +1,5 @@
+struct E {
+}
+service S {
+	void f() throws (1: E e)
+}

@@ -1,0 +1,4 @@
+struct A {
+}
+message B {
+}
