@@ -2,17 +2,19 @@
 /*
  * The impairment layer (see gale/impair.h for the model).
  *
- * State is one cache-aligned record per (queue, direction) with its own generator (splitmix64: tiny, fast,
- * passes BigCrush, and trivially seeded) and its own binary min-heap of held packets keyed by (release TSC,
- * arrival sequence): the sequence keeps equal release times in arrival order, so a constant delay never
- * reorders. A reordered packet sits in the same heap with a deadline of reorder_us; when a later packet of the
- * same queue and direction passes, every reordered packet's deadline is lowered to 0 (sift-up), so it is the
- * first thing released by the next burst call: the later packet went first. Seven random numbers are drawn for
- * every packet whatever the configuration, which is what makes a seed reproduce a run decision for decision.
+ * State is one cache-aligned record per (queue, direction) with its own generator (splitmix64:
+ * tiny, fast, passes BigCrush, and trivially seeded) and its own binary min-heap of held packets
+ * keyed by (release TSC, arrival sequence): the sequence keeps equal release times in arrival
+ * order, so a constant delay never reorders. A reordered packet sits in the same heap with a
+ * deadline of reorder_us; when a later packet of the same queue and direction passes, every
+ * reordered packet's deadline is lowered to 0 (sift-up), so it is the first thing released by the
+ * next burst call: the later packet went first. Seven random numbers are drawn for every packet
+ * whatever the configuration, which is what makes a seed reproduce a run decision for decision.
  *
- * Memory: the heaps are carved from the same rte_zmalloc block as the state; duplicates and corrupted copies
- * come from the port's pool (rte_pktmbuf_copy, so a clone held for retransmission is never altered). When a copy
- * cannot be made the packet is dropped and counted in hold_full. Nothing here allocates from the heap or locks.
+ * Memory: the heaps are carved from the same rte_zmalloc block as the state; duplicates and
+ * corrupted copies come from the port's pool (rte_pktmbuf_copy, so a clone held for retransmission
+ * is never altered). When a copy cannot be made the packet is dropped and counted in hold_full.
+ * Nothing here allocates from the heap or locks.
  */
 #include <errno.h>
 #include <math.h>
@@ -32,10 +34,10 @@
 #define GALE_IMPAIR_DRAWS 7
 
 struct gale__held {
-	uint64_t tsc;      /**< release time; 0 = as soon as possible. */
-	uint64_t seq;      /**< arrival order, tie-breaker. */
+	uint64_t tsc; /**< release time; 0 = as soon as possible. */
+	uint64_t seq; /**< arrival order, tie-breaker. */
 	struct rte_mbuf *m;
-	bool reorder;      /**< waiting behind the next packet. */
+	bool reorder; /**< waiting behind the next packet. */
 };
 
 struct gale__impair_q {
@@ -49,7 +51,7 @@ struct gale__impair_q {
 
 struct gale_impair {
 	struct gale_impair_dir_conf dir[2];
-	double delay_p[2];        /**< effective delay probability per direction. */
+	double delay_p[2]; /**< effective delay probability per direction. */
 	uint64_t cycles_per_us;
 	uint16_t nb_queues;
 	uint16_t depth;
@@ -62,8 +64,8 @@ struct gale_impair {
 bool
 gale_impair_dir_active(const struct gale_impair_dir_conf *d)
 {
-	return d->drop > 0 || d->dup > 0 || d->reorder > 0 || d->corrupt > 0 || d->delay > 0 || d->delay_us > 0 ||
-	       d->jitter_us > 0;
+	return d->drop > 0 || d->dup > 0 || d->reorder > 0 || d->corrupt > 0 || d->delay > 0 ||
+	       d->delay_us > 0 || d->jitter_us > 0;
 }
 
 static int
@@ -112,7 +114,8 @@ gale_impair_parse(const char *spec, struct gale_impair_dir_conf *dir, uint64_t *
 	if (spec[0] == '\0' || strcmp(spec, "off") == 0)
 		return 0;
 	strcpy(buf, spec);
-	for (tok = strtok_r(buf, ",", &save); tok != NULL && ret == 0; tok = strtok_r(NULL, ",", &save)) {
+	for (tok = strtok_r(buf, ",", &save); tok != NULL && ret == 0;
+	     tok = strtok_r(NULL, ",", &save)) {
 		eq = strchr(tok, '=');
 		if (eq == NULL) {
 			fprintf(stderr, "impair: '%s' is not key=value\n", tok);
@@ -179,8 +182,8 @@ gale__unit(uint64_t x)
 }
 
 struct gale_impair *
-gale_impair_create(const struct gale_impair_conf *conf, uint16_t nb_queues, struct rte_mempool *pool,
-		   int socket)
+gale_impair_create(const struct gale_impair_conf *conf, uint16_t nb_queues,
+                   struct rte_mempool *pool, int socket)
 {
 	struct gale_impair *imp;
 	unsigned int depth, i, d;
@@ -218,7 +221,9 @@ gale_impair_create(const struct gale_impair_conf *conf, uint16_t nb_queues, stru
 	for (d = 0; d < 2; d++) {
 		struct gale_impair_dir_conf *c = &imp->dir[d];
 
-		imp->delay_p[d] = c->delay > 0 ? c->delay : (c->delay_us > 0 || c->jitter_us > 0) ? 1.0 : 0.0;
+		imp->delay_p[d] = c->delay > 0                            ? c->delay
+		                  : (c->delay_us > 0 || c->jitter_us > 0) ? 1.0
+		                                                          : 0.0;
 		if (c->reorder_us == 0)
 			c->reorder_us = 1000;
 	}
@@ -297,7 +302,8 @@ gale__sift_down(struct gale__held *h, unsigned int n, unsigned int i)
 
 /* Hold m until tsc. Consumes m (frees and counts it when the heap is full). */
 static void
-gale__hold(struct gale_impair *imp, struct gale__impair_q *q, struct rte_mbuf *m, uint64_t tsc, bool reorder)
+gale__hold(struct gale_impair *imp, struct gale__impair_q *q, struct rte_mbuf *m, uint64_t tsc,
+           bool reorder)
 {
 	struct gale__held *e;
 
@@ -351,7 +357,7 @@ gale__overtaken(struct gale__impair_q *q)
 
 static uint64_t
 gale__delay_cycles(const struct gale_impair *imp, const struct gale_impair_dir_conf *c, uint64_t r1,
-		   uint64_t r2)
+                   uint64_t r2)
 {
 	double us = c->delay_us, j = c->jitter_us, u1 = gale__unit(r1), u2 = gale__unit(r2);
 
@@ -387,16 +393,18 @@ gale__corrupt(struct rte_mbuf *m, uint64_t r)
 		m = m->next;
 	}
 	if (m != NULL)
-		*rte_pktmbuf_mtod_offset(m, uint8_t *, off) ^= (uint8_t)(1u << ((r >> 32) & 7)) | 0x01;
+		*rte_pktmbuf_mtod_offset(m, uint8_t *, off) ^=
+		        (uint8_t)(1u << ((r >> 32) & 7)) | 0x01;
 }
 
 /*
- * Apply one direction's impairments to in[0..n) (consumed): what goes on now is written to out (at most
- * max; the excess is held as due at once). Returns the count written.
+ * Apply one direction's impairments to in[0..n) (consumed): what goes on now is written to out (at
+ * most max; the excess is held as due at once). Returns the count written.
  */
 static unsigned int
-gale__apply(struct gale_impair *imp, enum gale_impair_dir dir, struct gale__impair_q *q, uint64_t now,
-	    struct rte_mbuf **in, unsigned int n, struct rte_mbuf **out, unsigned int max)
+gale__apply(struct gale_impair *imp, enum gale_impair_dir dir, struct gale__impair_q *q,
+            uint64_t now, struct rte_mbuf **in, unsigned int n, struct rte_mbuf **out,
+            unsigned int max)
 {
 	const struct gale_impair_dir_conf *c = &imp->dir[dir];
 	const double delay_p = imp->delay_p[dir];
@@ -441,7 +449,9 @@ gale__apply(struct gale_impair *imp, enum gale_impair_dir dir, struct gale__impa
 		if (gale__unit(r[3]) < c->reorder) {
 			q->st.reordered++;
 			for (j = 0; j < copies; j++)
-				gale__hold(imp, q, pk[j], now + (uint64_t)c->reorder_us * imp->cycles_per_us, true);
+				gale__hold(imp, q, pk[j],
+				           now + (uint64_t)c->reorder_us * imp->cycles_per_us,
+				           true);
 			continue;
 		}
 		if (delay_p > 0 && gale__unit(r[4]) < delay_p) {
@@ -491,8 +501,8 @@ gale__tx_flush(struct gale_impair *imp, uint16_t port_id, uint16_t queue, uint64
 }
 
 uint16_t
-gale_impair_rx_burst(struct gale_impair *imp, uint16_t port_id, uint16_t queue, struct rte_mbuf **pkts,
-		     uint16_t n)
+gale_impair_rx_burst(struct gale_impair *imp, uint16_t port_id, uint16_t queue,
+                     struct rte_mbuf **pkts, uint16_t n)
 {
 	struct gale__impair_q *q = &imp->q[queue * 2u + GALE_IMPAIR_RX];
 	struct rte_mbuf *in[GALE_IMPAIR_BURST];
@@ -503,7 +513,8 @@ gale_impair_rx_burst(struct gale_impair *imp, uint16_t port_id, uint16_t queue, 
 		gale__tx_flush(imp, port_id, queue, now);
 	k = gale__release(q, now, pkts, n);
 	if (k < n) {
-		got = rte_eth_rx_burst(port_id, queue, in, (uint16_t)RTE_MIN(n - k, (unsigned int)GALE_IMPAIR_BURST));
+		got = rte_eth_rx_burst(port_id, queue, in,
+		                       (uint16_t)RTE_MIN(n - k, (unsigned int)GALE_IMPAIR_BURST));
 		k += gale__apply(imp, GALE_IMPAIR_RX, q, now, in, got, &pkts[k], n - k);
 	}
 	q->st.passed += k;
@@ -511,8 +522,8 @@ gale_impair_rx_burst(struct gale_impair *imp, uint16_t port_id, uint16_t queue, 
 }
 
 uint16_t
-gale_impair_tx_burst(struct gale_impair *imp, uint16_t port_id, uint16_t queue, struct rte_mbuf **pkts,
-		     uint16_t n)
+gale_impair_tx_burst(struct gale_impair *imp, uint16_t port_id, uint16_t queue,
+                     struct rte_mbuf **pkts, uint16_t n)
 {
 	struct gale__impair_q *q = &imp->q[queue * 2u + GALE_IMPAIR_TX];
 	struct rte_mbuf *out[2 * GALE_IMPAIR_BURST];
@@ -523,7 +534,8 @@ gale_impair_tx_burst(struct gale_impair *imp, uint16_t port_id, uint16_t queue, 
 	gale__tx_flush(imp, port_id, queue, now);
 	for (done = 0; done < n; done += chunk) {
 		chunk = RTE_MIN((unsigned int)n - done, (unsigned int)GALE_IMPAIR_BURST);
-		/* Packets due but still held after the flush mean the device is full: hold these behind them. */
+		/* Packets due but still held after the flush mean the device is full: hold these
+		 * behind them. */
 		blocked = q->n_held > 0 && q->heap[0].tsc <= now;
 		k = gale__apply(imp, GALE_IMPAIR_TX, q, now, &pkts[done], chunk, out, RTE_DIM(out));
 		sent = blocked ? 0 : rte_eth_tx_burst(port_id, queue, out, (uint16_t)k);
@@ -544,7 +556,7 @@ gale_impair_held(const struct gale_impair *imp, uint16_t queue)
 
 int
 gale_impair_stats_get(const struct gale_impair *imp, enum gale_impair_dir dir, uint16_t queue,
-		      struct gale_impair_stats *stats)
+                      struct gale_impair_stats *stats)
 {
 	unsigned int i;
 

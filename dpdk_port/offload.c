@@ -2,14 +2,15 @@
 /*
  * Offload discovery and the software fallbacks (see gale/offload.h).
  *
- * The fallbacks follow DPDK's own convention for a packet that asks for checksum offload: the IPv4 header
- * checksum field is ignored (recomputed), and the L4 checksum field holds the pseudo-header sum, which the
- * software path discards before summing the whole segment (rte_ipv4_udptcp_cksum_mbuf walks chained mbufs, so
- * multi-segment packets work). Headers are assumed contiguous in the first segment, as every PMD delivers them
- * and as the stack builds them. rte_ipv4_udptcp_cksum_mbuf{,_verify} are experimental in DPDK 22.11, hence
- * ALLOW_EXPERIMENTAL_API in this file only.
+ * The fallbacks follow DPDK's own convention for a packet that asks for checksum offload: the IPv4
+ * header checksum field is ignored (recomputed), and the L4 checksum field holds the pseudo-header
+ * sum, which the software path discards before summing the whole segment. Chained mbufs are summed
+ * here rather than with rte_ipv4_udptcp_cksum_mbuf: DPDK 22.11's rte_raw_cksum_mbuf byte-swaps an
+ * unreduced 32-bit partial sum after a segment of odd length, which gives a wrong checksum (the
+ * unit test splits a payload at an odd offset and caught it); gale__l4_sum reduces each segment's
+ * sum before swapping. Headers are assumed contiguous in the first segment, as every PMD delivers
+ * them and as the stack builds them.
  */
-#define ALLOW_EXPERIMENTAL_API 1
 
 #include <errno.h>
 #include <stddef.h>
@@ -23,6 +24,34 @@
 #include <rte_udp.h>
 
 #include "gale/offload.h"
+
+/* One's complement sum (reduced, not inverted) of len bytes from offset off of a chain, plus the
+ * IPv4 pseudo-header. Returns 0 when the chain is too short (no valid sum is 0 after folding a
+ * nonzero header). */
+static uint16_t
+gale__l4_sum(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t off, uint32_t len)
+{
+	uint32_t sum = rte_ipv4_phdr_cksum(ip, 0), done = 0, seglen, part;
+
+	while (m != NULL && off >= rte_pktmbuf_data_len(m)) {
+		off -= rte_pktmbuf_data_len(m);
+		m = m->next;
+	}
+	while (m != NULL && done < len) {
+		seglen = RTE_MIN((uint32_t)rte_pktmbuf_data_len(m) - off, len - done);
+		part = __rte_raw_cksum_reduce(
+		        __rte_raw_cksum(rte_pktmbuf_mtod_offset(m, const void *, off), seglen, 0));
+		/* A segment that starts at an odd offset of the L4 data has its bytes in the other
+		 * lanes. */
+		sum += (done & 1) != 0 ? rte_bswap16((uint16_t)part) : part;
+		done += seglen;
+		off = 0;
+		m = m->next;
+	}
+	if (done < len)
+		return 0;
+	return (uint16_t)__rte_raw_cksum_reduce(sum);
+}
 
 int
 gale_offload_discover(uint16_t port_id, struct gale_offloads *off)
@@ -56,12 +85,14 @@ void
 gale_offload_format(const struct gale_offloads *off, char *buf, unsigned int size)
 {
 	snprintf(buf, size, "rx-cksum%s%s%s%s tx-cksum%s%s%s%s%s%s rss-types 0x%llx reta %u",
-		 off->rx_ipv4_cksum ? " ip" : "", off->rx_tcp_cksum ? " tcp" : "", off->rx_udp_cksum ? " udp" : "",
-		 off->rx_ipv4_cksum || off->rx_tcp_cksum || off->rx_udp_cksum ? "" : " none",
-		 off->tx_ipv4_cksum ? " ip" : "", off->tx_tcp_cksum ? " tcp" : "", off->tx_udp_cksum ? " udp" : "",
-		 off->tx_ipv4_cksum || off->tx_tcp_cksum || off->tx_udp_cksum ? "" : " none",
-		 off->tso ? " tso" : "", off->multi_seg ? " multi-seg" : "", (unsigned long long)off->rss_types,
-		 off->reta_size);
+	         off->rx_ipv4_cksum ? " ip" : "", off->rx_tcp_cksum ? " tcp" : "",
+	         off->rx_udp_cksum ? " udp" : "",
+	         off->rx_ipv4_cksum || off->rx_tcp_cksum || off->rx_udp_cksum ? "" : " none",
+	         off->tx_ipv4_cksum ? " ip" : "", off->tx_tcp_cksum ? " tcp" : "",
+	         off->tx_udp_cksum ? " udp" : "",
+	         off->tx_ipv4_cksum || off->tx_tcp_cksum || off->tx_udp_cksum ? "" : " none",
+	         off->tso ? " tso" : "", off->multi_seg ? " multi-seg" : "",
+	         (unsigned long long)off->rss_types, off->reta_size);
 }
 
 int
@@ -88,19 +119,29 @@ gale_offload_tx_prepare(const struct gale_offloads *on, struct rte_mbuf *m)
 		m->ol_flags &= ~RTE_MBUF_F_TX_IP_CKSUM;
 	}
 	if (l4 == RTE_MBUF_F_TX_TCP_CKSUM && !on->tx_tcp_cksum) {
-		if (rte_pktmbuf_data_len(m) < (uint32_t)m->l2_len + m->l3_len + sizeof(struct rte_tcp_hdr))
+		if (rte_pktmbuf_data_len(m) <
+		    (uint32_t)m->l2_len + m->l3_len + sizeof(struct rte_tcp_hdr))
 			return -EINVAL;
 		cksum_off = m->l2_len + m->l3_len + offsetof(struct rte_tcp_hdr, cksum);
 	} else if (l4 == RTE_MBUF_F_TX_UDP_CKSUM && !on->tx_udp_cksum) {
-		if (rte_pktmbuf_data_len(m) < (uint32_t)m->l2_len + m->l3_len + sizeof(struct rte_udp_hdr))
+		if (rte_pktmbuf_data_len(m) <
+		    (uint32_t)m->l2_len + m->l3_len + sizeof(struct rte_udp_hdr))
 			return -EINVAL;
 		cksum_off = m->l2_len + m->l3_len + offsetof(struct rte_udp_hdr, dgram_cksum);
 	} else {
-		return l4 == 0 || l4 == RTE_MBUF_F_TX_TCP_CKSUM || l4 == RTE_MBUF_F_TX_UDP_CKSUM ? 0 : -EINVAL;
+		return l4 == 0 || l4 == RTE_MBUF_F_TX_TCP_CKSUM || l4 == RTE_MBUF_F_TX_UDP_CKSUM
+		               ? 0
+		               : -EINVAL;
 	}
+	if (rte_be_to_cpu_16(ip->total_length) < m->l3_len ||
+	    rte_pktmbuf_pkt_len(m) < (uint32_t)m->l2_len + rte_be_to_cpu_16(ip->total_length))
+		return -EINVAL;
 	l4_cksum = rte_pktmbuf_mtod_offset(m, uint8_t *, cksum_off);
 	memset(l4_cksum, 0, sizeof(cksum));
-	cksum = rte_ipv4_udptcp_cksum_mbuf(m, ip, m->l2_len + m->l3_len);
+	cksum = (uint16_t)~gale__l4_sum(m, ip, m->l2_len + m->l3_len,
+	                                rte_be_to_cpu_16(ip->total_length) - (uint32_t)m->l3_len);
+	if (cksum == 0 && l4 == RTE_MBUF_F_TX_UDP_CKSUM)
+		cksum = 0xffff; /* RFC 768: a computed zero is sent as all ones */
 	memcpy(l4_cksum, &cksum, sizeof(cksum));
 	m->ol_flags &= ~RTE_MBUF_F_TX_L4_MASK;
 	return 0;
@@ -139,11 +180,13 @@ gale_offload_rx_cksum(const struct gale_offloads *on, const struct rte_mbuf *m)
 	ipf = fl & RTE_MBUF_F_RX_IP_CKSUM_MASK;
 	if (on->rx_ipv4_cksum && ipf == RTE_MBUF_F_RX_IP_CKSUM_BAD)
 		return -EBADMSG;
-	if (!(on->rx_ipv4_cksum && ipf == RTE_MBUF_F_RX_IP_CKSUM_GOOD) && rte_raw_cksum(ip, ihl) != 0xffff)
+	if (!(on->rx_ipv4_cksum && ipf == RTE_MBUF_F_RX_IP_CKSUM_GOOD) &&
+	    rte_raw_cksum(ip, ihl) != 0xffff)
 		return -EBADMSG;
 	if (ip->next_proto_id != IPPROTO_TCP && ip->next_proto_id != IPPROTO_UDP)
 		return 0;
-	if ((ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0)
+	if ((ip->fragment_offset &
+	     rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0)
 		return 0; /* a fragment's L4 checksum covers the reassembled datagram */
 	l4f = fl & RTE_MBUF_F_RX_L4_CKSUM_MASK;
 	l4_known = ip->next_proto_id == IPPROTO_TCP ? on->rx_tcp_cksum : on->rx_udp_cksum;
@@ -155,7 +198,11 @@ gale_offload_rx_cksum(const struct gale_offloads *on, const struct rte_mbuf *m)
 	    rte_pktmbuf_pkt_len(m) < sizeof(*eth) + rte_be_to_cpu_16(ip->total_length))
 		return -EBADMSG;
 	if (ip->next_proto_id == IPPROTO_UDP &&
-	    rte_pktmbuf_mtod_offset(m, const struct rte_udp_hdr *, sizeof(*eth) + ihl)->dgram_cksum == 0)
+	    rte_pktmbuf_mtod_offset(m, const struct rte_udp_hdr *, sizeof(*eth) + ihl)
+	                    ->dgram_cksum == 0)
 		return 0; /* UDP over IPv4 without a checksum */
-	return rte_ipv4_udptcp_cksum_mbuf_verify(m, ip, (uint16_t)(sizeof(*eth) + ihl)) == 0 ? 0 : -EBADMSG;
+	return gale__l4_sum(m, ip, sizeof(*eth) + ihl, rte_be_to_cpu_16(ip->total_length) - ihl) ==
+	                       0xffff
+	               ? 0
+	               : -EBADMSG;
 }

@@ -2,8 +2,9 @@
 /*
  * Per-NUMA-socket packet-buffer pools (see gale/pool.h).
  *
- * libnuma gives the number of nodes; the EAL says which sockets have enabled lcores. A pool is made on each
- * such socket (memory from that socket's heap), so a worker's allocations stay local. Not on the data path.
+ * libnuma gives the number of nodes; the EAL says which sockets have enabled lcores. A pool is made
+ * on each such socket (memory from that socket's heap), so a worker's allocations stay local. Not
+ * on the data path.
  */
 #include <errno.h>
 #include <numa.h>
@@ -43,12 +44,15 @@ gale_pool_init(const struct gale_pool_conf *conf)
 	room = conf->data_room != 0 ? conf->data_room : RTE_MBUF_DEFAULT_BUF_SIZE;
 	if (room > UINT16_MAX || cache > RTE_MEMPOOL_CACHE_MAX_SIZE)
 		return -EINVAL;
-	RTE_LCORE_FOREACH(lcore) {
+	RTE_LCORE_FOREACH(lcore)
+	{
 		socket = rte_lcore_to_socket_id(lcore);
 		if (socket >= GALE_POOL_MAX_SOCKETS || gale__pools[socket] != NULL)
 			continue;
-		snprintf(name, sizeof(name), "%.20s_s%u", conf->name != NULL ? conf->name : "gale_pool", socket);
-		gale__pools[socket] = rte_pktmbuf_pool_create(name, nb, cache, 0, (uint16_t)room, (int)socket);
+		snprintf(name, sizeof(name), "%.20s_s%u",
+		         conf->name != NULL ? conf->name : "gale_pool", socket);
+		gale__pools[socket] =
+		        rte_pktmbuf_pool_create(name, nb, cache, 0, (uint16_t)room, (int)socket);
 		if (gale__pools[socket] == NULL) {
 			int err = rte_errno;
 

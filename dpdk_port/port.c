@@ -2,16 +2,18 @@
 /*
  * Port setup: configure queues, size the pool, start, wait for link.
  *
- * The pool is sized so that every rx ring can be full, every tx ring can be full, and each worker's mempool
- * cache and a burst in flight on each queue are covered; running out is back-pressure (rx stops refilling),
- * never a crash, but a pool smaller than the rings would stall the port at start-up.
+ * The pool is sized so that every rx ring can be full, every tx ring can be full, and each worker's
+ * mempool cache and a burst in flight on each queue are covered; running out is back-pressure (rx
+ * stops refilling), never a crash, but a pool smaller than the rings would stall the port at
+ * start-up.
  *
- * Offloads: every useful one the device reports is enabled unless the caller says no_offloads; what is on is
- * recorded in port->on for gale_offload_tx_prepare_burst. RSS: with steer auto or rss, and a device that hashes
- * IPv4 TCP and UDP and has a RETA, the port gets gale's symmetric key and a RETA of entry i -> queue i % queues.
- * net_tap is never given RSS in auto mode: its RSS needs the multiq qdisc this kernel lacks, and the kernel
- * spreads flows over the tap queues by its own hash (DESIGN.md), so the software path steers there. When the
- * device refuses the key or the RETA, auto falls back to software steering and rss fails with -ENOTSUP.
+ * Offloads: every useful one the device reports is enabled unless the caller says no_offloads; what
+ * is on is recorded in port->on for gale_offload_tx_prepare_burst. RSS: with steer auto or rss, and
+ * a device that hashes IPv4 TCP and UDP and has a RETA, the port gets gale's symmetric key and a
+ * RETA of entry i -> queue i % queues. net_tap is never given RSS in auto mode: its RSS needs the
+ * multiq qdisc this kernel lacks, and the kernel spreads flows over the tap queues by its own hash
+ * (DESIGN.md), so the software path steers there. When the device refuses the key or the RETA, auto
+ * falls back to software steering and rss fails with -ENOTSUP.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -43,7 +45,8 @@ gale_port_lookup(const char *name, uint16_t *port_id)
 	if (rte_eth_dev_get_port_by_name(name, port_id) == 0)
 		return 0;
 	id = strtoul(name, &end, 10);
-	if (*name != '\0' && *end == '\0' && id < RTE_MAX_ETHPORTS && rte_eth_dev_is_valid_port((uint16_t)id)) {
+	if (*name != '\0' && *end == '\0' && id < RTE_MAX_ETHPORTS &&
+	    rte_eth_dev_is_valid_port((uint16_t)id)) {
 		*port_id = (uint16_t)id;
 		return 0;
 	}
@@ -61,7 +64,8 @@ gale__rss_reta_program(uint16_t port_id, uint16_t reta_size, uint16_t nb_queues)
 	memset(reta, 0, sizeof(reta));
 	for (i = 0; i < reta_size; i++) {
 		reta[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ull << (i % RTE_ETH_RETA_GROUP_SIZE);
-		reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] = (uint16_t)(i % nb_queues);
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] =
+		        (uint16_t)(i % nb_queues);
 	}
 	return rte_eth_dev_rss_reta_update(port_id, reta, reta_size);
 }
@@ -125,7 +129,8 @@ gale_port_setup(struct gale_port *port, uint16_t port_id, const struct gale_port
 	port->nb_queues = conf->nb_queues != 0 ? conf->nb_queues : 1;
 	if (port->nb_queues > info.max_rx_queues || port->nb_queues > info.max_tx_queues)
 		return -EINVAL;
-	if (conf->steer != GALE_STEER_AUTO && conf->steer != GALE_STEER_RSS && conf->steer != GALE_STEER_SW)
+	if (conf->steer != GALE_STEER_AUTO && conf->steer != GALE_STEER_RSS &&
+	    conf->steer != GALE_STEER_SW)
 		return -EINVAL;
 	nb_rxd = conf->nb_rxd != 0 ? conf->nb_rxd : 1024;
 	nb_txd = conf->nb_txd != 0 ? conf->nb_txd : 1024;
@@ -143,14 +148,14 @@ gale_port_setup(struct gale_port *port, uint16_t port_id, const struct gale_port
 	}
 
 	/* RSS: IPv4 TCP and UDP 4-tuple hashing and a RETA are what steering needs. */
-	rss_hf = info.flow_type_rss_offloads & (RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV4_UDP |
-						RTE_ETH_RSS_IPV4);
+	rss_hf = info.flow_type_rss_offloads &
+	         (RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV4_UDP | RTE_ETH_RSS_IPV4);
 	want_rss = conf->steer != GALE_STEER_SW &&
-		   (info.flow_type_rss_offloads & RTE_ETH_RSS_NONFRAG_IPV4_TCP) != 0 &&
-		   (info.flow_type_rss_offloads & RTE_ETH_RSS_NONFRAG_IPV4_UDP) != 0 && info.reta_size != 0 &&
-		   info.reta_size <= GALE_STEER_RETA_MAX &&
-		   !(conf->steer == GALE_STEER_AUTO && info.driver_name != NULL &&
-		     strcmp(info.driver_name, "net_tap") == 0);
+	           (info.flow_type_rss_offloads & RTE_ETH_RSS_NONFRAG_IPV4_TCP) != 0 &&
+	           (info.flow_type_rss_offloads & RTE_ETH_RSS_NONFRAG_IPV4_UDP) != 0 &&
+	           info.reta_size != 0 && info.reta_size <= GALE_STEER_RETA_MAX &&
+	           !(conf->steer == GALE_STEER_AUTO && info.driver_name != NULL &&
+	             strcmp(info.driver_name, "net_tap") == 0);
 	if (conf->steer == GALE_STEER_RSS && !want_rss)
 		return -ENOTSUP;
 
@@ -164,11 +169,14 @@ gale_port_setup(struct gale_port *port, uint16_t port_id, const struct gale_port
 		nb_mbufs = conf->nb_mbufs;
 		if (nb_mbufs == 0)
 			nb_mbufs = port->nb_queues * (nb_rxd + nb_txd + 2u * GALE_PORT_BURST) +
-				   rte_lcore_count() * GALE_PORT_CACHE + 1024u;
+			           rte_lcore_count() * GALE_PORT_CACHE + 1024u;
 		snprintf(pool_name, sizeof(pool_name), "gale_p%u", port_id);
 		port->pool = rte_pktmbuf_pool_create(
-			pool_name, nb_mbufs, conf->pool_cache != 0 ? conf->pool_cache : GALE_PORT_CACHE, 0,
-			(uint16_t)(conf->mbuf_size != 0 ? conf->mbuf_size : RTE_MBUF_DEFAULT_BUF_SIZE), socket);
+		        pool_name, nb_mbufs,
+		        conf->pool_cache != 0 ? conf->pool_cache : GALE_PORT_CACHE, 0,
+		        (uint16_t)(conf->mbuf_size != 0 ? conf->mbuf_size
+		                                        : RTE_MBUF_DEFAULT_BUF_SIZE),
+		        socket);
 		if (port->pool == NULL)
 			return -rte_errno;
 		port->own_pool = true;
@@ -188,7 +196,8 @@ gale_port_setup(struct gale_port *port, uint16_t port_id, const struct gale_port
 		if (ret != 0 && conf->steer == GALE_STEER_AUTO) {
 			want_rss = false;
 			gale__eth_conf(&eth_conf, &port->on, false, 0);
-			ret = rte_eth_dev_configure(port_id, port->nb_queues, port->nb_queues, &eth_conf);
+			ret = rte_eth_dev_configure(port_id, port->nb_queues, port->nb_queues,
+			                            &eth_conf);
 		}
 		if (ret != 0) {
 			ret = ret == -ENOTSUP ? -ENOTSUP : ret;
@@ -213,7 +222,8 @@ gale_port_setup(struct gale_port *port, uint16_t port_id, const struct gale_port
 
 		rxc.offloads = eth_conf.rxmode.offloads;
 		txc.offloads = eth_conf.txmode.offloads;
-		ret = rte_eth_rx_queue_setup(port_id, q, nb_rxd, (unsigned int)socket, &rxc, port->pool);
+		ret = rte_eth_rx_queue_setup(port_id, q, nb_rxd, (unsigned int)socket, &rxc,
+		                             port->pool);
 		if (ret != 0)
 			goto fail;
 		ret = rte_eth_tx_queue_setup(port_id, q, nb_txd, (unsigned int)socket, &txc);
@@ -233,7 +243,8 @@ gale_port_setup(struct gale_port *port, uint16_t port_id, const struct gale_port
 	/* Link wait: poll the link state for a bounded time (a condition, not a fixed sleep). */
 	for (waited = 0;; waited += 10) {
 		memset(&link, 0, sizeof(link));
-		if (rte_eth_link_get_nowait(port_id, &link) == 0 && link.link_status == RTE_ETH_LINK_UP) {
+		if (rte_eth_link_get_nowait(port_id, &link) == 0 &&
+		    link.link_status == RTE_ETH_LINK_UP) {
 			port->link_up = true;
 			break;
 		}
@@ -322,7 +333,7 @@ gale_port_xstats_get(uint16_t port_id, const char *const *names, uint64_t *value
 
 int
 gale_port_xstats_foreach(uint16_t port_id, bool nonzero_only,
-			 void (*cb)(const char *name, uint64_t value, void *arg), void *arg)
+                         void (*cb)(const char *name, uint64_t value, void *arg), void *arg)
 {
 	struct rte_eth_xstat_name *names = NULL;
 	struct rte_eth_xstat *xs = NULL;

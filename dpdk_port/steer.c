@@ -1,17 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Flow steering (see gale/steer.h): the software Toeplitz hash, the RETA model, the source-port picker and the
- * per-(from, to) forwarding rings.
+ * Flow steering (see gale/steer.h): the software Toeplitz hash, the RETA model, the source-port
+ * picker and the per-(from, to) forwarding rings.
  *
- * The hash. Toeplitz is linear over GF(2): the hash of an input is the XOR, over its set bits, of the 32-bit
- * window of the key starting at that bit. Grouping bits by input byte gives a table T[byte position][byte value]
- * (12 x 256 words for an IPv4 4-tuple, 12 KiB, built once from the key), so hashing a packet is 12 loads and
- * XORs instead of rte_softrss's loop over every set bit. The unit test checks the table against rte_softrss for
- * random tuples and for every picked source port.
+ * The hash. Toeplitz is linear over GF(2): the hash of an input is the XOR, over its set bits, of
+ * the 32-bit window of the key starting at that bit. Grouping bits by input byte gives a table
+ * T[byte position][byte value] (12 x 256 words for an IPv4 4-tuple, 12 KiB, built once from the
+ * key), so hashing a packet is 12 loads and XORs instead of rte_softrss's loop over every set bit.
+ * The unit test checks the table against rte_softrss for random tuples and for every picked source
+ * port.
  *
- * The rings. ring[from * W + to] is single-producer (worker `from`) single-consumer (worker `to`): the producer's
- * release store of the tail publishes the mbuf pointers that the consumer's acquire load reads (rte_ring's own
- * pairing, lib/ring/rte_ring_c11_pvt.h). A full ring is a counted drop; the forwarding worker never waits.
+ * The rings. ring[from * W + to] is single-producer (worker `from`) single-consumer (worker `to`):
+ * the producer's release store of the tail publishes the mbuf pointers that the consumer's acquire
+ * load reads (rte_ring's own pairing, lib/ring/rte_ring_c11_pvt.h). A full ring is a counted drop;
+ * the forwarding worker never waits.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,7 +32,7 @@
 #include "gale/steer.h"
 
 #define GALE_STEER_TUPLE_BYTES 12 /* IPv4 src, dst, sport, dport */
-#define GALE_STEER_BURST 32
+#define GALE_STEER_BURST       32
 
 const uint8_t gale_steer_rss_key[GALE_STEER_KEY_LEN] = {
 	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
@@ -45,14 +47,16 @@ struct gale__steer_worker {
 } __rte_cache_aligned;
 
 struct gale_steer {
-	uint32_t table[GALE_STEER_TUPLE_BYTES][256]; /**< Toeplitz contribution of each byte value. */
-	uint16_t reta[GALE_STEER_RETA_MAX];          /**< worker of each RETA entry. */
-	uint16_t reta_mask;                          /**< reta_size - 1. */
+	uint32_t table[GALE_STEER_TUPLE_BYTES]
+	              [256];                /**< Toeplitz contribution of each byte value. */
+	uint16_t reta[GALE_STEER_RETA_MAX]; /**< worker of each RETA entry. */
+	uint16_t reta_mask;                 /**< reta_size - 1. */
 	uint16_t nb_workers;
 	bool rss;
 	uint8_t key[GALE_STEER_KEY_LEN];
 	struct gale__steer_worker workers[GALE_STEER_MAX_WORKERS];
-	struct rte_ring *ring[]; /**< nb_workers * nb_workers; [from * W + to], NULL on the diagonal. */
+	struct rte_ring
+	        *ring[]; /**< nb_workers * nb_workers; [from * W + to], NULL on the diagonal. */
 };
 
 static unsigned int gale__steer_seq;
@@ -108,7 +112,8 @@ gale__build_table(struct gale_steer *s)
 		uint32_t bitw[8];
 
 		for (b = 0; b < 8; b++)
-			bitw[b] = gale__key_window(s->key, pos * 8 + b); /* b = 0: the byte's top bit */
+			bitw[b] = gale__key_window(s->key,
+			                           pos * 8 + b); /* b = 0: the byte's top bit */
 		for (v = 0; v < 256; v++) {
 			uint32_t h = 0;
 
@@ -135,7 +140,8 @@ gale_steer_create(const struct gale_steer_conf *conf)
 	w = conf->nb_workers;
 	reta_size = conf->reta_size != 0 ? conf->reta_size : 128;
 	ring_size = conf->ring_size != 0 ? conf->ring_size : 1024;
-	if (reta_size > GALE_STEER_RETA_MAX || !rte_is_power_of_2(reta_size) || !rte_is_power_of_2(ring_size)) {
+	if (reta_size > GALE_STEER_RETA_MAX || !rte_is_power_of_2(reta_size) ||
+	    !rte_is_power_of_2(ring_size)) {
 		rte_errno = EINVAL;
 		return NULL;
 	}
@@ -170,7 +176,7 @@ gale_steer_create(const struct gale_steer_conf *conf)
 			else
 				snprintf(name, sizeof(name), "gsteer%u_%u_%u", seq, from, to);
 			s->ring[from * w + to] = rte_ring_create(name, ring_size, conf->socket,
-								 RING_F_SP_ENQ | RING_F_SC_DEQ);
+			                                         RING_F_SP_ENQ | RING_F_SC_DEQ);
 			if (s->ring[from * w + to] == NULL) {
 				int err = rte_errno;
 
@@ -194,7 +200,8 @@ gale_steer_free(struct gale_steer *steer)
 	for (i = 0; i < (unsigned int)steer->nb_workers * steer->nb_workers; i++) {
 		if (steer->ring[i] == NULL)
 			continue;
-		while ((n = rte_ring_dequeue_burst(steer->ring[i], (void **)pkts, GALE_STEER_BURST, NULL)) != 0)
+		while ((n = rte_ring_dequeue_burst(steer->ring[i], (void **)pkts, GALE_STEER_BURST,
+		                                   NULL)) != 0)
 			rte_pktmbuf_free_bulk(pkts, n);
 		rte_ring_free(steer->ring[i]);
 	}
@@ -208,22 +215,24 @@ gale_steer_is_rss(const struct gale_steer *steer)
 }
 
 static inline uint32_t
-gale__hash_be(const struct gale_steer *s, const uint8_t *src4, const uint8_t *dst4, const uint8_t *ports4)
+gale__hash_be(const struct gale_steer *s, const uint8_t *src4, const uint8_t *dst4,
+              const uint8_t *ports4)
 {
-	return s->table[0][src4[0]] ^ s->table[1][src4[1]] ^ s->table[2][src4[2]] ^ s->table[3][src4[3]] ^
-	       s->table[4][dst4[0]] ^ s->table[5][dst4[1]] ^ s->table[6][dst4[2]] ^ s->table[7][dst4[3]] ^
-	       s->table[8][ports4[0]] ^ s->table[9][ports4[1]] ^ s->table[10][ports4[2]] ^
-	       s->table[11][ports4[3]];
+	return s->table[0][src4[0]] ^ s->table[1][src4[1]] ^ s->table[2][src4[2]] ^
+	       s->table[3][src4[3]] ^ s->table[4][dst4[0]] ^ s->table[5][dst4[1]] ^
+	       s->table[6][dst4[2]] ^ s->table[7][dst4[3]] ^ s->table[8][ports4[0]] ^
+	       s->table[9][ports4[1]] ^ s->table[10][ports4[2]] ^ s->table[11][ports4[3]];
 }
 
 uint32_t
-gale_steer_hash_v4(const struct gale_steer *steer, uint32_t src_addr, uint32_t dst_addr, uint16_t src_port,
-		   uint16_t dst_port)
+gale_steer_hash_v4(const struct gale_steer *steer, uint32_t src_addr, uint32_t dst_addr,
+                   uint16_t src_port, uint16_t dst_port)
 {
 	const uint32_t src = rte_cpu_to_be_32(src_addr), dst = rte_cpu_to_be_32(dst_addr);
 	const uint32_t ports = rte_cpu_to_be_32(((uint32_t)src_port << 16) | dst_port);
 
-	return gale__hash_be(steer, (const uint8_t *)&src, (const uint8_t *)&dst, (const uint8_t *)&ports);
+	return gale__hash_be(steer, (const uint8_t *)&src, (const uint8_t *)&dst,
+	                     (const uint8_t *)&ports);
 }
 
 uint16_t
@@ -250,22 +259,24 @@ gale_steer_owner_mbuf(const struct gale_steer *steer, const struct rte_mbuf *m)
 	ip = (const struct rte_ipv4_hdr *)(eth + 1);
 	if (ip->next_proto_id != IPPROTO_TCP && ip->next_proto_id != IPPROTO_UDP)
 		return GALE_STEER_NONE;
-	/* A fragment (MF set or a nonzero offset) has no ports to hash: the receiving worker keeps it. */
-	if ((ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0)
+	/* A fragment (MF set or a nonzero offset) has no ports to hash: the receiving worker keeps
+	 * it. */
+	if ((ip->fragment_offset &
+	     rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0)
 		return GALE_STEER_NONE;
 	ihl = (ip->version_ihl & RTE_IPV4_HDR_IHL_MASK) * 4u;
 	if (ihl < sizeof(*ip) || rte_pktmbuf_data_len(m) < sizeof(*eth) + ihl + 4)
 		return GALE_STEER_NONE;
 	l4 = (const uint8_t *)ip + ihl;
-	return steer->reta[gale__hash_be(steer, (const uint8_t *)&ip->src_addr, (const uint8_t *)&ip->dst_addr,
-					 l4) &
-			   steer->reta_mask];
+	return steer->reta[gale__hash_be(steer, (const uint8_t *)&ip->src_addr,
+	                                 (const uint8_t *)&ip->dst_addr, l4) &
+	                   steer->reta_mask];
 }
 
 int
 gale_steer_pick_sport(const struct gale_steer *steer, uint16_t worker, uint32_t local_addr,
-		      uint32_t remote_addr, uint16_t remote_port, uint16_t lo, uint16_t hi, uint16_t start,
-		      uint16_t *port)
+                      uint32_t remote_addr, uint16_t remote_port, uint16_t lo, uint16_t hi,
+                      uint16_t start, uint16_t *port)
 {
 	uint32_t base, span, i, p;
 
@@ -273,8 +284,8 @@ gale_steer_pick_sport(const struct gale_steer *steer, uint16_t worker, uint32_t 
 		return -EINVAL;
 	if (start < lo || start > hi)
 		start = lo;
-	/* The reply as it arrives: remote -> local, sport = remote_port, dport = ours. The hash with dport 0,
-	 * then each candidate's two dport bytes XORed in (linearity). */
+	/* The reply as it arrives: remote -> local, sport = remote_port, dport = ours. The hash
+	 * with dport 0, then each candidate's two dport bytes XORed in (linearity). */
 	base = gale_steer_hash_v4(steer, remote_addr, local_addr, remote_port, 0);
 	span = (uint32_t)hi - lo + 1;
 	for (i = 0, p = start; i < span; i++, p = p == hi ? lo : p + 1) {
@@ -289,8 +300,8 @@ gale_steer_pick_sport(const struct gale_steer *steer, uint16_t worker, uint32_t 
 }
 
 static void
-gale__forward(struct gale_steer *s, uint16_t worker, struct rte_mbuf **pkts, const uint16_t *owner, uint16_t n,
-	      uint64_t dests)
+gale__forward(struct gale_steer *s, uint16_t worker, struct rte_mbuf **pkts, const uint16_t *owner,
+              uint16_t n, uint64_t dests)
 {
 	struct gale__steer_worker *me = &s->workers[worker];
 	struct rte_mbuf *out[GALE_STEER_BURST];
@@ -304,7 +315,8 @@ gale__forward(struct gale_steer *s, uint16_t worker, struct rte_mbuf **pkts, con
 		for (i = 0, k = 0; i < n; i++)
 			if (owner[i] == to)
 				out[k++] = pkts[i];
-		sent = rte_ring_enqueue_burst(s->ring[worker * s->nb_workers + to], (void **)out, k, NULL);
+		sent = rte_ring_enqueue_burst(s->ring[worker * s->nb_workers + to], (void **)out, k,
+		                              NULL);
 		me->stats.forwarded += sent;
 		if (sent < k) {
 			me->stats.fwd_dropped += k - sent;
@@ -366,8 +378,8 @@ gale_steer_drain(struct gale_steer *steer, uint16_t worker, struct rte_mbuf **pk
 		from = (uint16_t)((me->rr + i) % w);
 		if (from == worker)
 			continue;
-		got += (uint16_t)rte_ring_dequeue_burst(steer->ring[from * w + worker], (void **)&pkts[got],
-							 max - got, NULL);
+		got += (uint16_t)rte_ring_dequeue_burst(steer->ring[from * w + worker],
+		                                        (void **)&pkts[got], max - got, NULL);
 	}
 	me->rr = (uint16_t)((me->rr + 1) % w);
 	me->stats.drained += got;
@@ -388,7 +400,8 @@ gale_steer_pending(const struct gale_steer *steer, uint16_t worker)
 }
 
 int
-gale_steer_stats_get(const struct gale_steer *steer, uint16_t worker, struct gale_steer_stats *stats)
+gale_steer_stats_get(const struct gale_steer *steer, uint16_t worker,
+                     struct gale_steer_stats *stats)
 {
 	if (steer == NULL || stats == NULL || worker >= steer->nb_workers)
 		return -EINVAL;

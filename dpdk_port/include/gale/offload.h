@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Offloads: what a port can do (checksums, TSO, multi-segment tx, RSS), what gale_port_setup turned on, and the
- * software fallbacks that make a packet correct whatever the port did.
+ * Offloads: what a port can do (checksums, TSO, multi-segment tx, RSS), what gale_port_setup turned
+ * on, and the software fallbacks that make a packet correct whatever the port did.
  *
- * Contract with the layers above (tcpstack): build IPv4 TCP/UDP frames, set m->l2_len and m->l3_len, and ask for
- * checksums the DPDK way: RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM (IP header checksum field 0) and
- * RTE_MBUF_F_TX_TCP_CKSUM or RTE_MBUF_F_TX_UDP_CKSUM with the L4 checksum field holding the pseudo-header
- * checksum (rte_ipv4_phdr_cksum). Then pass the burst through gale_offload_tx_prepare_burst: whatever the port
- * has not enabled is computed in software and its flag cleared, so every port gets a correct frame. TSO is not
- * emulated: when `tso` is false the stack segments to MSS itself (asking for RTE_MBUF_F_TX_TCP_SEG then is
- * -ENOTSUP). On rx, gale_offload_rx_cksum trusts the NIC's GOOD/BAD verdict and verifies in software when the
- * NIC said nothing (net_tap, memif, ring).
+ * Contract with the layers above (tcpstack): build IPv4 TCP/UDP frames, set m->l2_len and
+ * m->l3_len, and ask for checksums the DPDK way: RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM (IP
+ * header checksum field 0) and RTE_MBUF_F_TX_TCP_CKSUM or RTE_MBUF_F_TX_UDP_CKSUM with the L4
+ * checksum field holding the pseudo-header checksum (rte_ipv4_phdr_cksum). Then pass the burst
+ * through gale_offload_tx_prepare_burst: whatever the port has not enabled is computed in software
+ * and its flag cleared, so every port gets a correct frame. TSO is not emulated: when `tso` is
+ * false the stack segments to MSS itself (asking for RTE_MBUF_F_TX_TCP_SEG then is -ENOTSUP). On
+ * rx, gale_offload_rx_cksum trusts the NIC's GOOD/BAD verdict and verifies in software when the NIC
+ * said nothing (net_tap, memif, ring).
  */
 #ifndef GALE_OFFLOAD_H
 #define GALE_OFFLOAD_H
@@ -38,33 +39,32 @@ struct gale_offloads {
 };
 
 /** Fill off with what port_id can do. 0 or a negative errno. */
-int
-gale_offload_discover(uint16_t port_id, struct gale_offloads *off);
+int gale_offload_discover(uint16_t port_id, struct gale_offloads *off);
 
-/** Print an offload set on one line into buf ("rx-cksum ip,tcp,udp tx-cksum ... tso multi-seg rss(...)"). */
-void
-gale_offload_format(const struct gale_offloads *off, char *buf, unsigned int size);
-
-/**
- * Make one outgoing packet correct for a port with offloads `on` enabled: compute in software each checksum the
- * packet asks for and the port does not do, and clear that request. Borrows m (rewrites its headers).
- * 0; -EINVAL when the packet cannot be parsed with its l2_len/l3_len; -ENOTSUP for TSO without TSO.
- */
-int
-gale_offload_tx_prepare(const struct gale_offloads *on, struct rte_mbuf *m);
+/** Print an offload set on one line into buf ("rx-cksum ip,tcp,udp tx-cksum ... tso multi-seg
+ * rss(...)"). */
+void gale_offload_format(const struct gale_offloads *off, char *buf, unsigned int size);
 
 /**
- * gale_offload_tx_prepare over a burst. Borrows the packets. Returns the number prepared: the first failure
- * stops it (like rte_eth_tx_prepare), leaving that packet and the tail to the caller.
+ * Make one outgoing packet correct for a port with offloads `on` enabled: compute in software each
+ * checksum the packet asks for and the port does not do, and clear that request. Borrows m
+ * (rewrites its headers). 0; -EINVAL when the packet cannot be parsed with its l2_len/l3_len;
+ * -ENOTSUP for TSO without TSO.
  */
-uint16_t
-gale_offload_tx_prepare_burst(const struct gale_offloads *on, struct rte_mbuf **pkts, uint16_t n);
+int gale_offload_tx_prepare(const struct gale_offloads *on, struct rte_mbuf *m);
 
 /**
- * Checksums of a received IPv4 packet (TCP or UDP; IP header only for other protocols): the NIC's verdict when
- * it gave one, else verified in software. Borrows m. 0 good (or not IPv4: nothing to check), -EBADMSG bad.
+ * gale_offload_tx_prepare over a burst. Borrows the packets. Returns the number prepared: the first
+ * failure stops it (like rte_eth_tx_prepare), leaving that packet and the tail to the caller.
  */
-int
-gale_offload_rx_cksum(const struct gale_offloads *on, const struct rte_mbuf *m);
+uint16_t gale_offload_tx_prepare_burst(const struct gale_offloads *on, struct rte_mbuf **pkts,
+                                       uint16_t n);
+
+/**
+ * Checksums of a received IPv4 packet (TCP or UDP; IP header only for other protocols): the NIC's
+ * verdict when it gave one, else verified in software. Borrows m. 0 good (or not IPv4: nothing to
+ * check), -EBADMSG bad.
+ */
+int gale_offload_rx_cksum(const struct gale_offloads *on, const struct rte_mbuf *m);
 
 #endif /* GALE_OFFLOAD_H */

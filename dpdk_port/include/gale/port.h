@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * A gale port: one DPDK ethdev set up with one rx/tx queue pair per worker and a packet-buffer pool.
+ * A gale port: one DPDK ethdev set up with one rx/tx queue pair per worker and a packet-buffer
+ * pool.
  *
- * Queue k belongs to worker k and is polled only by it, so nothing here takes a lock. Works for any ethdev the
- * EAL probed: PCI NICs, net_tap, net_memif, net_ring, net_af_packet, net_af_xdp.
+ * Queue k belongs to worker k and is polled only by it, so nothing here takes a lock. Works for any
+ * ethdev the EAL probed: PCI NICs, net_tap, net_memif, net_ring, net_af_packet, net_af_xdp.
  *
- * Setup discovers the port's offloads (gale/offload.h) and enables the useful ones it has (unless told not
- * to); programs RSS with gale's symmetric key and a RETA spreading entries over the queues when the steering
- * mode asks for it and the port can (gale/steer.h); and takes its mbufs from the per-NUMA-socket pool of the
- * device's socket (gale/pool.h) or from a pool of its own.
+ * Setup discovers the port's offloads (gale/offload.h) and enables the useful ones it has (unless
+ * told not to); programs RSS with gale's symmetric key and a RETA spreading entries over the queues
+ * when the steering mode asks for it and the port can (gale/steer.h); and takes its mbufs from the
+ * per-NUMA-socket pool of the device's socket (gale/pool.h) or from a pool of its own.
  *
- * Workers receive and send with gale_port_rx_burst / gale_port_tx_burst: a direct rte_eth_*_burst call unless
- * an impairment (gale/impair.h) is attached, one predictable branch otherwise.
+ * Workers receive and send with gale_port_rx_burst / gale_port_tx_burst: a direct rte_eth_*_burst
+ * call unless an impairment (gale/impair.h) is attached, one predictable branch otherwise.
  */
 #ifndef GALE_PORT_H
 #define GALE_PORT_H
@@ -30,17 +31,20 @@ struct rte_mempool;
 
 /** How to set a port up; zero fields take the defaults named. */
 struct gale_port_conf {
-	uint16_t nb_queues;     /**< rx/tx queue pairs, one per worker; 0 = 1. */
-	uint16_t nb_rxd;        /**< rx descriptors per queue; 0 = 1024. */
-	uint16_t nb_txd;        /**< tx descriptors per queue; 0 = 1024. */
-	uint16_t mtu;           /**< 0 = leave the device default. */
-	unsigned int nb_mbufs;  /**< pool size; 0 = enough for every ring plus bursts in flight. */
+	uint16_t nb_queues;    /**< rx/tx queue pairs, one per worker; 0 = 1. */
+	uint16_t nb_rxd;       /**< rx descriptors per queue; 0 = 1024. */
+	uint16_t nb_txd;       /**< tx descriptors per queue; 0 = 1024. */
+	uint16_t mtu;          /**< 0 = leave the device default. */
+	unsigned int nb_mbufs; /**< pool size; 0 = enough for every ring plus bursts in flight. */
 	unsigned int link_wait_ms; /**< how long to wait for link up; 0 = 3000. */
-	bool promiscuous;       /**< default off. */
-	enum gale_steer_mode steer; /**< RSS programming: auto (default), rss (required) or sw (never). */
-	bool no_offloads;       /**< enable no offload even when the port has it (tests the fallbacks). */
-	struct rte_mempool *pool; /**< use this pool (not freed by close); NULL = the port makes its own. */
-	unsigned int mbuf_size; /**< data room per mbuf when the port makes its pool; 0 = RTE_MBUF_DEFAULT_BUF_SIZE. */
+	bool promiscuous;          /**< default off. */
+	enum gale_steer_mode
+	        steer;    /**< RSS programming: auto (default), rss (required) or sw (never). */
+	bool no_offloads; /**< enable no offload even when the port has it (tests the fallbacks). */
+	struct rte_mempool
+	        *pool; /**< use this pool (not freed by close); NULL = the port makes its own. */
+	unsigned int mbuf_size;  /**< data room per mbuf when the port makes its pool; 0 =
+	                            RTE_MBUF_DEFAULT_BUF_SIZE. */
 	unsigned int pool_cache; /**< per-lcore cache of that pool; 0 = 256. */
 };
 
@@ -53,62 +57,60 @@ struct gale_port {
 	char name[64];             /**< ethdev name, e.g. "net_tap0". */
 	bool link_up;              /**< link reported up within link_wait_ms. */
 	bool own_pool;             /**< pool was made by setup (freed by close). */
-	bool rss;                  /**< RSS programmed: the NIC steers flows to their owner's queue. */
-	uint16_t reta_size;        /**< RETA entries programmed (entry i -> queue i % nb_queues); 0 without RSS. */
-	int socket;                /**< NUMA socket of the device (or of the caller when unknown). */
-	struct gale_offloads capa; /**< what the device can do. */
-	struct gale_offloads on;   /**< what is enabled (pass to gale_offload_tx_prepare_burst). */
+	bool rss;           /**< RSS programmed: the NIC steers flows to their owner's queue. */
+	uint16_t reta_size; /**< RETA entries programmed (entry i -> queue i % nb_queues); 0 without
+	                       RSS. */
+	int socket;         /**< NUMA socket of the device (or of the caller when unknown). */
+	struct gale_offloads capa;  /**< what the device can do. */
+	struct gale_offloads on;    /**< what is enabled (pass to gale_offload_tx_prepare_burst). */
 	struct gale_impair *impair; /**< attached impairment, NULL when off (the default). */
 };
 
 /** Find a port by ethdev name ("net_tap0") or by decimal port id ("0"). 0 or -ENODEV. */
-int
-gale_port_lookup(const char *name, uint16_t *port_id);
+int gale_port_lookup(const char *name, uint16_t *port_id);
 
 /**
- * Configure and start port_id with conf. On success fills port and returns 0; else a negative errno and the
- * port is left stopped with nothing allocated.
+ * Configure and start port_id with conf. On success fills port and returns 0; else a negative errno
+ * and the port is left stopped with nothing allocated.
  */
-int
-gale_port_setup(struct gale_port *port, uint16_t port_id, const struct gale_port_conf *conf);
+int gale_port_setup(struct gale_port *port, uint16_t port_id, const struct gale_port_conf *conf);
 
 /**
- * Stop and close the port, free its attached impairment and, if it made it, its pool. Accepts NULL and a port
- * that was never set up.
+ * Stop and close the port, free its attached impairment and, if it made it, its pool. Accepts NULL
+ * and a port that was never set up.
  */
-void
-gale_port_close(struct gale_port *port);
+void gale_port_close(struct gale_port *port);
 
 /**
- * Attach impairments (a copy of conf) to a port before its workers start; NULL conf detaches and frees them.
- * Not thread-safe against running workers. 0 or a negative errno.
+ * Attach impairments (a copy of conf) to a port before its workers start; NULL conf detaches and
+ * frees them. Not thread-safe against running workers. 0 or a negative errno.
  */
-int
-gale_port_impair_set(struct gale_port *port, const struct gale_impair_conf *conf);
+int gale_port_impair_set(struct gale_port *port, const struct gale_impair_conf *conf);
 
 /**
- * A steering object matching the port: the port's RETA model and key when RSS is on, the software path
- * otherwise. ring_size 0 = 1024. NULL with rte_errno set on failure.
+ * A steering object matching the port: the port's RETA model and key when RSS is on, the software
+ * path otherwise. ring_size 0 = 1024. NULL with rte_errno set on failure.
  */
-struct gale_steer *
-gale_port_steer_create(const struct gale_port *port, unsigned int ring_size);
+struct gale_steer *gale_port_steer_create(const struct gale_port *port, unsigned int ring_size);
 
 /**
- * Extended statistics by name: for each of names[0..n), values[i] gets the counter's value, or UINT64_MAX when
- * the port has no counter of that name. Returns how many were found, or a negative errno. Not on the data path.
+ * Extended statistics by name: for each of names[0..n), values[i] gets the counter's value, or
+ * UINT64_MAX when the port has no counter of that name. Returns how many were found, or a negative
+ * errno. Not on the data path.
  */
-int
-gale_port_xstats_get(uint16_t port_id, const char *const *names, uint64_t *values, unsigned int n);
+int gale_port_xstats_get(uint16_t port_id, const char *const *names, uint64_t *values,
+                         unsigned int n);
 
 /**
- * Call cb for every extended statistic of the port (name, value), in the port's order, skipping zero values
- * when nonzero_only. Returns the number of statistics or a negative errno. Not on the data path.
+ * Call cb for every extended statistic of the port (name, value), in the port's order, skipping
+ * zero values when nonzero_only. Returns the number of statistics or a negative errno. Not on the
+ * data path.
  */
-int
-gale_port_xstats_foreach(uint16_t port_id, bool nonzero_only,
-			 void (*cb)(const char *name, uint64_t value, void *arg), void *arg);
+int gale_port_xstats_foreach(uint16_t port_id, bool nonzero_only,
+                             void (*cb)(const char *name, uint64_t value, void *arg), void *arg);
 
-/** Receive up to n packets on queue q; they become the caller's. Impaired when an impairment is attached. */
+/** Receive up to n packets on queue q; they become the caller's. Impaired when an impairment is
+ * attached. */
 static inline uint16_t
 gale_port_rx_burst(const struct gale_port *port, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -118,8 +120,8 @@ gale_port_rx_burst(const struct gale_port *port, uint16_t q, struct rte_mbuf **p
 }
 
 /**
- * Send up to n packets on queue q. Consumes the first `returned` packets; the tail is the caller's to keep or
- * free. (With an impairment attached, all n are consumed.)
+ * Send up to n packets on queue q. Consumes the first `returned` packets; the tail is the caller's
+ * to keep or free. (With an impairment attached, all n are consumed.)
  */
 static inline uint16_t
 gale_port_tx_burst(const struct gale_port *port, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
