@@ -5,8 +5,8 @@
  * Four transports carry a Thrift message (Binary or Compact):
  *   Framed    [u32 length][message]
  *   Buffered  [message]                  the end is found by a streaming skip of the message (gale_proto_skip_message)
- *   TTHeader  Kitex's header transport, magic 0x1000 (layout below and in codec/src/ttheader.c)
- *   THeader   Apache/fbthrift header transport, magic 0x0FFF (layout in codec/src/theader.c)
+ *   TTHeader  Kitex's header transport, magic 0x1000 (layout below; codec/src/header.c, ttheader.c)
+ *   THeader   Apache/fbthrift header transport, magic 0x0FFF (codec/src/header.c, theader.c)
  *
  * TTHeader (all big-endian; offsets from the frame start):
  *    0 u32 LENGTH       bytes after this field
