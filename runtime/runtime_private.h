@@ -10,9 +10,18 @@
 #ifndef GALE_RUNTIME_PRIVATE_H
 #define GALE_RUNTIME_PRIVATE_H
 
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_common.h>
+
+#include "gale/runtime.h"
+#include "gale/worker.h"
+
 struct gale_ctl;
+struct rte_mbuf;
 
 static inline void
 gale__stat_add(uint64_t *c, uint64_t v)
@@ -36,5 +45,61 @@ struct gale__ctl_stats {
 
 void
 gale__ctl_worker_stats(const struct gale_ctl *ctl, unsigned int worker, struct gale__ctl_stats *st);
+
+/* Runtime-internal commands (down, type GALE_CTL_CMD) and events (up, type GALE_CTL_EVENT). */
+#define GALE__CMD_DRAIN 0xffff0001u /**< stop accepting, finish in-flight work, report drained. */
+#define GALE__CMD_STOP 0xffff0002u  /**< leave the loop now. */
+#define GALE__EVT_DRAINED 0xffff0001u
+
+/** A worker's tx queue for one port: pkts[head .. head+n) wait for rte_eth_tx_burst. */
+struct gale__txq {
+	uint16_t head;
+	uint16_t n;
+	struct rte_mbuf *pkts[GALE_WORKER_TXQ];
+};
+
+/** One worker; an array of them, cache aligned, written only by its own lcore (stats read by others). */
+struct gale_worker {
+	struct gale_runtime *rt;
+	unsigned int id;              /**< index, and queue id on every port. */
+	unsigned int lcore;           /**< EAL lcore. */
+	struct gale_timer_wheel *wheel;
+	void *user;                   /**< the protocol layer's pointer. */
+	uint64_t now_us;              /**< wheel time at the start of the iteration. */
+	unsigned int idle_iters;      /**< consecutive idle iterations. */
+	bool draining;                /**< DRAIN received. */
+	bool stop;                    /**< STOP received. */
+	bool drained_sent;            /**< DRAINED event delivered up. */
+	_Atomic bool exited;          /**< release when the lcore function returns; acquire by control. */
+	int init_ret;                 /**< the init callback's result. */
+	struct gale_worker_stats st;  /**< single writer: this worker (gale__stat_*). */
+	struct gale__txq txq[GALE_RUNTIME_MAX_PORTS];
+} __rte_cache_aligned;
+
+/** The runtime: configuration, workers, control channel, lifecycle state. */
+struct gale_runtime {
+	struct gale_runtime_conf conf;
+	struct gale_port *ports[GALE_RUNTIME_MAX_PORTS];
+	uint16_t port_ids[GALE_RUNTIME_MAX_PORTS];
+	uint16_t nb_ports;
+	unsigned int nb_workers;
+	struct gale_worker *workers;  /**< nb_workers, rte_zmalloc'd, cache aligned. */
+	struct gale_ctl *ctl;
+	_Atomic bool stop_req;        /**< release by gale_runtime_stop (any thread, signal handler); acquire by control. */
+	_Atomic int phase;            /**< enum gale_runtime_phase; written by the control thread, read by telemetry. */
+	uint64_t drain_start_us;
+	uint64_t drain_us;            /**< how long the last drain took. */
+	bool drain_timed_out;
+	bool running;
+};
+
+int
+gale__worker_main(void *arg);
+
+void
+gale__telemetry_attach(struct gale_runtime *rt);
+
+void
+gale__telemetry_detach(struct gale_runtime *rt);
 
 #endif /* GALE_RUNTIME_PRIVATE_H */

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Telemetry: /gale/... commands on DPDK's rte_telemetry socket (readable with dpdk-telemetry.py).
+ *
+ *   /gale/runtime            phase, workers, snapshot version and how many snapshots are live, last drain time
+ *   /gale/workers[,<id>]     per-worker loop statistics (gale_worker_stats), busy percentage
+ *   /gale/ports              per-port ethdev statistics and pool occupancy
+ *   /gale/rings              per-worker control-ring depths (down, up), acked version, tx queue depth
+ *
+ * rte_telemetry callbacks take no user argument and cannot be unregistered in DPDK 22.11, so the commands are
+ * registered once per process and read whichever runtime is attached (the last one created with telemetry on).
+ * The callbacks run on the telemetry thread; a mutex (off the data path: only telemetry and create/free take
+ * it) keeps a runtime from being freed under a query. Worker statistics are single-writer words read with
+ * relaxed loads (runtime_private.h), so a reply is a near-instant view, not an atomic snapshot.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_mempool.h>
+#include <rte_telemetry.h>
+
+#include <gale/port.h>
+
+#include "runtime_private.h"
+
+static pthread_mutex_t gale__tel_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct gale_runtime *gale__tel_rt;
+static bool gale__tel_registered;
+
+static const char *const gale__phase_names[] = {
+	[GALE_RUNTIME_CREATED] = "created",
+	[GALE_RUNTIME_RUNNING] = "running",
+	[GALE_RUNTIME_DRAINING] = "draining",
+	[GALE_RUNTIME_STOPPING] = "stopping",
+	[GALE_RUNTIME_STOPPED] = "stopped",
+};
+
+static int
+gale__tel_runtime(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct gale_runtime *rt;
+	int phase;
+
+	(void)cmd;
+	(void)params;
+	pthread_mutex_lock(&gale__tel_lock);
+	rt = gale__tel_rt;
+	if (rt == NULL) {
+		pthread_mutex_unlock(&gale__tel_lock);
+		return -ENODEV;
+	}
+	rte_tel_data_start_dict(d);
+	phase = atomic_load_explicit(&rt->phase, memory_order_relaxed);
+	rte_tel_data_add_dict_string(d, "phase", gale__phase_names[phase]);
+	rte_tel_data_add_dict_int(d, "workers", (int)rt->nb_workers);
+	rte_tel_data_add_dict_int(d, "ports", rt->nb_ports);
+	rte_tel_data_add_dict_u64(d, "snapshot_version", gale_ctl_version(rt->ctl));
+	rte_tel_data_add_dict_u64(d, "snapshots_live", gale_ctl_live(rt->ctl));
+	rte_tel_data_add_dict_u64(d, "drain_us", rt->drain_us);
+	pthread_mutex_unlock(&gale__tel_lock);
+	return 0;
+}
+
+static void
+gale__tel_worker(struct rte_tel_data *d, const struct gale_worker *w)
+{
+	struct gale_worker_stats st;
+	uint64_t total;
+
+	gale_worker_stats_get(w, &st);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_int(d, "lcore", (int)w->lcore);
+	rte_tel_data_add_dict_u64(d, "iterations", st.iterations);
+	rte_tel_data_add_dict_u64(d, "busy_cycles", st.busy_cycles);
+	rte_tel_data_add_dict_u64(d, "idle_cycles", st.idle_cycles);
+	total = st.busy_cycles + st.idle_cycles;
+	rte_tel_data_add_dict_u64(d, "busy_percent", total != 0 ? st.busy_cycles * 100 / total : 0);
+	rte_tel_data_add_dict_u64(d, "rx_pkts", st.rx_pkts);
+	rte_tel_data_add_dict_u64(d, "rx_bursts", st.rx_bursts);
+	rte_tel_data_add_dict_u64(d, "tx_pkts", st.tx_pkts);
+	rte_tel_data_add_dict_u64(d, "tx_dropped", st.tx_dropped);
+	rte_tel_data_add_dict_u64(d, "tx_queued", st.tx_queued);
+	rte_tel_data_add_dict_u64(d, "timers_run", st.timers_run);
+	rte_tel_data_add_dict_u64(d, "ctl_msgs", st.ctl_msgs);
+	rte_tel_data_add_dict_u64(d, "work_units", st.work_units);
+	rte_tel_data_add_dict_u64(d, "sleeps", st.sleeps);
+}
+
+static int
+gale__tel_workers(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct rte_tel_data *c;
+	struct gale_runtime *rt;
+	unsigned long id;
+	char key[16], *end;
+	unsigned int k;
+
+	(void)cmd;
+	pthread_mutex_lock(&gale__tel_lock);
+	rt = gale__tel_rt;
+	if (rt == NULL) {
+		pthread_mutex_unlock(&gale__tel_lock);
+		return -ENODEV;
+	}
+	if (params != NULL && *params != '\0') {
+		id = strtoul(params, &end, 10);
+		if (*end != '\0' || id >= rt->nb_workers) {
+			pthread_mutex_unlock(&gale__tel_lock);
+			return -EINVAL;
+		}
+		gale__tel_worker(d, &rt->workers[id]);
+		pthread_mutex_unlock(&gale__tel_lock);
+		return 0;
+	}
+	rte_tel_data_start_dict(d);
+	for (k = 0; k < rt->nb_workers; k++) {
+		c = rte_tel_data_alloc();
+		if (c == NULL)
+			break;
+		gale__tel_worker(c, &rt->workers[k]);
+		snprintf(key, sizeof(key), "%u", k);
+		rte_tel_data_add_dict_container(d, key, c, 0);
+	}
+	pthread_mutex_unlock(&gale__tel_lock);
+	return 0;
+}
+
+static int
+gale__tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct rte_eth_stats es;
+	struct gale_runtime *rt;
+	struct rte_tel_data *c;
+	struct gale_port *port;
+	uint16_t p;
+
+	(void)cmd;
+	(void)params;
+	pthread_mutex_lock(&gale__tel_lock);
+	rt = gale__tel_rt;
+	if (rt == NULL) {
+		pthread_mutex_unlock(&gale__tel_lock);
+		return -ENODEV;
+	}
+	rte_tel_data_start_dict(d);
+	for (p = 0; p < rt->nb_ports; p++) {
+		port = rt->ports[p];
+		c = rte_tel_data_alloc();
+		if (c == NULL)
+			break;
+		rte_tel_data_start_dict(c);
+		rte_tel_data_add_dict_int(c, "port_id", port->port_id);
+		rte_tel_data_add_dict_int(c, "queues", port->nb_queues);
+		if (rte_eth_stats_get(port->port_id, &es) == 0) {
+			rte_tel_data_add_dict_u64(c, "ipackets", es.ipackets);
+			rte_tel_data_add_dict_u64(c, "opackets", es.opackets);
+			rte_tel_data_add_dict_u64(c, "ibytes", es.ibytes);
+			rte_tel_data_add_dict_u64(c, "obytes", es.obytes);
+			rte_tel_data_add_dict_u64(c, "imissed", es.imissed);
+			rte_tel_data_add_dict_u64(c, "ierrors", es.ierrors);
+			rte_tel_data_add_dict_u64(c, "oerrors", es.oerrors);
+			rte_tel_data_add_dict_u64(c, "rx_nombuf", es.rx_nombuf);
+		}
+		if (port->pool != NULL) {
+			rte_tel_data_add_dict_u64(c, "pool_size", port->pool->size);
+			rte_tel_data_add_dict_u64(c, "pool_avail", rte_mempool_avail_count(port->pool));
+		}
+		rte_tel_data_add_dict_container(d, port->name[0] != '\0' ? port->name : "port", c, 0);
+	}
+	pthread_mutex_unlock(&gale__tel_lock);
+	return 0;
+}
+
+static int
+gale__tel_rings(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct gale_runtime *rt;
+	struct rte_tel_data *c;
+	unsigned int k, down, up;
+	char key[16];
+
+	(void)cmd;
+	(void)params;
+	pthread_mutex_lock(&gale__tel_lock);
+	rt = gale__tel_rt;
+	if (rt == NULL) {
+		pthread_mutex_unlock(&gale__tel_lock);
+		return -ENODEV;
+	}
+	rte_tel_data_start_dict(d);
+	for (k = 0; k < rt->nb_workers; k++) {
+		c = rte_tel_data_alloc();
+		if (c == NULL)
+			break;
+		gale_ctl_depths(rt->ctl, k, &down, &up);
+		rte_tel_data_start_dict(c);
+		rte_tel_data_add_dict_u64(c, "ctl_down", down);
+		rte_tel_data_add_dict_u64(c, "ctl_up", up);
+		rte_tel_data_add_dict_u64(c, "ctl_acked", gale_ctl_acked(rt->ctl, k));
+		rte_tel_data_add_dict_u64(c, "tx_queued", gale__stat_read(&rt->workers[k].st.tx_queued));
+		snprintf(key, sizeof(key), "%u", k);
+		rte_tel_data_add_dict_container(d, key, c, 0);
+	}
+	pthread_mutex_unlock(&gale__tel_lock);
+	return 0;
+}
+
+void
+gale__telemetry_attach(struct gale_runtime *rt)
+{
+	pthread_mutex_lock(&gale__tel_lock);
+	if (!gale__tel_registered) {
+		rte_telemetry_register_cmd("/gale/runtime", gale__tel_runtime,
+			"Runtime phase, workers, snapshot version. No parameters");
+		rte_telemetry_register_cmd("/gale/workers", gale__tel_workers,
+			"Per-worker loop statistics. Parameter: worker id (optional)");
+		rte_telemetry_register_cmd("/gale/ports", gale__tel_ports,
+			"Per-port ethdev statistics and pool occupancy. No parameters");
+		rte_telemetry_register_cmd("/gale/rings", gale__tel_rings,
+			"Per-worker control ring depths and tx queue depth. No parameters");
+		gale__tel_registered = true;
+	}
+	gale__tel_rt = rt;
+	pthread_mutex_unlock(&gale__tel_lock);
+}
+
+void
+gale__telemetry_detach(struct gale_runtime *rt)
+{
+	pthread_mutex_lock(&gale__tel_lock);
+	if (gale__tel_rt == rt)
+		gale__tel_rt = NULL;
+	pthread_mutex_unlock(&gale__tel_lock);
+}

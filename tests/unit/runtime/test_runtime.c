@@ -1,0 +1,632 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The worker loop and lifecycle (gale/runtime.h, gale/worker.h) driven end to end on a net_ring port, whose tx
+ * queue k feeds its rx queue k: what worker k sends comes back to worker k.
+ *
+ * Two workers plus the control thread on the main lcore, mapped onto the machine's CPUs with --lcores (the
+ * machine may have two cores for three threads, so workers use the sleeping idle policy). Each case builds a
+ * runtime, runs it until its control callback decides to stop (or a deadline), and checks the per-worker counts,
+ * the loop statistics, and that the port's pool is full again afterwards (no mbuf leaked, none left in a ring).
+ * Telemetry is queried through its real socket (the EAL's runtime directory), as dpdk-telemetry.py would.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include <gale/eal.h>
+#include <gale/port.h>
+#include <gale/runtime.h>
+#include <gale/timer.h>
+#include <gale/worker.h>
+
+#define MAGIC 0x6a1e5eedu
+#define NW 2
+
+enum mode { M_LOOP, M_TXTAIL, M_TIMERS, M_DRAIN, M_DRAIN_TIMEOUT, M_SIGNAL, M_INITFAIL };
+
+struct payload {
+	uint32_t magic;
+	uint16_t worker;
+	uint16_t hops;
+};
+
+/* Per-worker test state: written by its worker (relaxed atomics where the control thread reads). */
+struct tw {
+	uint64_t rx;
+	uint64_t bad;
+	uint64_t calls;
+	uint64_t accepted;     /* TXTAIL: packets gale_worker_tx queued */
+	uint64_t dropped;      /* TXTAIL: the rest */
+	uint64_t queued_seen;  /* TXTAIL: tx_queued seen on the next iteration */
+	uint64_t fired;
+	uint64_t early;
+	uint64_t periodic;
+	bool injected;
+	bool inited;
+	bool finied;
+	bool fired_draining;   /* DRAIN: the in-flight work completed while draining */
+	unsigned int stash_at_fini;
+	struct gale_timer timers[16];
+	uint64_t expire[16];
+	struct gale_timer periodic_timer;
+	struct gale_timer stash_timer;
+	struct rte_mbuf *stash[256];
+	unsigned int stash_n;
+} __rte_cache_aligned;
+
+static struct {
+	enum mode mode;
+	struct gale_port port;
+	struct tw w[NW];
+	double deadline;
+	bool raised;
+	bool tel_done;
+	char tel_workers[8192];
+	char tel_ports[4096];
+	char tel_rings[4096];
+	char tel_runtime[1024];
+	char tel_one[2048];
+} T;
+
+enum { INJECT = 100, HOPS = 50, TAIL_N = 3000 };
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static uint64_t
+rd(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static void
+wr(uint64_t *p, uint64_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+
+static unsigned int
+inject(struct gale_worker *w, unsigned int n, uint16_t hops)
+{
+	struct rte_mbuf *pkts[INJECT];
+	struct payload *pl;
+	unsigned int i;
+	char *data;
+
+	assert_true(n <= INJECT);
+	if (rte_pktmbuf_alloc_bulk(T.port.pool, pkts, n) != 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		data = rte_pktmbuf_append(pkts[i], 64);
+		assert_non_null(data);
+		pl = (struct payload *)data;
+		pl->magic = MAGIC;
+		pl->worker = (uint16_t)gale_worker_id(w);
+		pl->hops = hops;
+	}
+	return gale_worker_tx(w, 0, pkts, (uint16_t)n);
+}
+
+static void
+stash_timer_cb(struct gale_timer *t, void *arg)
+{
+	struct gale_worker *w = arg;
+	struct tw *s = &T.w[gale_worker_id(w)];
+
+	(void)t;
+	/* The in-flight work completes: what was held goes out. */
+	if (gale_worker_draining(w))
+		s->fired_draining = true;
+	gale_worker_tx(w, 0, s->stash, (uint16_t)s->stash_n);
+	wr(&s->fired, s->fired + 1);
+	s->stash_n = 0;
+}
+
+static void
+rx_cb(struct gale_worker *w, uint16_t port, struct rte_mbuf **pkts, uint16_t n, void *arg)
+{
+	struct tw *s = &T.w[gale_worker_id(w)];
+	struct payload *pl;
+
+	(void)arg;
+	assert_int_equal(port, 0);
+	for (uint16_t i = 0; i < n; i++) {
+		pl = rte_pktmbuf_mtod(pkts[i], struct payload *);
+		if (pl->magic != MAGIC || pl->worker != gale_worker_id(w))
+			wr(&s->bad, s->bad + 1);
+		wr(&s->rx, s->rx + 1);
+		if ((T.mode == M_DRAIN || T.mode == M_DRAIN_TIMEOUT) && !gale_worker_draining(w) &&
+		    s->stash_n < RTE_DIM(s->stash)) {
+			s->stash[s->stash_n++] = pkts[i];
+			if (!gale_timer_pending(&s->stash_timer)) {
+				gale_timer_init(&s->stash_timer, stash_timer_cb, w);
+				gale_timer_arm(gale_worker_timers(w), &s->stash_timer,
+					gale_worker_now_us(w) + (T.mode == M_DRAIN ? 50000 : 60000000));
+			}
+			continue;
+		}
+		if (T.mode == M_LOOP || T.mode == M_SIGNAL) {
+			if (--pl->hops > 0 && !gale_worker_draining(w)) {
+				gale_worker_tx(w, 0, &pkts[i], 1);
+				continue;
+			}
+		}
+		rte_pktmbuf_free(pkts[i]);
+	}
+}
+
+static void
+timer_cb(struct gale_timer *t, void *arg)
+{
+	struct gale_worker *w = arg;
+	struct tw *s = &T.w[gale_worker_id(w)];
+	unsigned int i = (unsigned int)(t - s->timers);
+
+	if (gale_timer_now_us() < s->expire[i])
+		wr(&s->early, s->early + 1);
+	wr(&s->fired, s->fired + 1);
+}
+
+static void
+periodic_cb(struct gale_timer *t, void *arg)
+{
+	struct gale_worker *w = arg;
+	struct tw *s = &T.w[gale_worker_id(w)];
+
+	wr(&s->periodic, s->periodic + 1);
+	if (s->periodic < 10)
+		gale_timer_arm(gale_worker_timers(w), t, gale_worker_now_us(w) + 100);
+}
+
+static unsigned int
+work_cb(struct gale_worker *w, void *arg)
+{
+	unsigned int k = gale_worker_id(w), n, i;
+	struct tw *s = &T.w[k];
+	struct gale_worker_stats st;
+	struct rte_mbuf *pkts[100];
+
+	(void)arg;
+	s->calls++;
+	if (s->injected) {
+		if (T.mode == M_TXTAIL && k == 0 && s->calls == 2) {
+			gale_worker_stats_get(w, &st);
+			wr(&s->queued_seen, st.tx_queued);
+		}
+		return 0;
+	}
+	s->injected = true;
+	switch (T.mode) {
+	case M_LOOP:
+	case M_SIGNAL:
+		return inject(w, INJECT, HOPS);
+	case M_DRAIN:
+	case M_DRAIN_TIMEOUT:
+		return inject(w, 20, 1);
+	case M_TXTAIL:
+		if (k != 0)
+			return 0;
+		for (i = 0; i < TAIL_N; i += 100) {
+			assert_int_equal(rte_pktmbuf_alloc_bulk(T.port.pool, pkts, 100), 0);
+			for (unsigned int j = 0; j < 100; j++) {
+				struct payload *pl = (struct payload *)rte_pktmbuf_append(pkts[j], 64);
+
+				pl->magic = MAGIC;
+				pl->worker = 0;
+				pl->hops = 1;
+			}
+			n = gale_worker_tx(w, 0, pkts, 100);
+			wr(&s->accepted, s->accepted + n);
+			wr(&s->dropped, s->dropped + 100 - n);
+		}
+		return TAIL_N;
+	case M_TIMERS:
+		for (i = 0; i < 16; i++) {
+			gale_timer_init(&s->timers[i], timer_cb, w);
+			s->expire[i] = gale_worker_now_us(w) + (i + 1) * 500;
+			gale_timer_arm(gale_worker_timers(w), &s->timers[i], s->expire[i]);
+		}
+		gale_timer_init(&s->periodic_timer, periodic_cb, w);
+		gale_timer_arm(gale_worker_timers(w), &s->periodic_timer, gale_worker_now_us(w) + 100);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int
+init_cb(struct gale_worker *w, void *arg)
+{
+	(void)arg;
+	T.w[gale_worker_id(w)].inited = true;
+	assert_int_equal(rte_lcore_id(), gale_worker_lcore(w));
+	gale_worker_set_user(w, &T.w[gale_worker_id(w)]);
+	if (T.mode == M_INITFAIL && gale_worker_id(w) == 1)
+		return -EIO;
+	return 0;
+}
+
+static void
+fini_cb(struct gale_worker *w, void *arg)
+{
+	struct tw *s = gale_worker_user(w);
+
+	(void)arg;
+	assert_ptr_equal(s, &T.w[gale_worker_id(w)]);
+	s->finied = true;
+	s->stash_at_fini = s->stash_n;
+	/* Whatever is still held is released here, as the lifecycle contract says. */
+	gale_timer_cancel(gale_worker_timers(w), &s->stash_timer);
+	rte_pktmbuf_free_bulk(s->stash, s->stash_n);
+	s->stash_n = 0;
+}
+
+static uint64_t
+inflight_cb(struct gale_worker *w, void *arg)
+{
+	(void)arg;
+	return T.w[gale_worker_id(w)].stash_n;
+}
+
+/* One request on the telemetry socket, as dpdk-telemetry.py does. 0 or -1. */
+static int
+tel_query(const char *cmd, char *out, size_t len)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = 2 };
+	char hello[1024];
+	ssize_t n;
+	int fd;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/dpdk_telemetry.v2", rte_eal_get_runtime_dir());
+	fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 || read(fd, hello, sizeof(hello)) <= 0 ||
+	    write(fd, cmd, strlen(cmd)) < 0) {
+		close(fd);
+		return -1;
+	}
+	n = read(fd, out, len - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	out[n] = '\0';
+	return 0;
+}
+
+static void
+control_cb(struct gale_runtime *rt, void *arg)
+{
+	bool done = true;
+
+	(void)arg;
+	for (unsigned int k = 0; k < NW; k++) {
+		switch (T.mode) {
+		case M_LOOP:
+		case M_SIGNAL:
+			done = done && rd(&T.w[k].rx) >= (uint64_t)INJECT * HOPS;
+			break;
+		case M_TXTAIL:
+			done = done && (k != 0 || (rd(&T.w[0].accepted) != 0 && rd(&T.w[0].rx) >= rd(&T.w[0].accepted)));
+			break;
+		case M_TIMERS:
+			done = done && rd(&T.w[k].fired) >= 16 && rd(&T.w[k].periodic) >= 10;
+			break;
+		case M_DRAIN:
+		case M_DRAIN_TIMEOUT:
+			done = done && rd(&T.w[k].rx) >= 20;
+			break;
+		default:
+			break;
+		}
+	}
+	if (now_s() > T.deadline) {
+		gale_runtime_stop(rt); /* the checks after run will say what was missing */
+		return;
+	}
+	if (!done || gale_runtime_phase(rt) != GALE_RUNTIME_RUNNING)
+		return;
+	if (T.mode == M_LOOP && !T.tel_done) {
+		T.tel_done = true;
+		assert_int_equal(tel_query("/gale/workers", T.tel_workers, sizeof(T.tel_workers)), 0);
+		assert_int_equal(tel_query("/gale/workers,1", T.tel_one, sizeof(T.tel_one)), 0);
+		assert_int_equal(tel_query("/gale/ports", T.tel_ports, sizeof(T.tel_ports)), 0);
+		assert_int_equal(tel_query("/gale/rings", T.tel_rings, sizeof(T.tel_rings)), 0);
+		assert_int_equal(tel_query("/gale/runtime", T.tel_runtime, sizeof(T.tel_runtime)), 0);
+	}
+	if (T.mode == M_SIGNAL) {
+		if (!T.raised) {
+			T.raised = true;
+			raise(SIGTERM); /* the handler asks for the stop */
+		}
+		return;
+	}
+	gale_runtime_stop(rt);
+}
+
+static struct gale_runtime *
+make(enum mode mode, unsigned int drain_ms)
+{
+	struct gale_port *ports[] = { &T.port };
+	struct gale_runtime_conf conf = {
+		.name = "trt",
+		.ports = ports,
+		.nb_ports = 1,
+		.nb_workers = NW,
+		.rx_cb = rx_cb,
+		.work_cb = work_cb,
+		.init_cb = init_cb,
+		.fini_cb = fini_cb,
+		.inflight_cb = inflight_cb,
+		.control_cb = control_cb,
+		.idle = { .mode = GALE_IDLE_SLEEP, .idle_iters = 16, .sleep_us = 200 },
+		.drain_ms = drain_ms,
+		.telemetry = true,
+	};
+	struct gale_runtime *rt;
+
+	memset(T.w, 0, sizeof(T.w));
+	T.mode = mode;
+	T.deadline = now_s() + 30;
+	T.raised = false;
+	rt = gale_runtime_create(&conf);
+	assert_non_null(rt);
+	assert_int_equal(gale_runtime_nb_workers(rt), NW);
+	assert_int_equal(gale_runtime_phase(rt), GALE_RUNTIME_CREATED);
+	return rt;
+}
+
+static void
+check_pool_full(void)
+{
+	assert_int_equal(rte_mempool_avail_count(T.port.pool), T.port.pool->size);
+}
+
+static void
+test_loop(void **state)
+{
+	struct gale_runtime *rt = make(M_LOOP, 0);
+	struct gale_worker_stats st;
+
+	(void)state;
+	T.tel_done = false;
+	assert_int_equal(gale_runtime_run(rt), 0);
+	assert_int_equal(gale_runtime_phase(rt), GALE_RUNTIME_STOPPED);
+	for (unsigned int k = 0; k < NW; k++) {
+		assert_true(T.w[k].inited);
+		assert_true(T.w[k].finied);
+		assert_int_equal(T.w[k].bad, 0);
+		assert_int_equal(T.w[k].rx, (uint64_t)INJECT * HOPS);
+		gale_worker_stats_get(gale_runtime_worker(rt, k), &st);
+		assert_int_equal(st.rx_pkts, (uint64_t)INJECT * HOPS);
+		assert_int_equal(st.tx_pkts, (uint64_t)INJECT * HOPS);
+		assert_int_equal(st.tx_dropped, 0);
+		assert_int_equal(st.tx_queued, 0);
+		assert_true(st.rx_bursts > 0 && st.rx_bursts <= st.rx_pkts);
+		assert_true(st.iterations > 0);
+		assert_true(st.busy_cycles > 0);
+		assert_true(st.idle_cycles > 0);
+		assert_true(st.ctl_msgs >= 2); /* DRAIN and STOP */
+		assert_int_equal(st.work_units, INJECT);
+	}
+	assert_null(gale_runtime_worker(rt, NW));
+	check_pool_full();
+	/* Telemetry answered through the socket with per-worker, port, ring and runtime data. */
+	assert_true(T.tel_done);
+	assert_non_null(strstr(T.tel_workers, "\"/gale/workers\""));
+	assert_non_null(strstr(T.tel_workers, "\"0\""));
+	assert_non_null(strstr(T.tel_workers, "\"1\""));
+	assert_non_null(strstr(T.tel_workers, "\"rx_pkts\":5000"));
+	assert_non_null(strstr(T.tel_workers, "\"busy_cycles\""));
+	assert_non_null(strstr(T.tel_one, "\"iterations\""));
+	assert_null(strstr(T.tel_one, "\"0\""));
+	assert_non_null(strstr(T.tel_ports, "\"net_ring0\""));
+	assert_non_null(strstr(T.tel_ports, "\"opackets\":10000"));
+	assert_non_null(strstr(T.tel_rings, "\"ctl_down\""));
+	assert_non_null(strstr(T.tel_runtime, "\"phase\":\"running\""));
+	assert_non_null(strstr(T.tel_runtime, "\"workers\":2"));
+	gale_runtime_free(rt);
+}
+
+static void
+test_tx_tail(void **state)
+{
+	struct gale_runtime *rt = make(M_TXTAIL, 0);
+	struct gale_worker_stats st;
+
+	(void)state;
+	assert_int_equal(gale_runtime_run(rt), 0);
+	gale_worker_stats_get(gale_runtime_worker(rt, 0), &st);
+	fprintf(stderr, "tx tail: %llu accepted, %llu dropped, %llu queued after the first iteration\n",
+		(unsigned long long)T.w[0].accepted, (unsigned long long)T.w[0].dropped,
+		(unsigned long long)T.w[0].queued_seen);
+	assert_int_equal(T.w[0].accepted + T.w[0].dropped, TAIL_N);
+	/* The device took less than a burst's worth of everything: a tail was kept, the excess dropped. */
+	assert_true(T.w[0].queued_seen > 0);
+	assert_true(T.w[0].dropped > 0);
+	assert_int_equal(st.tx_dropped, T.w[0].dropped);
+	assert_int_equal(st.tx_pkts, T.w[0].accepted);
+	assert_int_equal(T.w[0].rx, T.w[0].accepted);
+	assert_int_equal(st.tx_queued, 0);
+	assert_int_equal(T.w[0].bad, 0);
+	check_pool_full();
+	gale_runtime_free(rt);
+}
+
+static void
+test_timers(void **state)
+{
+	struct gale_runtime *rt = make(M_TIMERS, 0);
+	struct gale_worker_stats st;
+
+	(void)state;
+	assert_int_equal(gale_runtime_run(rt), 0);
+	for (unsigned int k = 0; k < NW; k++) {
+		assert_int_equal(T.w[k].fired, 16);
+		assert_int_equal(T.w[k].early, 0);
+		assert_int_equal(T.w[k].periodic, 10);
+		gale_worker_stats_get(gale_runtime_worker(rt, k), &st);
+		assert_int_equal(st.timers_run, 26);
+		assert_true(st.sleeps > 0); /* the idle policy slept between timers */
+	}
+	gale_runtime_free(rt);
+}
+
+static void
+test_drain(void **state)
+{
+	struct gale_runtime *rt = make(M_DRAIN, 5000);
+
+	(void)state;
+	assert_int_equal(gale_runtime_run(rt), 0);
+	for (unsigned int k = 0; k < NW; k++) {
+		/* Stop came while 20 packets were held; the drain waited for their timer, which sent them. */
+		assert_true(T.w[k].fired_draining);
+		assert_int_equal(T.w[k].stash_at_fini, 0);
+		assert_int_equal(T.w[k].rx, 40); /* 20 in, 20 back after the timer, freed as drain traffic */
+	}
+	assert_true(gale_runtime_drain_us(rt) > 0);
+	check_pool_full();
+	gale_runtime_free(rt);
+}
+
+static void
+test_drain_timeout(void **state)
+{
+	struct gale_runtime *rt = make(M_DRAIN_TIMEOUT, 200);
+	double t0 = now_s();
+
+	(void)state;
+	assert_int_equal(gale_runtime_run(rt), -ETIMEDOUT);
+	assert_true(now_s() - t0 < 10);
+	assert_true(gale_runtime_drain_us(rt) >= 200000);
+	for (unsigned int k = 0; k < NW; k++) {
+		assert_int_equal(T.w[k].fired, 0);
+		assert_int_equal(T.w[k].stash_at_fini, 20); /* released by fini, not by the timer */
+	}
+	check_pool_full();
+	gale_runtime_free(rt);
+}
+
+static void
+test_signal(void **state)
+{
+	struct gale_runtime *rt = make(M_SIGNAL, 0);
+	struct sigaction sa;
+
+	(void)state;
+	assert_int_equal(gale_runtime_signals_install(rt), 0);
+	assert_int_equal(gale_runtime_run(rt), 0);
+	assert_true(T.raised);
+	for (unsigned int k = 0; k < NW; k++)
+		assert_int_equal(T.w[k].rx, (uint64_t)INJECT * HOPS);
+	check_pool_full();
+	gale_runtime_free(rt);
+	/* Handlers are restored. */
+	assert_int_equal(sigaction(SIGTERM, NULL, &sa), 0);
+	assert_ptr_equal(sa.sa_handler, SIG_DFL);
+}
+
+static void
+test_init_fail(void **state)
+{
+	struct gale_runtime *rt = make(M_INITFAIL, 0);
+
+	(void)state;
+	assert_int_equal(gale_runtime_run(rt), -EIO);
+	assert_true(T.w[0].finied);
+	assert_false(T.w[1].finied);
+	check_pool_full();
+	gale_runtime_free(rt);
+}
+
+static void
+test_bad_conf(void **state)
+{
+	struct gale_port *ports[] = { &T.port };
+	struct gale_runtime_conf conf = { .ports = ports, .nb_ports = 1, .nb_workers = 3 };
+
+	(void)state;
+	errno = 0;
+	assert_null(gale_runtime_create(&conf)); /* only two worker lcores */
+	assert_int_equal(errno, EINVAL);
+	conf.nb_workers = 0;
+	conf.name = "much-too-long-name";
+	assert_null(gale_runtime_create(&conf));
+	gale_runtime_free(NULL);
+}
+
+static int
+setup(void **state)
+{
+	static char prefix[64], lcores[64];
+	char *argv[] = { (char *)"test_runtime", (char *)"--no-pci", (char *)"--no-huge", (char *)"-m",
+		(char *)"512", prefix, lcores, (char *)"--vdev=net_ring0", (char *)"--log-level=lib.eal:error",
+		NULL };
+	const struct gale_port_conf pc = { .nb_queues = NW, .nb_rxd = 1024, .nb_txd = 1024, .nb_mbufs = 8191 };
+	struct gale_eal_defaults def = { .quiet = true };
+	struct gale_eal_info info;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	uint16_t id;
+
+	(void)state;
+	snprintf(prefix, sizeof(prefix), "--file-prefix=gale-trt-%d", (int)getpid());
+	/* Three lcores (control + 2 workers) floating over the CPUs we have. */
+	snprintf(lcores, sizeof(lcores), "--lcores=(0-2)@(0-%ld)", cpus > 1 ? cpus - 1 : 0);
+	if (gale_eal_init(9, argv, &def, &info) < 0)
+		return -1;
+	if (gale_port_lookup("net_ring0", &id) != 0 || gale_port_setup(&T.port, id, &pc) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	gale_port_close(&T.port);
+	return gale_eal_cleanup();
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bad_conf),
+		cmocka_unit_test(test_loop),
+		cmocka_unit_test(test_tx_tail),
+		cmocka_unit_test(test_timers),
+		cmocka_unit_test(test_drain),
+		cmocka_unit_test(test_drain_timeout),
+		cmocka_unit_test(test_signal),
+		cmocka_unit_test(test_init_fail),
+	};
+
+	return cmocka_run_group_tests_name("runtime", tests, setup, teardown);
+}
