@@ -139,14 +139,16 @@ gale_ctl_publish(struct gale_ctl *ctl, struct gale_snapshot *snap)
 
 	if (snap == NULL || snap->free_cb == NULL)
 		return -EINVAL;
-	snap->version = ++ctl->version;
+	/* version and live_count have one writer (this thread); telemetry reads them with relaxed loads. */
+	gale__stat_add(&ctl->version, 1);
+	snap->version = ctl->version;
 	snap->live_next = NULL;
 	if (ctl->live_tail != NULL)
 		ctl->live_tail->live_next = snap;
 	else
 		ctl->live_head = snap;
 	ctl->live_tail = snap;
-	ctl->live_count++;
+	gale__stat_add(&ctl->live_count, 1);
 	for (k = 0; k < ctl->nb_workers; k++) {
 		w = &ctl->w[k];
 		/* An older snapshot still waiting means the ring was full: this one replaces it, never overtakes it. */
@@ -188,7 +190,7 @@ gale__reclaim(struct gale_ctl *ctl)
 		ctl->live_head = s->live_next;
 		if (ctl->live_head == NULL)
 			ctl->live_tail = NULL;
-		ctl->live_count--;
+		gale__stat_add(&ctl->live_count, UINT64_MAX); /* minus one */
 		s->free_cb(s, s->free_arg);
 	}
 }
@@ -223,7 +225,7 @@ gale_ctl_poll(struct gale_ctl *ctl, gale_ctl_up_cb_t cb, void *arg)
 uint64_t
 gale_ctl_version(const struct gale_ctl *ctl)
 {
-	return ctl->version;
+	return gale__stat_read(&ctl->version);
 }
 
 uint64_t
@@ -238,7 +240,7 @@ gale_ctl_acked(const struct gale_ctl *ctl, unsigned int worker)
 uint64_t
 gale_ctl_live(const struct gale_ctl *ctl)
 {
-	return ctl->live_count;
+	return gale__stat_read(&ctl->live_count);
 }
 
 void
