@@ -127,9 +127,9 @@ gale_frame_detect(const struct gale_codec_seg *segs, unsigned nseg, uint8_t *tra
 		*transport = magic == GALE_TTHEADER_MAGIC ? GALE_TRANSPORT_TTHEADER : GALE_TRANSPORT_THEADER;
 		if (n < 15)
 			return GALE_CODEC_NEED_MORE;
-		/* Protocol id: a byte (TTHeader) or a varint (THeader) at offset 14; both 0 or 2. */
+		/* Protocol id: a byte (TTHeader) or a varint (THeader) at offset 14; the header decoder checks it. */
 		*proto = p[14];
-		return (*proto == GALE_PROTO_BINARY || *proto == GALE_PROTO_COMPACT) ? 0 : GALE_CODEC_MALFORMED;
+		return 0;
 	}
 	if (is_strict_binary(p + 4) || is_compact(p + 4)) {
 		*transport = GALE_TRANSPORT_FRAMED;
