@@ -371,7 +371,7 @@ control_cb(struct gale_runtime *rt, void *arg)
 }
 
 static struct gale_runtime *
-make(enum mode mode, unsigned int drain_ms)
+make_idle(enum mode mode, unsigned int drain_ms, enum gale_idle_mode idle)
 {
 	struct gale_port *ports[] = { &T.port };
 	struct gale_runtime_conf conf = {
@@ -385,7 +385,7 @@ make(enum mode mode, unsigned int drain_ms)
 		.fini_cb = fini_cb,
 		.inflight_cb = inflight_cb,
 		.control_cb = control_cb,
-		.idle = { .mode = GALE_IDLE_SLEEP, .idle_iters = 16, .sleep_us = 200 },
+		.idle = { .mode = idle, .idle_iters = 16, .sleep_us = 200 },
 		.drain_ms = drain_ms,
 		.telemetry = true,
 	};
@@ -400,6 +400,12 @@ make(enum mode mode, unsigned int drain_ms)
 	assert_int_equal(gale_runtime_nb_workers(rt), NW);
 	assert_int_equal(gale_runtime_phase(rt), GALE_RUNTIME_CREATED);
 	return rt;
+}
+
+static struct gale_runtime *
+make(enum mode mode, unsigned int drain_ms)
+{
+	return make_idle(mode, drain_ms, GALE_IDLE_SLEEP);
 }
 
 static void
@@ -496,6 +502,30 @@ test_timers(void **state)
 		assert_true(st.sleeps > 0); /* the idle policy slept between timers */
 	}
 	gale_runtime_free(rt);
+}
+
+/* The other idle policies: timers still fire on time, and nobody sleeps. */
+static void
+test_idle_poll_pause(void **state)
+{
+	static const enum gale_idle_mode modes[] = { GALE_IDLE_PAUSE, GALE_IDLE_POLL };
+	struct gale_worker_stats st;
+	struct gale_runtime *rt;
+
+	(void)state;
+	for (unsigned int m = 0; m < 2; m++) {
+		rt = make_idle(M_TIMERS, 0, modes[m]);
+		assert_int_equal(gale_runtime_run(rt), 0);
+		for (unsigned int k = 0; k < NW; k++) {
+			assert_int_equal(T.w[k].fired, 16);
+			assert_int_equal(T.w[k].early, 0);
+			assert_int_equal(T.w[k].periodic, 10);
+			gale_worker_stats_get(gale_runtime_worker(rt, k), &st);
+			assert_int_equal(st.sleeps, 0);
+			assert_true(st.idle_cycles > 0);
+		}
+		gale_runtime_free(rt);
+	}
 }
 
 static void
@@ -622,6 +652,7 @@ main(void)
 		cmocka_unit_test(test_loop),
 		cmocka_unit_test(test_tx_tail),
 		cmocka_unit_test(test_timers),
+		cmocka_unit_test(test_idle_poll_pause),
 		cmocka_unit_test(test_drain),
 		cmocka_unit_test(test_drain_timeout),
 		cmocka_unit_test(test_signal),
