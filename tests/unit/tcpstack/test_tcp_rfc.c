@@ -1,0 +1,2 @@
+#include "tcp_helper.h"
+int main(void) { return 0; }
