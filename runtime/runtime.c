@@ -205,6 +205,8 @@ gale__up(unsigned int worker, const struct gale_ctl_msg *msg, void *arg)
 		us->drained[worker] = true;
 		return;
 	}
+	if (msg->type == GALE_CTL_COUNTER && msg->code < GALE_RUNTIME_COUNTERS)
+		gale__stat_add(&us->rt->counters[msg->code], msg->arg);
 	if (us->rt->conf.up_cb != NULL)
 		us->rt->conf.up_cb(worker, msg, us->rt->conf.control_arg);
 }
@@ -363,6 +365,12 @@ enum gale_runtime_phase
 gale_runtime_phase(const struct gale_runtime *rt)
 {
 	return (enum gale_runtime_phase)atomic_load_explicit(&rt->phase, memory_order_relaxed);
+}
+
+uint64_t
+gale_runtime_counter(const struct gale_runtime *rt, unsigned int code)
+{
+	return code < GALE_RUNTIME_COUNTERS ? gale__stat_read(&rt->counters[code]) : 0;
 }
 
 uint64_t

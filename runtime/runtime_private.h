@@ -91,6 +91,7 @@ struct gale_runtime {
 	uint64_t drain_us;            /**< how long the last drain took. */
 	bool drain_timed_out;
 	bool running;
+	uint64_t counters[GALE_RUNTIME_COUNTERS]; /**< sums of GALE_CTL_COUNTER deltas; control thread writes. */
 };
 
 int

@@ -6,6 +6,7 @@
  *   /gale/workers[,<id>]     per-worker loop statistics (gale_worker_stats), busy percentage
  *   /gale/ports              per-port ethdev statistics and pool occupancy
  *   /gale/rings              per-worker control-ring depths (down, up), acked version, tx queue depth
+ *   /gale/counters           the counters workers sent up as deltas (non-zero ones), by id
  *
  * rte_telemetry callbacks take no user argument and cannot be unregistered in DPDK 22.11, so the commands are
  * registered once per process and read whichever runtime is attached (the last one created with telemetry on).
@@ -209,6 +210,33 @@ gale__tel_rings(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+static int
+gale__tel_counters(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct gale_runtime *rt;
+	uint64_t v;
+	char key[16];
+
+	(void)cmd;
+	(void)params;
+	pthread_mutex_lock(&gale__tel_lock);
+	rt = gale__tel_rt;
+	if (rt == NULL) {
+		pthread_mutex_unlock(&gale__tel_lock);
+		return -ENODEV;
+	}
+	rte_tel_data_start_dict(d);
+	for (unsigned int c = 0; c < GALE_RUNTIME_COUNTERS; c++) {
+		v = gale_runtime_counter(rt, c);
+		if (v == 0)
+			continue;
+		snprintf(key, sizeof(key), "%u", c);
+		rte_tel_data_add_dict_u64(d, key, v);
+	}
+	pthread_mutex_unlock(&gale__tel_lock);
+	return 0;
+}
+
 void
 gale__telemetry_attach(struct gale_runtime *rt)
 {
@@ -222,6 +250,8 @@ gale__telemetry_attach(struct gale_runtime *rt)
 			"Per-port ethdev statistics and pool occupancy. No parameters");
 		rte_telemetry_register_cmd("/gale/rings", gale__tel_rings,
 			"Per-worker control ring depths and tx queue depth. No parameters");
+		rte_telemetry_register_cmd("/gale/counters", gale__tel_counters,
+			"Counters aggregated from the workers' deltas, by id (non-zero only). No parameters");
 		gale__tel_registered = true;
 	}
 	gale__tel_rt = rt;

@@ -13,9 +13,13 @@
  * gets STOP, leaves its loop, runs its fini callback, drops what it still queues and empties its rx queues, so a
  * pool is full again once the runtime has returned.
  *
+ * Counters: a worker sends GALE_CTL_COUNTER messages (code = counter id, arg = delta) with gale_worker_send_up;
+ * the control thread sums them (gale_runtime_counter), so no counter is ever shared between cores.
+ *
  * Telemetry (rte_telemetry, e.g. `dpdk-telemetry.py -f <file-prefix>`): /gale/runtime, /gale/workers
  * (per-worker loop stats; a worker id as parameter for one), /gale/ports (ethdev stats), /gale/rings (control
- * ring and tx queue depths). One runtime at a time is visible there.
+ * ring and tx queue depths), /gale/counters (the aggregated counters that are not zero). One runtime at a time
+ * is visible there.
  */
 #ifndef GALE_RUNTIME_H
 #define GALE_RUNTIME_H
@@ -31,6 +35,8 @@ struct gale_runtime;
 
 /** Ports one runtime polls at most. */
 #define GALE_RUNTIME_MAX_PORTS 8
+/** Counter ids the control thread aggregates from GALE_CTL_COUNTER messages (code < this). */
+#define GALE_RUNTIME_COUNTERS 64
 
 /** What an idle worker does (an iteration with no rx, work, timers or control messages is idle). */
 enum gale_idle_mode {
@@ -128,6 +134,13 @@ gale_runtime_ctl(struct gale_runtime *rt);
 /** The current phase (any thread). */
 enum gale_runtime_phase
 gale_runtime_phase(const struct gale_runtime *rt);
+
+/**
+ * The sum of every GALE_CTL_COUNTER delta workers sent up for counter `code` (0 for code >= GALE_RUNTIME_COUNTERS).
+ * Any thread; up to date as of the control thread's last period. Counter messages also reach up_cb.
+ */
+uint64_t
+gale_runtime_counter(const struct gale_runtime *rt, unsigned int code);
 
 /** How long the last drain took, in microseconds. */
 uint64_t

@@ -40,7 +40,7 @@
 #define MAGIC 0x6a1e5eedu
 #define NW 2
 
-enum mode { M_LOOP, M_TXTAIL, M_TIMERS, M_DRAIN, M_DRAIN_TIMEOUT, M_SIGNAL, M_INITFAIL };
+enum mode { M_LOOP, M_TXTAIL, M_TIMERS, M_DRAIN, M_DRAIN_TIMEOUT, M_SIGNAL, M_INITFAIL, M_SNAP };
 
 struct payload {
 	uint32_t magic;
@@ -64,6 +64,10 @@ struct tw {
 	bool finied;
 	bool fired_draining;   /* DRAIN: the in-flight work completed while draining */
 	unsigned int stash_at_fini;
+	uint64_t snap_last;    /* SNAP: newest version used */
+	uint64_t snap_switches;
+	uint64_t snap_unreported;
+	uint64_t cmds;         /* SNAP: user commands received, in order */
 	struct gale_timer timers[16];
 	uint64_t expire[16];
 	struct gale_timer periodic_timer;
@@ -84,7 +88,31 @@ static struct {
 	char tel_rings[4096];
 	char tel_runtime[1024];
 	char tel_one[2048];
+	char tel_counters[1024];
+	unsigned int published;
+	unsigned int cmds_sent[NW];
+	uint8_t snap_freed[64];
 } T;
+
+enum { SNAPS = 50, CMDS = 20, CTR_SWITCH = 1 };
+
+struct tsnap {
+	struct gale_snapshot hdr;
+	uint64_t v;
+	uint64_t words[8];
+};
+
+static void
+tsnap_free(struct gale_snapshot *snap, void *arg)
+{
+	struct tsnap *s = (struct tsnap *)snap;
+
+	(void)arg;
+	assert_true(s->v >= 1 && s->v <= SNAPS);
+	T.snap_freed[s->v]++;
+	memset(s, 0xdb, sizeof(*s));
+	free(s);
+}
 
 enum { INJECT = 100, HOPS = 50, TAIL_N = 3000 };
 
@@ -212,6 +240,30 @@ work_cb(struct gale_worker *w, void *arg)
 
 	(void)arg;
 	s->calls++;
+	if (T.mode == M_SNAP) {
+		const struct tsnap *cur = (const struct tsnap *)gale_worker_snapshot(w);
+		struct gale_ctl_msg up = { .type = GALE_CTL_COUNTER, .code = CTR_SWITCH };
+
+		if (cur == NULL)
+			return 0;
+		for (i = 0; i < 8; i++) {
+			if (cur->words[i] != cur->v * 31 + i || cur->hdr.version != cur->v)
+				wr(&s->bad, s->bad + 1);
+		}
+		if (cur->v < s->snap_last)
+			wr(&s->bad, s->bad + 1);
+		if (cur->v > s->snap_last) {
+			wr(&s->snap_last, cur->v);
+			wr(&s->snap_switches, s->snap_switches + 1);
+			s->snap_unreported++;
+		}
+		if (s->snap_unreported != 0) {
+			up.arg = s->snap_unreported;
+			if (gale_worker_send_up(w, &up) == 0)
+				s->snap_unreported = 0;
+		}
+		return 0;
+	}
 	if (s->injected) {
 		if (T.mode == M_TXTAIL && k == 0 && s->calls == 2) {
 			gale_worker_stats_get(w, &st);
@@ -255,6 +307,19 @@ work_cb(struct gale_worker *w, void *arg)
 		return 1;
 	default:
 		return 0;
+	}
+}
+
+static void
+wctl_cb(struct gale_worker *w, const struct gale_ctl_msg *msg, void *arg)
+{
+	struct tw *s = &T.w[gale_worker_id(w)];
+
+	(void)arg;
+	if (msg->type == GALE_CTL_CMD) {
+		if (msg->code != 7 || msg->arg != s->cmds)
+			wr(&s->bad, s->bad + 1);
+		wr(&s->cmds, s->cmds + 1);
 	}
 }
 
@@ -342,12 +407,33 @@ control_cb(struct gale_runtime *rt, void *arg)
 		case M_DRAIN_TIMEOUT:
 			done = done && rd(&T.w[k].rx) >= 20;
 			break;
+		case M_SNAP:
+			done = done && gale_ctl_acked(gale_runtime_ctl(rt), k) == SNAPS && rd(&T.w[k].cmds) == CMDS;
+			break;
 		default:
 			break;
 		}
 	}
 	if (now_s() > T.deadline) {
 		gale_runtime_stop(rt); /* the checks after run will say what was missing */
+		return;
+	}
+	if (T.mode == M_SNAP && T.published < SNAPS) {
+		struct tsnap *sn = malloc(sizeof(*sn));
+		struct gale_ctl_msg cmd = { .type = GALE_CTL_CMD, .code = 7 };
+
+		assert_non_null(sn);
+		sn->hdr.free_cb = tsnap_free;
+		sn->v = ++T.published;
+		for (unsigned int i = 0; i < 8; i++)
+			sn->words[i] = sn->v * 31 + i;
+		assert_int_equal(gale_ctl_publish(gale_runtime_ctl(rt), &sn->hdr), 0);
+		assert_int_equal(sn->hdr.version, sn->v);
+		for (unsigned int k = 0; k < NW; k++) {
+			cmd.arg = T.cmds_sent[k];
+			if (T.cmds_sent[k] < CMDS && gale_ctl_send(gale_runtime_ctl(rt), k, &cmd) == 0)
+				T.cmds_sent[k]++;
+		}
 		return;
 	}
 	if (!done || gale_runtime_phase(rt) != GALE_RUNTIME_RUNNING)
@@ -381,6 +467,7 @@ make_idle(enum mode mode, unsigned int drain_ms, enum gale_idle_mode idle)
 		.nb_workers = NW,
 		.rx_cb = rx_cb,
 		.work_cb = work_cb,
+		.ctl_cb = wctl_cb,
 		.init_cb = init_cb,
 		.fini_cb = fini_cb,
 		.inflight_cb = inflight_cb,
@@ -395,6 +482,9 @@ make_idle(enum mode mode, unsigned int drain_ms, enum gale_idle_mode idle)
 	T.mode = mode;
 	T.deadline = now_s() + 30;
 	T.raised = false;
+	T.published = 0;
+	memset(T.cmds_sent, 0, sizeof(T.cmds_sent));
+	memset(T.snap_freed, 0, sizeof(T.snap_freed));
 	rt = gale_runtime_create(&conf);
 	assert_non_null(rt);
 	assert_int_equal(gale_runtime_nb_workers(rt), NW);
@@ -528,6 +618,34 @@ test_idle_poll_pause(void **state)
 	}
 }
 
+/* Snapshots and commands reach the workers inside the loop; counter deltas come back up and are summed. */
+static void
+test_snapshots(void **state)
+{
+	struct gale_runtime *rt = make(M_SNAP, 0);
+	uint64_t switches = 0, unreported = 0;
+
+	(void)state;
+	assert_int_equal(gale_runtime_run(rt), 0);
+	for (unsigned int k = 0; k < NW; k++) {
+		assert_int_equal(T.w[k].bad, 0);
+		assert_int_equal(T.w[k].snap_last, SNAPS);
+		assert_int_equal(T.w[k].cmds, CMDS);
+		assert_true(T.w[k].snap_switches >= 1);
+		switches += T.w[k].snap_switches;
+		unreported += T.w[k].snap_unreported;
+	}
+	assert_int_equal(gale_runtime_counter(rt, CTR_SWITCH) + unreported, switches);
+	assert_int_equal(gale_runtime_counter(rt, GALE_RUNTIME_COUNTERS), 0);
+	assert_int_equal(tel_query("/gale/counters", T.tel_counters, sizeof(T.tel_counters)), 0);
+	assert_non_null(strstr(T.tel_counters, "\"/gale/counters\""));
+	/* All but the newest were freed by grace periods while running; free releases the last. */
+	assert_int_equal(gale_ctl_live(gale_runtime_ctl(rt)), 1);
+	gale_runtime_free(rt);
+	for (unsigned int v = 1; v <= SNAPS; v++)
+		assert_int_equal(T.snap_freed[v], 1);
+}
+
 static void
 test_drain(void **state)
 {
@@ -653,6 +771,7 @@ main(void)
 		cmocka_unit_test(test_tx_tail),
 		cmocka_unit_test(test_timers),
 		cmocka_unit_test(test_idle_poll_pause),
+		cmocka_unit_test(test_snapshots),
 		cmocka_unit_test(test_drain),
 		cmocka_unit_test(test_drain_timeout),
 		cmocka_unit_test(test_signal),
