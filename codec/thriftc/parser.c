@@ -430,22 +430,25 @@ gale__tc_enum(struct tc_parser *p, struct tc_def *d)
 		ev->doc = p->tok.doc;
 		ev->loc = gale__tc_tloc(p);
 		ev->name = gale__tc_name(p, "an enum value name or '}'");
-		if (gale__tc_accept(p, '=')) {
-			struct tc_loc vl = gale__tc_tloc(p);
+		struct tc_loc vl = ev->loc;
 
+		if (gale__tc_accept(p, '=')) {
+			vl = gale__tc_tloc(p);
 			if (p->tok.kind != TK_INT)
 				gale__tc_fail(p, "an integer enum value");
 			ev->value = p->tok.ival;
 			ev->explicit_value = true;
-			if (ev->value < INT32_MIN || ev->value > INT32_MAX) {
-				gale__tc_error(p->ctx, vl, "enum value %lld of '%s' does not fit in i32",
-					       (long long)ev->value, ev->name);
-				p->file->nerrors++;
-			}
 			gale__tc_next(p);
 		} else {
 			ev->value = next;
 		}
+		if (ev->value < INT32_MIN || ev->value > INT32_MAX) {
+			gale__tc_error(p->ctx, vl, "enum value %lld of '%s' does not fit in i32", (long long)ev->value,
+				       ev->name);
+			p->file->nerrors++;
+			ev->value = 0;
+		}
+		/* In range of i32 here, so the next implicit value cannot overflow i64. */
 		next = ev->value + 1;
 		gale__tc_annotations(p, &ev->annots);
 		gale__tc_opt_sep(p);
