@@ -90,6 +90,39 @@ gale_binary_read_message_begin(struct gale_codec_reader *r, struct gale_codec_by
 }
 
 int
+gale_binary__skip_message_begin(struct gale_codec_reader *r)
+{
+	int32_t v, len, seqid;
+	uint8_t type;
+	int rc;
+
+	if ((rc = gale_binary_read_i32(r, &v)) != 0)
+		return rc;
+	if (v < 0) {
+		if (((uint32_t)v & GALE_BINARY_VERSION_MASK) != GALE_BINARY_VERSION_1)
+			return gale_codec_reader_fail(r, GALE_CODEC_E_BAD_VERSION);
+		type = (uint8_t)((uint32_t)v & 0xff);
+		if ((rc = gale_binary_read_i32(r, &len)) != 0)
+			return rc;
+		if (len < 0)
+			return gale_codec_reader_fail(r, GALE_CODEC_E_NEG_LENGTH);
+	} else {
+		len = v;
+	}
+	if ((uint32_t)len > r->limits.max_string)
+		return gale_codec_reader_fail(r, GALE_CODEC_E_STRING_LIMIT);
+	if ((rc = gale_codec_skip_raw(r, (size_t)len)) != 0)
+		return rc;
+	if (v >= 0 && (rc = gale_codec_read_u8(r, &type)) != 0)
+		return rc;
+	if ((rc = gale_binary_read_i32(r, &seqid)) != 0)
+		return rc;
+	if (type < GALE_MSG_CALL || type > GALE_MSG_ONEWAY)
+		return gale_codec_reader_fail(r, GALE_CODEC_E_BAD_MSG_TYPE);
+	return 0;
+}
+
+int
 gale_binary_skip(struct gale_codec_reader *r, uint8_t type)
 {
 	uint8_t t1, t2;

@@ -176,6 +176,30 @@ gale_compact_read_message_begin(struct gale_codec_reader *r, struct gale_codec_b
 }
 
 int
+gale_compact__skip_message_begin(struct gale_codec_reader *r)
+{
+	uint8_t pid, vt;
+	uint32_t seq, len;
+	int rc;
+
+	if ((rc = gale_codec_read_u8(r, &pid)) != 0)
+		return rc;
+	if (pid != GALE_COMPACT_PROTOCOL_ID)
+		return gale_codec_reader_fail(r, GALE_CODEC_E_BAD_VERSION);
+	if ((rc = gale_codec_read_u8(r, &vt)) != 0)
+		return rc;
+	if ((vt & GALE_COMPACT_VERSION_MASK) != GALE_COMPACT_VERSION)
+		return gale_codec_reader_fail(r, GALE_CODEC_E_BAD_VERSION);
+	if ((vt >> GALE_COMPACT_TYPE_SHIFT) < GALE_MSG_CALL || (vt >> GALE_COMPACT_TYPE_SHIFT) > GALE_MSG_ONEWAY)
+		return gale_codec_reader_fail(r, GALE_CODEC_E_BAD_MSG_TYPE);
+	if ((rc = gale_compact_read_varint32(r, &seq)) != 0 || (rc = gale_compact_read_varint32(r, &len)) != 0)
+		return rc;
+	if (len > r->limits.max_string)
+		return gale_codec_reader_fail(r, len > INT32_MAX ? GALE_CODEC_E_NEG_LENGTH : GALE_CODEC_E_STRING_LIMIT);
+	return gale_codec_skip_raw(r, len);
+}
+
+int
 gale_compact_skip(struct gale_codec_reader *r, uint8_t type)
 {
 	uint8_t t1, t2, b;

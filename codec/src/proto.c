@@ -98,12 +98,14 @@ gale_proto_ops(int proto)
 int
 gale_proto_skip_message(const struct gale_proto_ops *ops, struct gale_codec_reader *r)
 {
-	struct gale_codec_bytes name;
-	uint8_t type;
-	int32_t seqid;
 	int rc;
 
-	if ((rc = ops->read_message_begin(r, &name, &type, &seqid)) != 0)
+	/* The envelope is skipped without taking a view of the name, so no arena is needed to find a message end. */
+	if (ops->id == GALE_PROTO_COMPACT)
+		rc = gale_compact__skip_message_begin(r);
+	else
+		rc = gale_binary__skip_message_begin(r);
+	if (rc != 0)
 		return rc;
 	return ops->skip(r, GALE_T_STRUCT);
 }

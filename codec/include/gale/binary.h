@@ -53,6 +53,10 @@ gale_binary_read_message_end(struct gale_codec_reader *r)
 	return 0;
 }
 
+/** Skips an envelope without keeping the name (no arena needed). Internal: use gale_proto_skip_message(). */
+int
+gale_binary__skip_message_begin(struct gale_codec_reader *r);
+
 /** Skips one value of type `type` (any nesting, bounded by max_depth). Used for unknown fields. */
 int
 gale_binary_skip(struct gale_codec_reader *r, uint8_t type);

@@ -144,6 +144,10 @@ gale_compact_read_message_end(struct gale_codec_reader *r)
 	return 0;
 }
 
+/** Skips an envelope without keeping the name (no arena needed). Internal: use gale_proto_skip_message(). */
+int
+gale_compact__skip_message_begin(struct gale_codec_reader *r);
+
 /** Skips one value of TType `type` (any nesting, bounded by max_depth). */
 int
 gale_compact_skip(struct gale_codec_reader *r, uint8_t type);
