@@ -21,10 +21,13 @@
 #include <string.h>
 
 #include <rte_cycles.h>
+#include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_eth_ring.h>
 #include <rte_mempool.h>
+#include <rte_ring.h>
 
 #include "gale/impair.h"
 #include "gale/offload.h"
@@ -363,4 +366,37 @@ out:
 	free(names);
 	free(xs);
 	return ret;
+}
+
+int
+gale_port_ring_pair(const char *name, uint16_t nb_queues, unsigned int ring_size, int socket, uint16_t *port_a,
+		    uint16_t *port_b)
+{
+	struct rte_ring *ab[RTE_PMD_RING_MAX_RX_RINGS], *ba[RTE_PMD_RING_MAX_RX_RINGS];
+	char rname[RTE_RING_NAMESIZE], pname[64];
+	unsigned int q;
+	int a, b;
+
+	if (name == NULL || port_a == NULL || port_b == NULL || nb_queues == 0 ||
+	    nb_queues > RTE_PMD_RING_MAX_RX_RINGS || nb_queues > RTE_PMD_RING_MAX_TX_RINGS)
+		return -EINVAL;
+	if (ring_size == 0)
+		ring_size = 1024;
+	for (q = 0; q < nb_queues; q++) {
+		snprintf(rname, sizeof(rname), "%.20s_ab%u", name, q);
+		ab[q] = rte_ring_create(rname, ring_size, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+		snprintf(rname, sizeof(rname), "%.20s_ba%u", name, q);
+		ba[q] = rte_ring_create(rname, ring_size, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (ab[q] == NULL || ba[q] == NULL)
+			return -rte_errno;
+	}
+	snprintf(pname, sizeof(pname), "%s_a", name);
+	a = rte_eth_from_rings(pname, ba, nb_queues, ab, nb_queues, (unsigned int)(socket < 0 ? 0 : socket));
+	snprintf(pname, sizeof(pname), "%s_b", name);
+	b = rte_eth_from_rings(pname, ab, nb_queues, ba, nb_queues, (unsigned int)(socket < 0 ? 0 : socket));
+	if (a < 0 || b < 0)
+		return -rte_errno;
+	*port_a = (uint16_t)a;
+	*port_b = (uint16_t)b;
+	return 0;
 }

@@ -387,6 +387,23 @@ gale_steer_drain(struct gale_steer *steer, uint16_t worker, struct rte_mbuf **pk
 }
 
 unsigned int
+gale_steer_room(const struct gale_steer *steer, uint16_t worker)
+{
+	unsigned int to, room = UINT16_MAX, f;
+
+	if (steer->rss || steer->nb_workers == 1 || worker >= steer->nb_workers)
+		return UINT16_MAX;
+	for (to = 0; to < steer->nb_workers; to++) {
+		if (to == worker)
+			continue;
+		f = rte_ring_free_count(steer->ring[worker * steer->nb_workers + to]);
+		if (f < room)
+			room = f;
+	}
+	return room;
+}
+
+unsigned int
 gale_steer_pending(const struct gale_steer *steer, uint16_t worker)
 {
 	unsigned int from, n = 0;

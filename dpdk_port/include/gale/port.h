@@ -109,6 +109,16 @@ int gale_port_xstats_get(uint16_t port_id, const char *const *names, uint64_t *v
 int gale_port_xstats_foreach(uint16_t port_id, bool nonzero_only,
                              void (*cb)(const char *name, uint64_t value, void *arg), void *arg);
 
+/**
+ * Make a crossed pair of net_ring ports in this process: what is sent on queue q of *port_a arrives on queue q
+ * of *port_b and the other way round (an rte_ring per direction and queue, single producer and consumer).
+ * Ports are named "<name>_a" and "<name>_b"; ring_size 0 = 1024 (a power of two). Set them up with
+ * gale_port_setup. The rings live until the EAL is cleaned up. 0 or a negative errno.
+ */
+int
+gale_port_ring_pair(const char *name, uint16_t nb_queues, unsigned int ring_size, int socket, uint16_t *port_a,
+		    uint16_t *port_b);
+
 /** Receive up to n packets on queue q; they become the caller's. Impaired when an impairment is
  * attached. */
 static inline uint16_t

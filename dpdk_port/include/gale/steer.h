@@ -140,6 +140,14 @@ uint16_t gale_steer_rx_burst(struct gale_steer *steer, uint16_t worker, struct r
 uint16_t gale_steer_drain(struct gale_steer *steer, uint16_t worker, struct rte_mbuf **pkts,
                           uint16_t max);
 
+/**
+ * Room left in the worker's outbound rings: the least free slots over the rings it forwards into
+ * (UINT16_MAX capped; UINT16_MAX in RSS mode or with one worker). A worker that receives at most
+ * this many packets per burst never drops for a full ring: the owner's slowness becomes
+ * back-pressure on the device queue instead.
+ */
+unsigned int gale_steer_room(const struct gale_steer *steer, uint16_t worker);
+
 /** Packets waiting in worker's inbound rings (for a drain loop at shutdown; any thread,
  * approximate). */
 unsigned int gale_steer_pending(const struct gale_steer *steer, uint16_t worker);

@@ -345,7 +345,10 @@ test_forwarding(void **state)
 		else
 			rte_pktmbuf_free(m);
 	}
+	assert_int_equal(gale_steer_room(s, 0), 63);
 	assert_int_equal(gale_steer_rx_burst(s, 0, pkts, 96), 0);
+	assert_int_equal(gale_steer_room(s, 0), 0);
+	assert_int_equal(gale_steer_room(s, 2), 63);
 	assert_int_equal(gale_steer_stats_get(s, 0, &st), 0);
 	assert_int_equal(st.forwarded, 63);
 	assert_int_equal(st.fwd_dropped, 96 - 63);
@@ -376,6 +379,7 @@ test_rss_mode_and_modes(void **state)
 		assert_int_equal(gale_steer_owner_mbuf(s, pkts[i]), i % 2);
 	}
 	assert_int_equal(gale_steer_rx_burst(s, 0, pkts, 8), 8);
+	assert_int_equal(gale_steer_room(s, 0), UINT16_MAX);
 	rte_pktmbuf_free_bulk(pkts, 8);
 	gale_steer_free(s);
 	assert_int_equal(gale_steer_mode_parse("sw", &mode), 0);
