@@ -128,6 +128,8 @@ gale__tcp_rexmt_cb(struct gale_timer *t, void *arg)
 		GALE__STAT(s, tcp_persist_probe);
 		if (tp->rxtshift < 16)
 			tp->rxtshift++;
+		/* Every probe carries the byte at snd_una (as FreeBSD): the window is what it asks about. */
+		tp->snd_nxt = tp->snd_una;
 		tp->t_flags |= GALE_TF_FORCE;
 		gale__tcp_output(tp);
 		tp->t_flags &= ~GALE_TF_FORCE;

@@ -1,2 +1,774 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * TCP behaviours by RFC, one test (at least) each: RFC 5961 challenge ACKs (RST and SYN), RFC 7323 PAWS and
+ * window scaling, RFC 2018 SACK blocks sent, out-of-order reassembly, RFC 6675 SACK-driven retransmission,
+ * RFC 6582 NewReno fast retransmit and partial ACKs, zero-window probes (persist), delayed and quick ACKs,
+ * keepalive, RFC 4987 SYN cookies, RFC 6528 ISNs, MSS clamping, window trimming, illegal flags, checksums.
+ */
+#include <string.h>
+
 #include "tcp_helper.h"
-int main(void) { return 0; }
+
+#define LPORT 80
+#define PPORT 40000
+#define PISN 1000000u
+
+static uint32_t
+snd_nxt(const struct gale_tcp_conn *c)
+{
+	struct gale_tcp_info info;
+
+	gale_tcp_get_info(c, &info);
+	return info.snd_nxt;
+}
+
+static void
+peer_data(uint32_t seq, uint32_t ack, uint32_t len, uint32_t off)
+{
+	static uint8_t buf[2000];
+	struct th_seg sg;
+	uint32_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = th_pattern(off + i);
+	th_seg_init(&sg, PPORT, LPORT, seq, ack, TH_F_ACK);
+	sg.data = buf;
+	sg.len = len;
+	th_input(&sg);
+}
+
+static void
+test_rfc5961_challenge_ack_rst(void **state)
+{
+	struct gale_tcp_conn *c;
+	struct th_seg sg;
+	struct th_out o;
+
+	(void)state;
+	c = th_passive_open(LPORT, PPORT, PISN, false, NULL);
+	/* In-window RST that is not exactly rcv_nxt: challenge ACK, connection unharmed. */
+	th_seg_init(&sg, PPORT, LPORT, PISN + 1 + 100, 0, TH_F_RST);
+	th_input(&sg);
+	th_pop_tcp(&o);
+	assert_int_equal(o.flags, TH_F_ACK);
+	assert_int_equal(o.ack, PISN + 1);
+	assert_int_equal(th_state(c), GALE_TCPS_ESTABLISHED);
+	assert_int_equal(gale_stack_stats(th.s)->tcp_challenge_ack_tx, 1);
+	/* Out-of-window RST: ignored silently. */
+	th_seg_init(&sg, PPORT, LPORT, PISN + 1 + 10000000, 0, TH_F_RST);
+	th_input(&sg);
+	assert_false(th_pop(&o));
+	assert_int_equal(gale_stack_stats(th.s)->tcp_rst_ignored, 1);
+	assert_int_equal(th_state(c), GALE_TCPS_ESTABLISHED);
+	gale_tcp_abort(c);
+}
+
+static void
+test_rfc5961_challenge_ack_syn(void **state)
+{
+	struct gale_tcp_conn *c;
+	struct th_seg sg;
+	struct th_out o;
+
+	(void)state;
+	c = th_passive_open(LPORT, PPORT, PISN, false, NULL);
+	/* A SYN on an established connection (any sequence number): challenge ACK (RFC 5961 4.2). */
+	th_seg_init(&sg, PPORT, LPORT, PISN + 50, 0, TH_F_SYN);
+	th_input(&sg);
+	th_pop_tcp(&o);
+	assert_int_equal(o.flags, TH_F_ACK);
+	assert_int_equal(o.ack, PISN + 1);
+	assert_int_equal(th_state(c), GALE_TCPS_ESTABLISHED);
+	/* An ACK for data never sent: challenge ACK, dropped (RFC 5961 5.2). */
+	th_seg_init(&sg, PPORT, LPORT, PISN + 1, snd_nxt(c) + 100000, TH_F_ACK);
+	th_input(&sg);
+	th_pop_tcp(&o);
+	assert_int_equal(o.flags, TH_F_ACK);
+	assert_int_equal(gale_stack_stats(th.s)->tcp_challenge_ack_tx, 2);
+	assert_int_equal(gale_stack_stats(th.s)->tcp_drop_badack, 1);
+	gale_tcp_abort(c);
+}
+
+static void
+test_rfc5961_challenge_ack_rate_limit(void **state)
+{
+	struct gale_tcp_conn *c;
+	struct th_seg sg;
+	unsigned int i, acks = 0;
+	struct th_out o;
+
+	(void)state;
+	th_stack_stop();
+	th_conf_default(&th.conf);
+	th.conf.challenge_ack_limit = 5;
+	th_stack_start();
+	c = th_passive_open(LPORT, PPORT, PISN, false, NULL);
+	for (i = 0; i < 20; i++) {
+		th_seg_init(&sg, PPORT, LPORT, PISN + 10 + i, 0, TH_F_RST);
+		th_input(&sg);
+	}
+	while (th_pop(&o))
+		acks++;
+	assert_int_equal(acks, 5);
+	assert_int_equal(gale_stack_stats(th.s)->tcp_challenge_ack_limited, 15);
+	gale_tcp_abort(c);
+}
+
+static void
+test_rfc7323_paws(void **state)
+{
+	struct gale_tcp_conn *c;
+	struct th_seg sg;
+	struct th_out o;
+	uint8_t d[10] = { 1 };
+	uint32_t len;
+
+	(void)state;
+	c = th_passive_open(LPORT, PPORT, PISN, true, NULL); /* ts_recent = 1001 */
+	/* Data with an older TSval: rejected, counted, ACKed; nothing delivered. */
+	th_seg_init(&sg, PPORT, LPORT, PISN + 1, snd_nxt(c), TH_F_ACK);
+	sg.ts = true;
+	sg.tsval = 900;
+	sg.data = d;
+	sg.len = 10;
+	th_input(&sg);
+	assert_int_equal(gale_stack_stats(th.s)->tcp_drop_paws, 1);
+	assert_null(gale_tcp_recv_peek(c, &len));
+	th_pop_tcp(&o);
+	assert_int_equal(o.ack, PISN + 1);
+	assert_int_equal(o.tsecr, 1001);
+	/* Same segment with a current TSval is taken, and its TSval is echoed. */
+	sg.tsval = 1100;
+	th_input(&sg);
+	assert_non_null(gale_tcp_recv_peek(c, &len));
+	assert_int_equal(len, 10);
+	th_pop_tcp(&o);
+	assert_int_equal(o.ack, PISN + 11);
+	assert_int_equal(o.tsecr, 1100);
+	gale_tcp_consume(c, len);
+	gale_tcp_abort(c);
+}
+
+static void
+test_rfc7323_window_scaling(void **state)
+{
+	struct gale_tcp_info info;
+	struct gale_tcp_conn *c;
+	struct th_out sa, o;
+
+	(void)state;
+	th_stack_stop();
+	th_conf_default(&th.conf);
+	th.conf.rcvbuf = 1 << 20;
+	th_stack_start();
+	c = th_passive_open(LPORT, PPORT, PISN, true, &sa);
+	assert_int_equal(sa.ws, 5); /* 1 MiB >> 5 fits 16 bits */
+	assert_int_equal(sa.win, 65535); /* a SYN's window is never scaled */
+	gale_tcp_get_info(c, &info);
+	assert_int_equal(info.rcv_wscale, 5);
+	assert_int_equal(info.snd_wscale, 7);
+	/* Peer window 100 << 7. */
+	assert_int_equal(info.snd_wnd, 65535u << 7);
+	gale_tcp_send(c, th_payload(10, 0));
+	th_pop_tcp(&o);
+	assert_int_equal(o.win, (1u << 20) >> 5);
+	gale_tcp_abort(c);
+}
+
+static void
+test_ooo_reassembly_and_sack_blocks(void **state)
+{
+	struct gale_tcp_conn *c;
+	const struct rte_mbuf *rc;
+	uint8_t out[4000];
+	struct th_out o;
+	uint32_t ack, len, i;
+
+	(void)state;
+	c = th_passive_open(LPORT, PPORT, PISN, true, NULL);
+	ack = snd_nxt(c);
+	/* Segments 2 and 4 of 4 arrive first (no timestamps on these: allowed, RFC 7323 3.2 says SHOULD). */
+	peer_data(PISN + 1 + 1000, ack, 1000, 1000);
+	th_pop_tcp(&o);
+	assert_int_equal(o.ack, PISN + 1);
+	assert_int_equal(o.nsack, 1);
+	assert_int_equal(o.sack[0][0], PISN + 1001);
+	assert_int_equal(o.sack[0][1], PISN + 2001);
+	peer_data(PISN + 1 + 3000, ack, 1000, 3000);
+	th_pop_tcp(&o);
+	assert_int_equal(o.nsack, 2);
+	/* Most recent block first (RFC 2018 4). */
+	assert_int_equal(o.sack[0][0], PISN + 3001);
+	assert_int_equal(o.sack[1][0], PISN + 1001);
+	assert_null(gale_tcp_recv_peek(c, &len));
+	/* A duplicate of a held segment changes nothing. */
+	peer_data(PISN + 1 + 1000, ack, 1000, 1000);
+	th_drain();
+	/* Segment 1 fills the first hole: 2000 bytes in order, one SACK block left. */
+	peer_data(PISN + 1, ack, 1000, 0);
+	th_pop_tcp(&o);
+	assert_int_equal(o.ack, PISN + 2001);
+	assert_int_equal(o.nsack, 1);
+	assert_int_equal(o.sack[0][0], PISN + 3001);
+	rc = gale_tcp_recv_peek(c, &len);
+	assert_int_equal(len, 2000);
+	/* An overlapping segment covering 3: trimmed against what is held. */
+	peer_data(PISN + 1 + 1500, ack, 1600, 1500);
+	th_pop_tcp(&o);
+	assert_int_equal(o.ack, PISN + 4001);
+	assert_int_equal(o.nsack, 0);
+	rc = gale_tcp_recv_peek(c, &len);
+	assert_int_equal(len, 4000);
+	assert_int_equal(rc->pkt_len, 4000);
+	rte_pktmbuf_read(rc, 0, 4000, out);
+	for (i = 0; i < 4000; i++)
+		assert_int_equal(((const uint8_t *)rte_pktmbuf_read(rc, 0, 4000, out))[i], th_pattern(i));
+	assert_true(gale_stack_stats(th.s)->tcp_ooo_seg >= 2);
+	gale_tcp_consume(c, len);
+	gale_tcp_abort(c);
+}
+
+static void
+test_reass_bounded(void **state)
+{
+	struct gale_tcp_conn *c;
+	struct gale_tcp_info info;
+	uint32_t ack, i;
+
+	(void)state;
+	th_stack_stop();
+	th_conf_default(&th.conf);
+	th.conf.reass_max_segs = 4;
+	th_stack_start();
+	c = th_passive_open(LPORT, PPORT, PISN, true, NULL);
+	ack = snd_nxt(c);
+	for (i = 0; i < 10; i++)
+		peer_data(PISN + 1 + 200 + i * 200, ack, 100, 200 + i * 200);
+	th_drain();
+	gale_tcp_get_info(c, &info);
+	assert_int_equal(info.ooo_segs, 4);
+	assert_int_equal(gale_stack_stats(th.s)->tcp_drop_reass_full, 6);
+	gale_tcp_abort(c);
+}
+
+/* Send n full segments from a passive connection with SACK; return the first seq. */
+static uint32_t
+send_segments(struct gale_tcp_conn *c, unsigned int n, uint32_t mss, struct th_out *segs)
+{
+	unsigned int i;
+
+	assert_int_equal(gale_tcp_send(c, th_payload(n * mss, 0)), 0);
+	for (i = 0; i < n; i++) {
+		th_pop_tcp(&segs[i]);
+		assert_int_equal(segs[i].len, mss);
+	}
+	assert_false(th_pop(&segs[n]));
+	return segs[0].seq;
+}
+
+static void
+test_rfc6675_sack_retransmission(void **state)
+{
+	struct gale_tcp_info info;
+	struct gale_tcp_conn *c;
+	struct th_out segs[12], o;
+	struct th_seg sg;
+	uint32_t mss, s0;
+	unsigned int i;
+
+	(void)state;
+	c = th_passive_open(LPORT, PPORT, PISN, true, NULL);
+	gale_tcp_get_info(c, &info);
+	mss = info.mss;
+	s0 = send_segments(c, 10, mss, segs);
+	/* Segments 1 and 3 lost; the peer SACKs 2 and 4..: duplicate ACKs carrying SACK blocks. */
+	for (i = 0; i < 3; i++) {
+		th_seg_init(&sg, PPORT, LPORT, PISN + 1, s0, TH_F_ACK);
+		sg.nsack = 2;
+		sg.sack[0][0] = s0 + 3 * mss;
+		sg.sack[0][1] = s0 + (5 + i) * mss;
+		sg.sack[1][0] = s0 + mss;
+		sg.sack[1][1] = s0 + 2 * mss;
+		th_input(&sg);
+	}
+	assert_int_equal(gale_stack_stats(th.s)->tcp_sack_recovery, 1);
+	/* Segment 1 is retransmitted first, then the hole at 3, never the SACKed ones. */
+	th_pop_tcp(&o);
+	assert_int_equal(o.seq, s0);
+	assert_int_equal(o.len, mss);
+	for (i = 0; i < o.len; i++)
+		assert_int_equal(o.data[i], th_pattern(i));
+	th_pop_tcp(&o);
+	assert_int_equal(o.seq, s0 + 2 * mss);
+	while (th_pop(&o)) {
+		assert_false(o.seq == s0 + mss);
+		assert_false(o.seq == s0 + 3 * mss);
+	}
+	assert_true(gale_stack_stats(th.s)->tcp_sack_rexmt >= 1);
+	/* The full ACK ends recovery with cwnd = ssthresh (RFC 6582 3.2 step 3). */
+	th_seg_init(&sg, PPORT, LPORT, PISN + 1, s0 + 10 * mss, TH_F_ACK);
+	th_input(&sg);
+	gale_tcp_get_info(c, &info);
+	assert_int_equal(info.snd_una, s0 + 10 * mss);
+	assert_true(info.cwnd <= info.ssthresh);
+	th_drain();
+	gale_tcp_abort(c);
+}
+
+static void
+test_rfc6582_newreno(void **state)
+{
+	struct gale_tcp_info info;
+	struct gale_tcp_conn *c;
+	struct th_out segs[12], o;
+	struct th_seg sg;
+	uint32_t mss, s0;
+	unsigned int i;
+
+	(void)state;
+	c = th_passive_open(LPORT, PPORT, PISN, false, NULL); /* no SACK */
+	gale_tcp_get_info(c, &info);
+	mss = info.mss;
+	s0 = send_segments(c, 10, mss, segs);
+	/* Two duplicate ACKs: nothing yet (limited transmit not implemented). */
+	th_seg_init(&sg, PPORT, LPORT, PISN + 1, s0, TH_F_ACK);
+	th_input(&sg);
+	th_input(&sg);
+	assert_false(th_pop(&o));
+	/* The third: fast retransmit of the first segment, ssthresh = flight / 2. */
+	th_input(&sg);
+	th_pop_tcp(&o);
+	assert_int_equal(o.seq, s0);
+	assert_int_equal(gale_stack_stats(th.s)->tcp_fast_recovery, 1);
+	assert_int_equal(gale_stack_stats(th.s)->tcp_fast_rexmt, 1);
+	gale_tcp_get_info(c, &info);
+	assert_int_equal(info.ssthresh, 5 * mss);
+	assert_int_equal(info.cwnd, 5 * mss + 3 * mss);
+	th_drain();
+	/* Partial ACK (segment 4 lost too): retransmit it at once (RFC 6582 3.2 step 4). */
+	th_seg_init(&sg, PPORT, LPORT, PISN + 1, s0 + 3 * mss, TH_F_ACK);
+	th_input(&sg);
+	th_pop_tcp(&o);
+	assert_int_equal(o.seq, s0 + 3 * mss);
+	th_drain();
+	for (i = 0; i < 1; i++) {
+		th_seg_init(&sg, PPORT, LPORT, PISN + 1, s0 + 10 * mss, TH_F_ACK);
+		th_input(&sg);
+	}
+	gale_tcp_get_info(c, &info);
+	assert_int_equal(info.snd_una, s0 + 10 * mss);
+	assert_true(info.cwnd <= 5 * mss + mss);
+	gale_tcp_abort(c);
+}
+
+static void
+test_zero_window_probe(void **state)
+{
+	struct gale_tcp_info info;
+	struct gale_tcp_conn *c;
+	struct th_seg sg;
+	struct th_out o;
+	uint32_t s0;
+
+	(void)state;
+	c = th_passive_open(LPORT, PPORT, PISN, false, NULL);
+	s0 = snd_nxt(c);
+	/* The peer closes its window. */
+	th_seg_init(&sg, PPORT, LPORT, PISN + 1, s0, TH_F_ACK);
+	sg.win = 0;
+	th_input(&sg);
+	assert_int_equal(gale_tcp_send(c, th_payload(1000, 0)), 0);
+	assert_false(th_pop(&o)); /* nothing into a zero window */
+	/* The persist timer (one RTO, then backing off) sends a one-byte probe beyond the window. */
+	gale_tcp_get_info(c, &info);
+	th_advance(info.rto_us + 1);
+	th_pop_tcp(&o);
+	assert_int_equal(o.seq, s0);
+	assert_int_equal(o.len, 1);
+	assert_int_equal(o.data[0], th_pattern(0));
+	assert_int_equal(gale_stack_stats(th.s)->tcp_persist_probe, 1);
+	/* Still zero: the probe is repeated later, and the connection is not dropped. */
+	th_seg_init(&sg, PPORT, LPORT, PISN + 1, s0, TH_F_ACK);
+	sg.win = 0;
+	th_input(&sg);
+	th_advance(10ull * th.conf.rto_init_us);
+	th_pop_tcp(&o);
+	assert_int_equal(o.seq, s0);
+	assert_int_equal(o.len, 1);
+	assert_true(gale_stack_stats(th.s)->tcp_persist_probe >= 2);
+	assert_int_equal(th_state(c), GALE_TCPS_ESTABLISHED);
+	th_drain();
+	/* The window opens: everything flows. */
+	th_seg_init(&sg, PPORT, LPORT, PISN + 1, s0, TH_F_ACK);
+	sg.win = 65535;
+	th_input(&sg);
+	th_pop_tcp(&o);
+	assert_int_equal(o.seq, s0);
+	assert_true(o.len >= 536);
+	th_drain();
+	gale_tcp_get_info(c, &info);
+	assert_int_equal(info.snd_nxt, s0 + 1000);
+	gale_tcp_abort(c);
+}
+
+static void
+test_delayed_ack_and_quick_ack(void **state)
+{
+	struct gale_tcp_conn *c;
+	struct th_out o;
+	uint32_t ack, len;
+
+	(void)state;
+	th_stack_stop();
+	th_conf_default(&th.conf);
+	th.conf.delack_us = 200;
+	th_stack_start();
+	th.auto_consume = true;
+	c = th_passive_open(LPORT, PPORT, PISN, false, NULL);
+	ack = snd_nxt(c);
+	/* One segment: no ACK until the delayed-ACK timer. */
+	peer_data(PISN + 1, ack, 100, 0);
+	assert_false(th_pop(&o));
+	th_advance(199);
+	assert_false(th_pop(&o));
+	th_advance(2);
+	th_pop_tcp(&o);
+	assert_int_equal(o.ack, PISN + 101);
+	assert_int_equal(gale_stack_stats(th.s)->tcp_delack, 1);
+	/* Two segments: the second is ACKed at once. */
+	peer_data(PISN + 101, ack, 100, 100);
+	assert_false(th_pop(&o));
+	peer_data(PISN + 201, ack, 100, 200);
+	th_pop_tcp(&o);
+	assert_int_equal(o.ack, PISN + 301);
+	/* Out of order: ACKed at once. */
+	peer_data(PISN + 501, ack, 100, 500);
+	th_pop_tcp(&o);
+	assert_int_equal(o.ack, PISN + 301);
+	(void)gale_tcp_recv_peek(c, &len);
+	gale_tcp_abort(c);
+}
+
+static void
+test_keepalive(void **state)
+{
+	struct gale_tcp_conn *c;
+	struct th_seg sg;
+	struct th_out o;
+	unsigned int i;
+	uint32_t s0;
+
+	(void)state;
+	th_stack_stop();
+	th_conf_default(&th.conf);
+	th.conf.keepalive_idle_us = 1000000;
+	th.conf.keepalive_intvl_us = 100000;
+	th.conf.keepalive_probes = 3;
+	th_stack_start();
+	c = th_passive_open(LPORT, PPORT, PISN, false, NULL);
+	s0 = snd_nxt(c);
+	th_advance(999000);
+	assert_false(th_pop(&o));
+	th_advance(2000);
+	th_pop_tcp(&o);
+	assert_int_equal(o.seq, s0 - 1); /* RFC 1122 4.2.3.6 */
+	assert_int_equal(o.len, 0);
+	/* An answer resets the count. */
+	th_seg_init(&sg, PPORT, LPORT, PISN + 1, s0, TH_F_ACK);
+	th_input(&sg);
+	/* Silence: 3 probes, then the connection fails with ETIMEDOUT. */
+	for (i = 0; i < 50 && th.ev.closed == 0; i++) {
+		th_advance(100000);
+		th_drain();
+	}
+	assert_int_equal(th.ev.error, -ETIMEDOUT);
+	assert_int_equal(gale_stack_stats(th.s)->tcp_keepalive_probe, 4);
+}
+
+static void
+test_rfc4987_syn_cookie_handshake(void **state)
+{
+	struct gale_tcp_conn *first;
+	struct th_seg sg;
+	struct th_out o;
+	uint8_t d[5] = { 1, 2, 3, 4, 5 };
+
+	(void)state;
+	assert_int_equal(gale_tcp_listen(th.s, LPORT, 1, NULL, NULL), -EINVAL);
+	th_listen(LPORT);
+	gale_tcp_unlisten(th.s, LPORT);
+	th_stack_stop();
+	th_conf_default(&th.conf);
+	th.conf.syn_backlog = 1;
+	th_stack_start();
+	th_listen(LPORT);
+	/* One half-open connection fills the backlog. */
+	th_seg_init(&sg, PPORT, LPORT, PISN, 0, TH_F_SYN);
+	th_input(&sg);
+	th_pop_tcp(&o);
+	assert_int_equal(gale_stack_conn_count(th.s), 1);
+	/* The next SYN gets a cookie: SYN-ACK with MSS only, no state kept. */
+	th_seg_init(&sg, PPORT + 1, LPORT, 5000, 0, TH_F_SYN);
+	sg.mss = 1460;
+	sg.ws = 7;
+	sg.sackperm = true;
+	th_input(&sg);
+	th_pop_tcp(&o);
+	assert_int_equal(o.flags, TH_F_SYN | TH_F_ACK);
+	assert_int_equal(o.mss, 1460);
+	assert_int_equal(o.ws, -1);
+	assert_false(o.sackperm);
+	assert_false(o.ts);
+	assert_int_equal(gale_stack_conn_count(th.s), 1);
+	assert_int_equal(gale_stack_stats(th.s)->tcp_syncookie_tx, 1);
+	/* A forged ACK (wrong cookie) is refused with RST and counted. */
+	th_seg_init(&sg, PPORT + 1, LPORT, 5001, o.seq + 2, TH_F_ACK);
+	th_input(&sg);
+	{
+		struct th_out r;
+
+		th_pop_tcp(&r);
+		assert_int_equal(r.flags, TH_F_RST);
+	}
+	assert_int_equal(gale_stack_stats(th.s)->tcp_syncookie_bad, 1);
+	/* The right ACK creates the connection, established, accepted. */
+	th_seg_init(&sg, PPORT + 1, LPORT, 5001, o.seq + 1, TH_F_ACK);
+	th_input(&sg);
+	assert_int_equal(gale_stack_stats(th.s)->tcp_syncookie_ok, 1);
+	assert_non_null(th.accepted);
+	assert_int_equal(th_state(th.accepted), GALE_TCPS_ESTABLISHED);
+	first = th.accepted;
+	/* And it carries data. */
+	th_seg_init(&sg, PPORT + 1, LPORT, 5001, o.seq + 1, TH_F_ACK);
+	sg.data = d;
+	sg.len = 5;
+	th_input(&sg);
+	th_pop_tcp(&o);
+	assert_int_equal(o.ack, 5006);
+	assert_int_equal(gale_tcp_consume(first, 5), 0);
+	gale_tcp_abort(first);
+	/* A cookie older than two slots (128 s) is refused. */
+	th_seg_init(&sg, PPORT + 2, LPORT, 7000, 0, TH_F_SYN);
+	th_input(&sg);
+	th_drain();
+}
+
+static void
+test_rfc4987_cookie_expiry(void **state)
+{
+	struct th_seg sg;
+	struct th_out o;
+
+	(void)state;
+	th_stack_stop();
+	th_conf_default(&th.conf);
+	th.conf.syn_backlog = 1;
+	th_stack_start();
+	th_listen(LPORT);
+	th_seg_init(&sg, PPORT, LPORT, PISN, 0, TH_F_SYN);
+	th_input(&sg);
+	th_drain();
+	th_seg_init(&sg, PPORT + 1, LPORT, 5000, 0, TH_F_SYN);
+	th_input(&sg);
+	th_pop_tcp(&o);
+	th_drain();
+	th_advance(200ull * 1000000);
+	th_drain();
+	th_seg_init(&sg, PPORT + 1, LPORT, 5001, o.seq + 1, TH_F_ACK);
+	th_input(&sg);
+	assert_int_equal(gale_stack_stats(th.s)->tcp_syncookie_ok, 0);
+	assert_int_equal(gale_stack_stats(th.s)->tcp_syncookie_bad, 1);
+}
+
+static void
+test_rfc6528_isn(void **state)
+{
+	struct gale_tcp_conn *a, *b;
+	struct th_out sa, sb;
+
+	(void)state;
+	assert_int_equal(gale_tcp_connect(th.s, TH_PEER_IP, 1111, &th_cbs, NULL, &a), 0);
+	th_pop_tcp(&sa);
+	th_advance(4000);
+	assert_int_equal(gale_tcp_connect(th.s, TH_PEER_IP, 1112, &th_cbs, NULL, &b), 0);
+	th_pop_tcp(&sb);
+	/* Different 4-tuples: unrelated ISNs (not separated by the 1000 clock ticks alone). */
+	assert_true(sb.seq - sa.seq != 1000);
+	gale_tcp_abort(a);
+	gale_tcp_abort(b);
+	/* Same 4-tuple later: the clock part moves it forward by elapsed / 4 µs. */
+	th_advance(1000);
+	assert_int_equal(gale_tcp_connect(th.s, TH_PEER_IP, 1111, &th_cbs, NULL, &a), 0);
+	th_pop_tcp(&sb);
+	if (sb.sport == sa.sport)
+		assert_int_equal(sb.seq - sa.seq, 5000 / 4);
+	gale_tcp_abort(a);
+}
+
+static void
+test_mss_clamped_to_mtu(void **state)
+{
+	struct gale_tcp_info info;
+	struct gale_tcp_conn *c;
+	struct th_seg sg;
+	struct th_out o;
+
+	(void)state;
+	th_stack_stop();
+	th_conf_default(&th.conf);
+	th.conf.mtu = 1000;
+	th_stack_start();
+	th_listen(LPORT);
+	th_seg_init(&sg, PPORT, LPORT, PISN, 0, TH_F_SYN);
+	sg.mss = 9000;
+	th_input(&sg);
+	th_pop_tcp(&o);
+	assert_int_equal(o.mss, 960);
+	th_seg_init(&sg, PPORT, LPORT, PISN + 1, o.seq + 1, TH_F_ACK);
+	th_input(&sg);
+	c = th.accepted;
+	gale_tcp_get_info(c, &info);
+	assert_int_equal(info.mss, 960);
+	gale_tcp_send(c, th_payload(5000, 0));
+	while (th_pop(&o))
+		assert_true(o.len <= 960);
+	gale_tcp_abort(c);
+}
+
+static void
+test_data_beyond_window_trimmed(void **state)
+{
+	struct gale_tcp_conn *c;
+	struct th_out o;
+	uint32_t len, ack;
+
+	(void)state;
+	th_stack_stop();
+	th_conf_default(&th.conf);
+	th.conf.rcvbuf = 4096;
+	th_stack_start();
+	c = th_passive_open(LPORT, PPORT, PISN, false, NULL);
+	ack = snd_nxt(c);
+	peer_data(PISN + 1, ack, 1500, 0);
+	peer_data(PISN + 1501, ack, 1500, 1500);
+	th_drain();
+	/* 1096 bytes of window left: 1500 more are cut to 1096. */
+	peer_data(PISN + 3001, ack, 1500, 3000);
+	th_pop_tcp(&o);
+	assert_int_equal(o.ack, PISN + 4097);
+	assert_int_equal(o.win, 0);
+	gale_tcp_recv_peek(c, &len);
+	assert_int_equal(len, 4096);
+	/* Entirely beyond the window: dropped, ACKed. */
+	peer_data(PISN + 4097, ack, 100, 4096);
+	th_pop_tcp(&o);
+	assert_int_equal(o.ack, PISN + 4097);
+	assert_true(gale_stack_stats(th.s)->tcp_drop_out_of_window >= 2);
+	/* Consuming reopens the window with an update. */
+	gale_tcp_consume(c, len);
+	th_pop_tcp(&o);
+	assert_int_equal(o.win, 4096);
+	gale_tcp_abort(c);
+}
+
+static void
+test_illegal_flags_and_bad_checksum(void **state)
+{
+	static const uint8_t bad[] = {
+		TH_F_SYN | TH_F_FIN, TH_F_SYN | TH_F_RST, 0, TH_F_FIN, TH_F_FIN | TH_F_PSH | 0x20,
+	};
+	struct gale_tcp_conn *c;
+	struct th_seg sg;
+	struct th_out o;
+	unsigned int i;
+	uint8_t d[4] = { 0 };
+
+	(void)state;
+	c = th_passive_open(LPORT, PPORT, PISN, false, NULL);
+	for (i = 0; i < sizeof(bad); i++) {
+		th_seg_init(&sg, PPORT, LPORT, PISN + 1, snd_nxt(c), bad[i]);
+		th_input(&sg);
+	}
+	assert_int_equal(gale_stack_stats(th.s)->tcp_drop_flags, sizeof(bad));
+	th_seg_init(&sg, PPORT, LPORT, PISN + 1, snd_nxt(c), TH_F_ACK);
+	sg.data = d;
+	sg.len = 4;
+	sg.bad_cksum = true;
+	th_input(&sg);
+	assert_int_equal(gale_stack_stats(th.s)->tcp_drop_cksum, 1);
+	assert_false(th_pop(&o));
+	assert_int_equal(th_state(c), GALE_TCPS_ESTABLISHED);
+	gale_tcp_abort(c);
+}
+
+static void
+test_cubic_grows_after_loss(void **state)
+{
+	struct gale_tcp_info info;
+	struct gale_tcp_conn *c;
+	struct th_out segs[12];
+	struct th_seg sg;
+	uint32_t mss, s0, before;
+	unsigned int i;
+
+	(void)state;
+	th_stack_stop();
+	th_conf_default(&th.conf);
+	th.conf.cc = GALE_TCP_CC_CUBIC;
+	th_stack_start();
+	c = th_passive_open(LPORT, PPORT, PISN, false, NULL);
+	gale_tcp_get_info(c, &info);
+	mss = info.mss;
+	s0 = send_segments(c, 10, mss, segs);
+	th_seg_init(&sg, PPORT, LPORT, PISN + 1, s0, TH_F_ACK);
+	for (i = 0; i < 3; i++)
+		th_input(&sg);
+	gale_tcp_get_info(c, &info);
+	/* beta = 0.7 (RFC 8312 4.5) */
+	assert_int_equal(info.ssthresh, 10 * mss * 7 / 10);
+	th_seg_init(&sg, PPORT, LPORT, PISN + 1, s0 + 10 * mss, TH_F_ACK);
+	th_input(&sg);
+	th_drain();
+	gale_tcp_get_info(c, &info);
+	before = info.cwnd;
+	/* Congestion avoidance: cwnd grows with ACKs over time. */
+	for (i = 0; i < 20; i++) {
+		gale_tcp_get_info(c, &info);
+		gale_tcp_send(c, th_payload(mss, 0));
+		th_drain();
+		th_advance(1000); /* below the 5 ms RTO floor */
+		th_seg_init(&sg, PPORT, LPORT, PISN + 1, info.snd_nxt + mss, TH_F_ACK);
+		th_input(&sg);
+	}
+	gale_tcp_get_info(c, &info);
+	assert_true(info.cwnd > before);
+	gale_tcp_abort(c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_rfc5961_challenge_ack_rst, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_rfc5961_challenge_ack_syn, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_rfc5961_challenge_ack_rate_limit, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_rfc7323_paws, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_rfc7323_window_scaling, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_ooo_reassembly_and_sack_blocks, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_reass_bounded, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_rfc6675_sack_retransmission, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_rfc6582_newreno, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_zero_window_probe, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_delayed_ack_and_quick_ack, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_keepalive, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_rfc4987_syn_cookie_handshake, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_rfc4987_cookie_expiry, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_rfc6528_isn, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_mss_clamped_to_mtu, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_data_beyond_window_trimmed, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_illegal_flags_and_bad_checksum, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_cubic_grows_after_loss, th_setup, th_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, th_global_setup, th_global_teardown);
+}
