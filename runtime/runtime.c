@@ -62,6 +62,7 @@ gale_runtime_create(const struct gale_runtime_conf *conf)
 	rt->conf = *conf;
 	rt->conf.name = NULL;
 	rt->conf.ports = NULL;
+	rt->conf.steers = NULL;
 	if (rt->conf.idle.idle_iters == 0)
 		rt->conf.idle.idle_iters = 256;
 	if (rt->conf.idle.pause_count == 0)
@@ -82,6 +83,7 @@ gale_runtime_create(const struct gale_runtime_conf *conf)
 	for (p = 0; p < conf->nb_ports; p++) {
 		rt->ports[p] = conf->ports[p];
 		rt->port_ids[p] = conf->ports[p]->port_id;
+		rt->steers[p] = conf->steers != NULL ? conf->steers[p] : NULL;
 		if (conf->ports[p]->nb_queues < rt->nb_workers) {
 			free(rt);
 			errno = EINVAL;

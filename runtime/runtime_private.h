@@ -81,6 +81,7 @@ struct gale_runtime {
 	struct gale_runtime_conf conf;
 	struct gale_port *ports[GALE_RUNTIME_MAX_PORTS];
 	uint16_t port_ids[GALE_RUNTIME_MAX_PORTS];
+	struct gale_steer *steers[GALE_RUNTIME_MAX_PORTS]; /**< NULL = no software steering on the port. */
 	uint16_t nb_ports;
 	unsigned int nb_workers;
 	struct gale_worker *workers;  /**< nb_workers, rte_zmalloc'd, cache aligned. */

@@ -82,6 +82,7 @@ gale__tel_worker(struct rte_tel_data *d, const struct gale_worker *w)
 	rte_tel_data_add_dict_u64(d, "busy_percent", total != 0 ? st.busy_cycles * 100 / total : 0);
 	rte_tel_data_add_dict_u64(d, "rx_pkts", st.rx_pkts);
 	rte_tel_data_add_dict_u64(d, "rx_bursts", st.rx_bursts);
+	rte_tel_data_add_dict_u64(d, "rx_steered", st.rx_steered);
 	rte_tel_data_add_dict_u64(d, "tx_pkts", st.tx_pkts);
 	rte_tel_data_add_dict_u64(d, "tx_dropped", st.tx_dropped);
 	rte_tel_data_add_dict_u64(d, "tx_queued", st.tx_queued);

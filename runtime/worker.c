@@ -2,8 +2,9 @@
 /*
  * The worker loop (gale/worker.h): run to completion, one lcore, no locks.
  *
- * One iteration: rx bursts of 32 on the worker's queue of each port -> rx callback -> work callback -> tx flush
- * -> timer wheel -> control messages, then busy/idle accounting and the idle policy. The order puts tx right
+ * One iteration: rx bursts of 32 on the worker's queue of each port (through software steering when the port
+ * has it: foreign flows to their owner's ring, then what other workers forwarded to us) -> rx callback -> work
+ * callback -> tx flush -> timer wheel -> control messages, then busy/idle accounting and the idle policy. The order puts tx right
  * after everything that produces packets in the iteration, and timers after tx so a retransmission armed by
  * this iteration's input never fires before its data left.
  *
@@ -25,6 +26,7 @@
 #include <rte_pause.h>
 
 #include <gale/control.h>
+#include <gale/steer.h>
 #include <gale/timer.h>
 
 #include "runtime_private.h"
@@ -91,6 +93,7 @@ gale_worker_stats_get(const struct gale_worker *w, struct gale_worker_stats *st)
 	st->idle_cycles = gale__stat_read(&w->st.idle_cycles);
 	st->rx_pkts = gale__stat_read(&w->st.rx_pkts);
 	st->rx_bursts = gale__stat_read(&w->st.rx_bursts);
+	st->rx_steered = gale__stat_read(&w->st.rx_steered);
 	st->tx_pkts = gale__stat_read(&w->st.tx_pkts);
 	st->tx_dropped = gale__stat_read(&w->st.tx_dropped);
 	st->tx_queued = gale__stat_read(&w->st.tx_queued);
@@ -231,6 +234,20 @@ gale__worker_idle(struct gale_worker *w)
 	gale__stat_add(&w->st.sleeps, 1);
 }
 
+/* Hand packets this worker owns to the protocol layer (consumes them). */
+static inline void
+gale__worker_deliver(struct gale_worker *w, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
+{
+	const struct gale_runtime_conf *c = &w->rt->conf;
+
+	if (n == 0)
+		return;
+	if (c->rx_cb != NULL)
+		c->rx_cb(w, port, pkts, n, c->worker_arg);
+	else
+		rte_pktmbuf_free_bulk(pkts, n);
+}
+
 /* One iteration of the loop. */
 static void
 gale__worker_iterate(struct gale_worker *w)
@@ -245,15 +262,22 @@ gale__worker_iterate(struct gale_worker *w)
 	w->now_us = gale_timer_now_us();
 	for (p = 0; p < w->rt->nb_ports; p++) {
 		n = rte_eth_rx_burst(w->rt->port_ids[p], (uint16_t)w->id, pkts, GALE_WORKER_BURST);
-		if (n == 0)
-			continue;
-		gale__stat_add(&w->st.rx_pkts, n);
-		gale__stat_add(&w->st.rx_bursts, 1);
-		work += n;
-		if (c->rx_cb != NULL)
-			c->rx_cb(w, p, pkts, n, c->worker_arg);
-		else
-			rte_pktmbuf_free_bulk(pkts, n);
+		if (n != 0) {
+			gale__stat_add(&w->st.rx_pkts, n);
+			gale__stat_add(&w->st.rx_bursts, 1);
+			work += n;
+			if (w->rt->steers[p] != NULL)
+				n = gale_steer_rx_burst(w->rt->steers[p], (uint16_t)w->id, pkts, n);
+			gale__worker_deliver(w, p, pkts, n);
+		}
+		if (w->rt->steers[p] != NULL) {
+			n = gale_steer_drain(w->rt->steers[p], (uint16_t)w->id, pkts, GALE_WORKER_BURST);
+			if (n != 0) {
+				gale__stat_add(&w->st.rx_steered, n);
+				work += n;
+				gale__worker_deliver(w, p, pkts, n);
+			}
+		}
 	}
 	if (c->work_cb != NULL) {
 		units = c->work_cb(w, c->worker_arg);
@@ -309,6 +333,12 @@ gale__worker_release(struct gale_worker *w)
 		/* Bounded: a device still receiving cannot keep us here (1024 bursts at most). */
 		for (unsigned int round = 0; round < 1024; round++) {
 			n = rte_eth_rx_burst(w->rt->port_ids[p], (uint16_t)w->id, pkts, GALE_WORKER_BURST);
+			if (n == 0)
+				break;
+			rte_pktmbuf_free_bulk(pkts, n);
+		}
+		for (unsigned int round = 0; w->rt->steers[p] != NULL && round < 1024; round++) {
+			n = gale_steer_drain(w->rt->steers[p], (uint16_t)w->id, pkts, GALE_WORKER_BURST);
 			if (n == 0)
 				break;
 			rte_pktmbuf_free_bulk(pkts, n);

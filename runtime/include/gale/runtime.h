@@ -13,6 +13,12 @@
  * gets STOP, leaves its loop, runs its fini callback, drops what it still queues and empties its rx queues, so a
  * pool is full again once the runtime has returned.
  *
+ * Steering: with a gale_steer for a port (gale/steer.h), each rx burst first goes through gale_steer_rx_burst
+ * (packets of flows another worker owns go to that worker's ring) and the worker then takes what others
+ * forwarded to it with gale_steer_drain; the rx callback sees only packets this worker owns, whichever queue
+ * they arrived on. At stop each worker empties its inbound steering rings; what another worker forwards after
+ * that is freed by gale_steer_free (the caller's, after gale_runtime_free).
+ *
  * Counters: a worker sends GALE_CTL_COUNTER messages (code = counter id, arg = delta) with gale_worker_send_up;
  * the control thread sums them (gale_runtime_counter), so no counter is ever shared between cores.
  *
@@ -32,6 +38,7 @@
 
 struct gale_port;
 struct gale_runtime;
+struct gale_steer;
 
 /** Ports one runtime polls at most. */
 #define GALE_RUNTIME_MAX_PORTS 8
@@ -71,6 +78,8 @@ struct gale_runtime_conf {
 	struct gale_port *const *ports;  /**< ports (borrowed), each with >= nb_workers queue pairs. */
 	uint16_t nb_ports;               /**< 0 .. GALE_RUNTIME_MAX_PORTS. */
 	bool close_ports;                /**< gale_runtime_free closes the ports (gale_port_close). */
+	struct gale_steer *const *steers; /**< per port (borrowed; NULL or NULL entries = none): software
+	                                   *   steering, see below. */
 	unsigned int nb_workers;         /**< 0 = one per EAL worker lcore. */
 	gale_worker_rx_cb_t rx_cb;       /**< NULL = free what arrives. */
 	gale_worker_work_cb_t work_cb;   /**< may be NULL. */

@@ -29,7 +29,8 @@ struct rte_mbuf;
 #define GALE_WORKER_TXQ 512
 
 /**
- * Packets received on queue gale_worker_id(w) of port index `port` (an index into the runtime's port list).
+ * Packets for this worker from port index `port` (an index into the runtime's port list): received on its
+ * queue, or forwarded by another worker when the port uses software steering.
  * Consumes pkts[0..n): each mbuf must be freed, sent (gale_worker_tx) or kept by the protocol layer.
  */
 typedef void (*gale_worker_rx_cb_t)(struct gale_worker *w, uint16_t port, struct rte_mbuf **pkts, uint16_t n,
@@ -58,8 +59,9 @@ struct gale_worker_stats {
 	uint64_t iterations;  /**< loop iterations. */
 	uint64_t busy_cycles; /**< TSC cycles in iterations that did some work. */
 	uint64_t idle_cycles; /**< TSC cycles in iterations that did none (sleeping included). */
-	uint64_t rx_pkts;     /**< packets received and handed to the rx callback. */
+	uint64_t rx_pkts;     /**< packets received from the worker's queues. */
 	uint64_t rx_bursts;   /**< non-empty rx bursts. */
+	uint64_t rx_steered;  /**< packets other workers forwarded to this one (software steering). */
 	uint64_t tx_pkts;     /**< packets the ports accepted. */
 	uint64_t tx_dropped;  /**< packets dropped: tx queue full, or still queued at stop. */
 	uint64_t tx_queued;   /**< packets queued for tx now (partial-burst tails). */
