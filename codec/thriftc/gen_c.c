@@ -375,7 +375,8 @@ gale__tc_write_stmt(struct tc_gen *g, FILE *o, const char *ind, struct tc_type *
 		break;
 	case T_STRING:
 	case T_BINARY:
-		fprintf(o, "%sGALE__TRY(gale_%s_write_string(w, (%s).ptr, (%s).len));\n", ind, pr, val, val);
+		fprintf(o, "%sGALE__TRY(gale_%s_write_string(w, gale__bytes_ptr(&(%s)), (%s).len));\n", ind, pr, val,
+			val);
 		break;
 	case T_UUID:
 		fprintf(o, "%sGALE__TRY(gale_%s_write_uuid(w, (%s).b));\n", ind, pr, val);
@@ -1336,6 +1337,9 @@ gale__tc_gen_c(struct tc_ctx *ctx, struct tc_file *f, const char *outdir, const 
 	fprintf(g.c, "static bool __attribute__((unused))\ngale__bytes_equal(const struct gale_codec_bytes *a, "
 		     "const struct gale_codec_bytes *b)\n{\n"
 		     "\treturn a->len == b->len && (a->len == 0 || memcmp(a->ptr, b->ptr, a->len) == 0);\n}\n\n");
+	fprintf(g.c, "/* An empty value may have a NULL ptr; the writer copies from it, so give it a valid one. */\n"
+		     "static inline const void * __attribute__((unused))\ngale__bytes_ptr(const struct gale_codec_bytes *b)\n{\n"
+		     "\treturn b->ptr != NULL ? (const void *)b->ptr : (const void *)\"\";\n}\n\n");
 	fprintf(g.c, "static void __attribute__((unused))\ngale__print_bytes(FILE *out, const struct gale_codec_bytes *b)\n{\n"
 		     "\tuint32_t i;\n\n\tfputc('\"', out);\n\tfor (i = 0; i < b->len; i++) {\n"
 		     "\t\tuint8_t ch = b->ptr[i];\n\n"
