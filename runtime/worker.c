@@ -43,6 +43,24 @@ gale_worker_lcore(const struct gale_worker *w)
 	return w->lcore;
 }
 
+struct gale_runtime *
+gale_worker_runtime(const struct gale_worker *w)
+{
+	return w->rt;
+}
+
+const struct gale_port *
+gale_worker_port(const struct gale_worker *w, uint16_t port)
+{
+	return port < w->rt->nb_ports ? w->rt->ports[port] : NULL;
+}
+
+uint16_t
+gale_worker_nb_ports(const struct gale_worker *w)
+{
+	return w->rt->nb_ports;
+}
+
 struct gale_timer_wheel *
 gale_worker_timers(struct gale_worker *w)
 {

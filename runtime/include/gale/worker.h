@@ -18,6 +18,8 @@
 #include <stdint.h>
 
 struct gale_ctl_msg;
+struct gale_port;
+struct gale_runtime;
 struct gale_snapshot;
 struct gale_timer_wheel;
 struct gale_worker;
@@ -78,6 +80,18 @@ gale_worker_id(const struct gale_worker *w);
 /** The EAL lcore the worker runs on. */
 unsigned int
 gale_worker_lcore(const struct gale_worker *w);
+
+/** The runtime the worker belongs to. */
+struct gale_runtime *
+gale_worker_runtime(const struct gale_worker *w);
+
+/** The port at index `port` of the runtime's port list (its MAC, pool, queues), or NULL. */
+const struct gale_port *
+gale_worker_port(const struct gale_worker *w, uint16_t port);
+
+/** Number of ports the worker polls. */
+uint16_t
+gale_worker_nb_ports(const struct gale_worker *w);
 
 /** The worker's timer wheel (advanced by the loop each iteration; arm timers from the worker only). */
 struct gale_timer_wheel *

@@ -383,6 +383,10 @@ init_cb(struct gale_worker *w, void *arg)
 	(void)arg;
 	T.w[gale_worker_id(w)].inited = true;
 	assert_int_equal(rte_lcore_id(), gale_worker_lcore(w));
+	assert_int_equal(gale_worker_nb_ports(w), 1);
+	assert_ptr_equal(gale_worker_port(w, 0), &T.port);
+	assert_null(gale_worker_port(w, 1));
+	assert_ptr_equal(gale_runtime_worker(gale_worker_runtime(w), gale_worker_id(w)), w);
 	gale_worker_set_user(w, &T.w[gale_worker_id(w)]);
 	if (T.mode == M_INITFAIL && gale_worker_id(w) == 1)
 		return -EIO;
