@@ -16,7 +16,9 @@
  *   - constants as `extern const` objects;
  *   - per service: P_Svc_fn_args / P_Svc_fn_result structs (like Apache's), a handler table the user fills
  *     (typed handlers), P_Svc_dispatch() that decodes the call, runs the handler and encodes the reply, and
- *     client stubs P_Svc_fn_send() / P_Svc_fn_recv() for the runtime to frame and send.
+ *     client stubs: P_Svc_fn_send() / P_Svc_fn_recv() on a writer / reader, and P_Svc_fn() / P_Svc_fn_async()
+ *     through a channel of <gale/thriftc.h> that the runtime implements;
+ *   - per struct a descriptor P_S_desc for the generic decoder and JSON printer of <gale/thriftc.h>.
  *
  * Optional fields are written only when their isset bit is on; required and default-requiredness fields are
  * always written (Apache C++'s rule). Unions are written field by field like optional fields.
@@ -690,7 +692,9 @@ gale__tc_emit_struct_decl(struct tc_gen *g, struct tc_def *d)
 	fprintf(h, "int %s_write_compact(struct gale_codec_writer *w, const struct %s *s);\n", n, n);
 	fprintf(h, "/** Either protocol, chosen at run time (GALE_PROTO_BINARY or GALE_PROTO_COMPACT). */\n");
 	fprintf(h, "int %s_read(int proto, struct gale_codec_reader *r, struct %s *s);\n", n, n);
-	fprintf(h, "int %s_write(int proto, struct gale_codec_writer *w, const struct %s *s);\n\n", n, n);
+	fprintf(h, "int %s_write(int proto, struct gale_codec_writer *w, const struct %s *s);\n", n, n);
+	fprintf(h, "/** Type descriptor, for the generic path of <gale/thriftc.h>. */\n"
+		   "extern const struct gale_tc_struct_desc %s_desc;\n\n", n);
 }
 
 static void
@@ -986,6 +990,60 @@ gale__tc_emit_container_helpers(struct tc_gen *g, struct tc_type *t)
 	}
 }
 
+/* ---- descriptors ---- */
+
+/* Returns an expression for a `const struct gale_tc_type_desc *` describing t, emitting it first if new. */
+static const char *
+gale__tc_type_desc(struct tc_gen *g, struct tc_type *t, struct tc_vec *seen)
+{
+	struct tc_ctx *ctx = g->ctx;
+	struct tc_type *tt = gale__tc_tt(t);
+	const char *key = gale__tc_sprintf(ctx, "%s%s", gale__tc_mangle(ctx, tt), tt->kind == T_BINARY ? "_bin" : "");
+	const char *k = "NULL", *e = "NULL", *st = "NULL", *name;
+	size_t i;
+
+	for (i = 0; i + 1 < seen->n; i += 2)
+		if (strcmp(seen->v[i], key) == 0)
+			return seen->v[i + 1];
+	if (tt->key != NULL)
+		k = gale__tc_type_desc(g, tt->key, seen);
+	if (tt->elem != NULL)
+		e = gale__tc_type_desc(g, tt->elem, seen);
+	if (tt->kind == T_NAMED && tt->def->kind != D_ENUM)
+		st = gale__tc_sprintf(ctx, "&%s_desc", gale__tc_dname(ctx, tt->def));
+	name = gale__tc_sprintf(ctx, "gale__td%d", g->nconst++);
+	fprintf(g->c, "static const struct gale_tc_type_desc %s = { %s, %d, %s, %s, %s }; /* %s */\n", name,
+		gale__tc_ttype(tt), tt->kind == T_BINARY, k, e, st, gale__tc_type_name(ctx, t));
+	name = gale__tc_sprintf(ctx, "&%s", name);
+	gale__tc_vec_push(ctx, seen, (void *)(uintptr_t)key);
+	gale__tc_vec_push(ctx, seen, (void *)(uintptr_t)name);
+	return name;
+}
+
+static void
+gale__tc_emit_struct_desc(struct tc_gen *g, struct tc_def *d, struct tc_vec *seen)
+{
+	struct tc_ctx *ctx = g->ctx;
+	const char *n = gale__tc_dname(ctx, d);
+	const char **types = gale__tc_alloc(ctx, (d->fields.n + 1) * sizeof(*types));
+	size_t i;
+
+	for (i = 0; i < d->fields.n; i++)
+		types[i] = gale__tc_type_desc(g, ((struct tc_field *)d->fields.v[i])->type, seen);
+	if (d->fields.n > 0) {
+		fprintf(g->c, "static const struct gale_tc_field_desc gale__fields_%s[%zu] = {\n", n, d->fields.n);
+		for (i = 0; i < d->fields.n; i++) {
+			struct tc_field *f = d->fields.v[i];
+
+			fprintf(g->c, "\t{ %d, %d, \"%s\", %s },\n", f->id, (int)f->req, f->name, types[i]);
+		}
+		fprintf(g->c, "};\n");
+	}
+	fprintf(g->c, "const struct gale_tc_struct_desc %s_desc = { \"%s\", %d, %d, %zu, %s };\n\n", n, d->name,
+		d->kind == D_UNION, d->kind == D_EXCEPTION, d->fields.n,
+		d->fields.n > 0 ? gale__tc_sprintf(ctx, "gale__fields_%s", n) : "NULL");
+}
+
 /* ---- services ---- */
 
 static struct tc_def *
@@ -1079,6 +1137,20 @@ gale__tc_emit_service(struct tc_gen *g, struct tc_def *svc)
 			fprintf(h, "int %s_%s_recv(int proto, struct gale_codec_reader *r, struct %s_%s_result *result);\n",
 				n, fn->name, n, fn->name);
 		}
+		if (fn->oneway) {
+			fprintf(h, "/** Client through a channel (<gale/thriftc.h>): oneway, returns once sent. */\n");
+			fprintf(h, "int %s_%s(const struct gale_tc_channel *ch, const struct %s_%s_args *args);\n", n,
+				fn->name, n, fn->name);
+			fprintf(h, "int %s_%s_async(const struct gale_tc_channel *ch, const struct %s_%s_args *args,\n"
+				   "\tgale_tc_done_cb_t done, void *arg);\n", n, fn->name, n, fn->name);
+		} else {
+			fprintf(h, "/** Client through a channel (<gale/thriftc.h>): synchronous, and with a callback. */\n");
+			fprintf(h, "int %s_%s(const struct gale_tc_channel *ch, const struct %s_%s_args *args,\n"
+				   "\tstruct %s_%s_result *result);\n", n, fn->name, n, fn->name, n, fn->name);
+			fprintf(h, "int %s_%s_async(const struct gale_tc_channel *ch, const struct %s_%s_args *args,\n"
+				   "\tstruct %s_%s_result *result, gale_tc_done_cb_t done, void *arg);\n", n, fn->name, n,
+				fn->name, n, fn->name);
+		}
 	}
 	fputc('\n', h);
 
@@ -1151,6 +1223,41 @@ gale__tc_emit_service(struct tc_gen *g, struct tc_def *svc)
 			   "\t\treturn -EBADMSG;\n", nl, fn->name, nl);
 		fprintf(c, "\treturn %s_%s_result_read(proto, r, result);\n}\n\n", n, fn->name);
 	}
+	for (i = 0; i < svc->funcs.n; i++) {
+		struct tc_func *fn = svc->funcs.v[i];
+		const char *fq = gale__tc_sprintf(ctx, "%s_%s", n, fn->name);
+
+		fprintf(c, "static int\ngale__wargs_%s(int proto, struct gale_codec_writer *w, const void *args)\n{\n"
+			   "\treturn %s_args_write(proto, w, args);\n}\n\n", fq, fq);
+		if (!fn->oneway)
+			fprintf(c, "static int\ngale__rres_%s(int proto, struct gale_codec_reader *r, void *result)\n{\n"
+				   "\treturn %s_result_read(proto, r, result);\n}\n\n", fq, fq);
+		fprintf(c, "static void\ngale__call_%s(struct gale_tc_call *call, const struct %s_args *args, %s)\n{\n",
+			fq, fq, fn->oneway ? "void *result" : gale__tc_sprintf(ctx, "struct %s_result *result", fq));
+		fprintf(c, "\tcall->method = \"%s\";\n\tcall->method_len = %zu;\n\tcall->oneway = %d;\n", fn->name,
+			strlen(fn->name), fn->oneway);
+		fprintf(c, "\tcall->write_args = gale__wargs_%s;\n\tcall->read_result = %s;\n", fq,
+			fn->oneway ? "NULL" : gale__tc_sprintf(ctx, "gale__rres_%s", fq));
+		fprintf(c, "\tcall->args = args;\n\tcall->result = result;\n}\n\n");
+		if (fn->oneway) {
+			fprintf(c, "int\n%s(const struct gale_tc_channel *ch, const struct %s_args *args)\n{\n"
+				   "\tstruct gale_tc_call call;\n\n\tgale__call_%s(&call, args, NULL);\n"
+				   "\treturn ch->ops->call(ch->chan, &call);\n}\n\n", fq, fq, fq);
+			fprintf(c, "int\n%s_async(const struct gale_tc_channel *ch, const struct %s_args *args,\n"
+				   "\tgale_tc_done_cb_t done, void *arg)\n{\n"
+				   "\tstruct gale_tc_call call;\n\n\tgale__call_%s(&call, args, NULL);\n"
+				   "\treturn ch->ops->call_async(ch->chan, &call, done, arg);\n}\n\n", fq, fq, fq);
+		} else {
+			fprintf(c, "int\n%s(const struct gale_tc_channel *ch, const struct %s_args *args,\n"
+				   "\tstruct %s_result *result)\n{\n"
+				   "\tstruct gale_tc_call call;\n\n\tgale__call_%s(&call, args, result);\n"
+				   "\treturn ch->ops->call(ch->chan, &call);\n}\n\n", fq, fq, fq, fq);
+			fprintf(c, "int\n%s_async(const struct gale_tc_channel *ch, const struct %s_args *args,\n"
+				   "\tstruct %s_result *result, gale_tc_done_cb_t done, void *arg)\n{\n"
+				   "\tstruct gale_tc_call call;\n\n\tgale__call_%s(&call, args, result);\n"
+				   "\treturn ch->ops->call_async(ch->chan, &call, done, arg);\n}\n\n", fq, fq, fq, fq);
+		}
+	}
 }
 
 /* ---- files ---- */
@@ -1193,7 +1300,7 @@ int
 gale__tc_gen_c(struct tc_ctx *ctx, struct tc_file *f, const char *outdir, const char *options)
 {
 	struct tc_gen g = { 0 };
-	struct tc_vec all = { 0 };
+	struct tc_vec all = { 0 }, seen = { 0 };
 	char *hpath, *cpath;
 	size_t i, j, k;
 	int rc = 0;
@@ -1271,7 +1378,7 @@ gale__tc_gen_c(struct tc_ctx *ctx, struct tc_file *f, const char *outdir, const 
 	fprintf(g.h, "#ifndef %s\n#define %s\n\n", gale__tc_guard(ctx, g.prefix, f->name),
 		gale__tc_guard(ctx, g.prefix, f->name));
 	fprintf(g.h, "#include <stdbool.h>\n#include <stddef.h>\n#include <stdint.h>\n#include <stdio.h>\n\n");
-	fprintf(g.h, "#include <gale/arena.h>\n#include <gale/codec.h>\n\n");
+	fprintf(g.h, "#include <gale/arena.h>\n#include <gale/codec.h>\n#include <gale/thriftc.h>\n\n");
 	for (i = 0; i < f->includes.n; i++) {
 		struct tc_include *inc = f->includes.v[i];
 
@@ -1407,6 +1514,9 @@ gale__tc_gen_c(struct tc_ctx *ctx, struct tc_file *f, const char *outdir, const 
 	}
 	for (i = 0; i < g.containers.n; i++)
 		gale__tc_emit_container_helpers(&g, g.containers.v[i]);
+	fprintf(g.c, "/* Descriptors (generic path). */\n");
+	for (i = 0; i < g.structs.n; i++)
+		gale__tc_emit_struct_desc(&g, g.structs.v[i], &seen);
 	for (i = 0; i < f->defs.n; i++) {
 		struct tc_def *d = f->defs.v[i];
 

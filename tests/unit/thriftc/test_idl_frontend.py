@@ -127,12 +127,13 @@ def compile_dir(out, syntax_only=False):
     every one of these warnings is decided at -O0."""
     src = os.environ.get('GALE_SOURCE_DIR') or os.path.join(os.path.dirname(__file__), '..', '..', '..')
     inc = os.path.join(src, 'codec', 'include')
+    rt_inc = os.path.join(src, 'codec', 'thriftc', 'include')
     cc = os.environ.get('CC', 'cc').split()
     mode = ['-fsyntax-only'] if syntax_only else ['-c', '-o', os.devnull]
     names = sorted(n for n in os.listdir(out) if n.endswith('.c'))
     while names:
         batch, names = names[:2], names[2:]
-        procs = [(n, subprocess.Popen(cc + CFLAGS + ['-I', inc, '-I', out] + mode + [os.path.join(out, n)],
+        procs = [(n, subprocess.Popen(cc + CFLAGS + ['-I', inc, '-I', rt_inc, '-I', out] + mode + [os.path.join(out, n)],
                                       stderr=subprocess.PIPE, text=True)) for n in batch]
         for name, proc in procs:
             _, err = proc.communicate(timeout=300)
