@@ -2,33 +2,39 @@
 /*
  * Per-worker hierarchical timer wheel (the API and its contract are in gale/timer.h).
  *
- * Time inside the wheel is "internal": microseconds since the wheel was created (external time minus origin).
- * External time is a uint64 that may wrap (a TSC-derived clock started near UINT64_MAX does); internal time
- * starts at 0 and would need 584,000 years to wrap, so all comparisons below are plain unsigned ones.
+ * Time inside the wheel is "internal": microseconds since the wheel was created (external time
+ * minus origin). External time is a uint64 that may wrap (a TSC-derived clock started near
+ * UINT64_MAX does); internal time starts at 0 and would need 584,000 years to wrap, so all
+ * comparisons below are plain unsigned ones.
  *
- * Layout: GALE__TW_LEVELS levels of 64 slots; one tick is 1 us at level 0 and 64^L us at level L, so the levels
- * cover 2^48 us (8.9 years); later expiries wait on an overflow list. A timer expiring at internal time e, armed
- * when the wheel is at now (e > now), goes to the level holding the highest bit in which e and now differ, in the
- * slot given by e's 6-bit digit at that level. Invariant: every timer on level L shares with now all bits above
- * level L and its digit at L is strictly greater than now's. So the next event is found without visiting ticks:
- * the lowest level with an occupied slot above now's digit (occupancy bitmaps, one ctz) gives it, and lower levels
- * always come first. At that instant a level-0 slot expires; a higher slot is re-inserted ("cascaded") relative to
- * the new now, each timer landing strictly lower, so a timer moves at most GALE__TW_LEVELS times in its life.
- * Advancing over an idle gap costs one step per non-empty slot met, never one per tick.
+ * Layout: GALE__TW_LEVELS levels of 64 slots; one tick is 1 us at level 0 and 64^L us at level L,
+ * so the levels cover 2^48 us (8.9 years); later expiries wait on an overflow list. A timer
+ * expiring at internal time e, armed when the wheel is at now (e > now), goes to the level holding
+ * the highest bit in which e and now differ, in the slot given by e's 6-bit digit at that level.
+ * Invariant: every timer on level L shares with now all bits above level L and its digit at L is
+ * strictly greater than now's. So the next event is found without visiting ticks: the lowest level
+ * with an occupied slot above now's digit (occupancy bitmaps, one ctz) gives it, and lower levels
+ * always come first. At that instant a level-0 slot expires; a higher slot is re-inserted
+ * ("cascaded") relative to the new now, each timer landing strictly lower, so a timer moves at most
+ * GALE__TW_LEVELS times in its life. Advancing over an idle gap costs one step per non-empty slot
+ * met, never one per tick.
  *
- * Arm and cancel are O(1): slot lists are intrusive doubly linked through next/pprev. Cancel clears a slot's
- * occupancy bit when the timer was the slot's only entry, recognised by pprev pointing into the slot array.
+ * Arm and cancel are O(1): slot lists are intrusive doubly linked through next/pprev. Cancel clears
+ * a slot's occupancy bit when the timer was the slot's only entry, recognised by pprev pointing
+ * into the slot array.
  *
- * Callbacks may arm or cancel any timer, themselves included, while the wheel advances: the slot being expired is
- * detached onto a list on the stack, and timers are popped from it one at a time, so a cancel from a callback
- * unlinks from that list like any other. A timer armed for a time at or before the wheel's current time goes on
- * the "due" list, run at the start of the next advance; that is also what stops a callback that re-arms itself at
- * "now" from looping forever inside one advance.
+ * Callbacks may arm or cancel any timer, themselves included, while the wheel advances: the slot
+ * being expired is detached onto a list on the stack, and timers are popped from it one at a time,
+ * so a cancel from a callback unlinks from that list like any other. A timer armed for a time at or
+ * before the wheel's current time goes on the "due" list, run at the start of the next advance;
+ * that is also what stops a callback that re-arms itself at "now" from looping forever inside one
+ * advance.
  *
- * Measured (gcc -O2, this 2-core VM, one thread): arm 10-13 ns, cancel 4-22 ns (the high end with 2 M timers,
- * cache misses), an advance with nothing due ~17 ns, a jump of 2^50 us over an empty wheel 0.2 us. 2 M random
- * timers over 10 s cost 0.6-0.8 us per expiry, nearly all cache misses on the 2-3 cascades each takes; with
- * 64-slot levels and 1 us ticks that is the price of exact expiry (a lossy wheel would not cascade).
+ * Measured (gcc -O2, this 2-core VM, one thread): arm 10-13 ns, cancel 4-22 ns (the high end with 2
+ * M timers, cache misses), an advance with nothing due ~17 ns, a jump of 2^50 us over an empty
+ * wheel 0.2 us. 2 M random timers over 10 s cost 0.6-0.8 us per expiry, nearly all cache misses on
+ * the 2-3 cascades each takes; with 64-slot levels and 1 us ticks that is the price of exact expiry
+ * (a lossy wheel would not cascade).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -41,19 +47,19 @@
 
 #include "gale/timer.h"
 
-#define GALE__TW_BITS 6
-#define GALE__TW_SLOTS (1u << GALE__TW_BITS)
-#define GALE__TW_MASK (GALE__TW_SLOTS - 1)
-#define GALE__TW_LEVELS 8
+#define GALE__TW_BITS      6
+#define GALE__TW_SLOTS     (1u << GALE__TW_BITS)
+#define GALE__TW_MASK      (GALE__TW_SLOTS - 1)
+#define GALE__TW_LEVELS    8
 #define GALE__TW_SPAN_BITS (GALE__TW_BITS * GALE__TW_LEVELS)
 
 struct gale_timer_wheel {
-	uint64_t origin;                  /**< external time of internal 0. */
-	uint64_t now;                     /**< internal time: everything expiring at or before it has run. */
-	uint64_t count;                   /**< pending timers (slots, due list, overflow, detached lists). */
+	uint64_t origin; /**< external time of internal 0. */
+	uint64_t now;    /**< internal time: everything expiring at or before it has run. */
+	uint64_t count;  /**< pending timers (slots, due list, overflow, detached lists). */
 	uint64_t bitmap[GALE__TW_LEVELS]; /**< bit d of level L set iff slot[L][d] is non-empty. */
-	struct gale_timer *due;           /**< armed at or before now; run at the start of the next advance. */
-	struct gale_timer *overflow;      /**< expiring beyond the levels' 2^48 us span. */
+	struct gale_timer *due; /**< armed at or before now; run at the next advance's start. */
+	struct gale_timer *overflow; /**< expiring beyond the levels' 2^48 us span. */
 	struct gale_timer *slot[GALE__TW_LEVELS][GALE__TW_SLOTS];
 };
 
@@ -67,7 +73,8 @@ gale__list_push(struct gale_timer **head, struct gale_timer *t)
 	t->pprev = head;
 }
 
-/* Move the whole list at *from to *to (which must be empty), fixing the first node's back pointer. */
+/* Move the whole list at *from to *to (which must be empty), fixing the first node's back pointer.
+ */
 static inline void
 gale__list_detach(struct gale_timer **from, struct gale_timer **to)
 {
@@ -109,12 +116,14 @@ gale__insert(struct gale_timer_wheel *wheel, struct gale_timer *t, uint64_t ie)
 }
 
 /*
- * The next internal time > now at which something must happen: a level-0 slot expires, a higher slot cascades,
- * or (when the levels are empty) the overflow list is due for a look at the next 2^48 boundary.
- * Returns false when the wheel holds nothing beyond now. *level is GALE__TW_LEVELS for the overflow case.
+ * The next internal time > now at which something must happen: a level-0 slot expires, a higher
+ * slot cascades, or (when the levels are empty) the overflow list is due for a look at the next
+ * 2^48 boundary. Returns false when the wheel holds nothing beyond now. *level is GALE__TW_LEVELS
+ * for the overflow case.
  */
 static bool
-gale__next_event(const struct gale_timer_wheel *wheel, uint64_t *when, unsigned int *level, unsigned int *digit)
+gale__next_event(const struct gale_timer_wheel *wheel, uint64_t *when, unsigned int *level,
+                 unsigned int *digit)
 {
 	unsigned int l, shift, cur;
 	uint64_t above, pending, block;
@@ -157,7 +166,8 @@ gale__run_list(struct gale_timer_wheel *wheel, struct gale_timer **run)
 	return ran;
 }
 
-/* Re-insert every timer of a detached list relative to the (new) now; those expiring now go to *run. */
+/* Re-insert every timer of a detached list relative to the (new) now; those expiring now go to
+ * *run. */
 static void
 gale__cascade(struct gale_timer_wheel *wheel, struct gale_timer **list, struct gale_timer **run)
 {
@@ -179,7 +189,8 @@ gale_timer_wheel_create(uint64_t now_us)
 {
 	struct gale_timer_wheel *wheel;
 
-	wheel = aligned_alloc(RTE_CACHE_LINE_SIZE, RTE_ALIGN_CEIL(sizeof(*wheel), RTE_CACHE_LINE_SIZE));
+	wheel = aligned_alloc(RTE_CACHE_LINE_SIZE,
+	                      RTE_ALIGN_CEIL(sizeof(*wheel), RTE_CACHE_LINE_SIZE));
 	if (wheel == NULL) {
 		errno = ENOMEM;
 		return NULL;
@@ -217,13 +228,15 @@ gale_timer_cancel(struct gale_timer_wheel *wheel, struct gale_timer *timer)
 	if (timer->next != NULL) {
 		timer->next->pprev = pprev;
 	} else {
-		/* Only a slot's head pointer lives inside the slot array; if that is where we were, it is empty now. */
+		/* Only a slot's head pointer lives inside the slot array; if that is where we were,
+		 * it is empty now. */
 		p = (uintptr_t)pprev;
 		first = (uintptr_t)&wheel->slot[0][0];
 		last = (uintptr_t)&wheel->slot[GALE__TW_LEVELS - 1][GALE__TW_SLOTS - 1];
 		if (p >= first && p <= last && *pprev == NULL) {
 			idx = (p - first) / sizeof(struct gale_timer *);
-			wheel->bitmap[idx / GALE__TW_SLOTS] &= ~(UINT64_C(1) << (idx % GALE__TW_SLOTS));
+			wheel->bitmap[idx / GALE__TW_SLOTS] &=
+			        ~(UINT64_C(1) << (idx % GALE__TW_SLOTS));
 		}
 	}
 	timer->next = NULL;
@@ -239,7 +252,8 @@ gale_timer_arm(struct gale_timer_wheel *wheel, struct gale_timer *timer, uint64_
 	gale_timer_cancel(wheel, timer);
 	timer->expire_us = expire_us;
 	wheel->count++;
-	/* More than 2^63 us ahead reads as behind: with wrapping time there is no other way to tell. */
+	/* More than 2^63 us ahead reads as behind: with wrapping time there is no other way to
+	 * tell. */
 	if (ahead == 0 || (int64_t)ahead < 0)
 		gale__list_push(&wheel->due, timer);
 	else
@@ -268,7 +282,8 @@ gale_timer_wheel_advance(struct gale_timer_wheel *wheel, uint64_t now_us)
 			gale__list_detach(&wheel->slot[level][digit], &list);
 			wheel->bitmap[level] &= ~(UINT64_C(1) << digit);
 		}
-		/* Level 0 holds exactly-now timers only; cascading puts those that are due on run as well. */
+		/* Level 0 holds exactly-now timers only; cascading puts those that are due on run
+		 * as well. */
 		gale__cascade(wheel, &list, &run);
 		ran += gale__run_list(wheel, &run);
 	}
@@ -312,7 +327,8 @@ gale_timer_now_us(void)
 	struct timespec ts;
 
 	if (hz == 0) {
-		/* Before rte_eal_init the TSC rate is unknown; the vDSO clock stands in (not a data-path case). */
+		/* Before rte_eal_init the TSC rate is unknown; the vDSO clock stands in (not a
+		 * data-path case). */
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 	}

@@ -2,21 +2,22 @@
 /*
  * Control channel (gale/control.h): per-worker SPSC rings and the snapshot grace period.
  *
- * Ownership: every published snapshot sits on the control thread's `live` list, oldest first, until it is freed;
- * rings and the per-worker pending slots only borrow it. So a snapshot is freed exactly once, whether by the
- * grace period in gale_ctl_poll or by gale_ctl_free.
+ * Ownership: every published snapshot sits on the control thread's `live` list, oldest first, until
+ * it is freed; rings and the per-worker pending slots only borrow it. So a snapshot is freed
+ * exactly once, whether by the grace period in gale_ctl_poll or by gale_ctl_free.
  *
- * Grace period: worker k stores the version it switched to in its acked word with release order, after it has
- * stopped reading the older snapshot (the contract: pointers into a snapshot die at the next worker poll). The
- * control thread loads every acked word with acquire order; if all are > v, each worker's reads of v happened
- * before its release store, which happened before our acquire load, which happens before free(v). A snapshot
- * still in a ring or pending slot has a version above that worker's ack (FIFO ring, versions increasing), so it
- * is never freed while deliverable. The newest snapshot is never below every ack, so it stays.
+ * Grace period: worker k stores the version it switched to in its acked word with release order,
+ * after it has stopped reading the older snapshot (the contract: pointers into a snapshot die at
+ * the next worker poll). The control thread loads every acked word with acquire order; if all are >
+ * v, each worker's reads of v happened before its release store, which happened before our acquire
+ * load, which happens before free(v). A snapshot still in a ring or pending slot has a version
+ * above that worker's ack (FIFO ring, versions increasing), so it is never freed while deliverable.
+ * The newest snapshot is never below every ack, so it stays.
  *
- * The per-worker state is split in two cache lines: one written by the worker (acked word, current snapshot,
- * counters) and one written by the control thread (pending slot), so neither side's stores bounce the other's
- * line. Counters that telemetry reads from another thread are written with relaxed atomic stores by their one
- * writer.
+ * The per-worker state is split in two cache lines: one written by the worker (acked word, current
+ * snapshot, counters) and one written by the control thread (pending slot), so neither side's
+ * stores bounce the other's line. Counters that telemetry reads from another thread are written
+ * with relaxed atomic stores by their one writer.
  */
 #include <errno.h>
 #include <stdalign.h>
@@ -40,14 +41,16 @@ struct gale__ctl_worker {
 	struct rte_ring *down; /**< control -> worker. */
 	struct rte_ring *up;   /**< worker -> control. */
 	/* Written by the worker only. */
-	alignas(RTE_CACHE_LINE_SIZE) _Atomic uint64_t acked; /**< release by the worker, acquire by control. */
-	const struct gale_snapshot *cur;                      /**< the snapshot the worker uses. */
-	uint64_t down_msgs;                                   /**< down messages taken. */
-	uint64_t up_msgs;                                     /**< up messages sent. */
-	uint64_t up_full;                                     /**< sends refused: up ring full. */
+	/** Release by the worker, acquire by control. */
+	alignas(RTE_CACHE_LINE_SIZE) _Atomic uint64_t acked;
+	const struct gale_snapshot *cur; /**< the snapshot the worker uses. */
+	uint64_t down_msgs;              /**< down messages taken. */
+	uint64_t up_msgs;                /**< up messages sent. */
+	uint64_t up_full;                /**< sends refused: up ring full. */
 	/* Written by the control thread only. */
-	alignas(RTE_CACHE_LINE_SIZE) struct gale_snapshot *pending; /**< newest undelivered snapshot, or NULL. */
-	uint64_t down_full;                                         /**< deliveries deferred: down ring full. */
+	/** Newest undelivered snapshot, or NULL. */
+	alignas(RTE_CACHE_LINE_SIZE) struct gale_snapshot *pending;
+	uint64_t down_full; /**< deliveries deferred: down ring full. */
 };
 
 struct gale_ctl {
@@ -67,7 +70,8 @@ gale_ctl_create(const struct gale_ctl_conf *conf)
 	struct gale_ctl *ctl;
 	char name[RTE_RING_NAMESIZE];
 
-	if (conf == NULL || conf->nb_workers == 0 || conf->name == NULL || strlen(conf->name) > 16) {
+	if (conf == NULL || conf->nb_workers == 0 || conf->name == NULL ||
+	    strlen(conf->name) > 16) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -78,8 +82,8 @@ gale_ctl_create(const struct gale_ctl_conf *conf)
 		return NULL;
 	}
 	ctl->nb_workers = conf->nb_workers;
-	ctl->w = rte_zmalloc_socket("gale_ctl", sizeof(*ctl->w) * conf->nb_workers, RTE_CACHE_LINE_SIZE,
-		conf->socket_id);
+	ctl->w = rte_zmalloc_socket("gale_ctl", sizeof(*ctl->w) * conf->nb_workers,
+	                            RTE_CACHE_LINE_SIZE, conf->socket_id);
 	if (ctl->w == NULL) {
 		free(ctl);
 		errno = ENOMEM;
@@ -88,11 +92,11 @@ gale_ctl_create(const struct gale_ctl_conf *conf)
 	for (k = 0; k < conf->nb_workers; k++) {
 		atomic_init(&ctl->w[k].acked, 0);
 		snprintf(name, sizeof(name), "%s_d%u", conf->name, k);
-		ctl->w[k].down = rte_ring_create_elem(name, sizeof(struct gale_ctl_msg), size, conf->socket_id,
-			flags);
+		ctl->w[k].down = rte_ring_create_elem(name, sizeof(struct gale_ctl_msg), size,
+		                                      conf->socket_id, flags);
 		snprintf(name, sizeof(name), "%s_u%u", conf->name, k);
-		ctl->w[k].up = rte_ring_create_elem(name, sizeof(struct gale_ctl_msg), size, conf->socket_id,
-			flags);
+		ctl->w[k].up = rte_ring_create_elem(name, sizeof(struct gale_ctl_msg), size,
+		                                    conf->socket_id, flags);
 		if (ctl->w[k].down == NULL || ctl->w[k].up == NULL) {
 			errno = rte_errno != 0 ? rte_errno : ENOMEM;
 			gale_ctl_free(ctl);
@@ -139,7 +143,8 @@ gale_ctl_publish(struct gale_ctl *ctl, struct gale_snapshot *snap)
 
 	if (snap == NULL || snap->free_cb == NULL)
 		return -EINVAL;
-	/* version and live_count have one writer (this thread); telemetry reads them with relaxed loads. */
+	/* version and live_count have one writer (this thread); telemetry reads them with relaxed
+	 * loads. */
 	gale__stat_add(&ctl->version, 1);
 	snap->version = ctl->version;
 	snap->live_next = NULL;
@@ -151,7 +156,8 @@ gale_ctl_publish(struct gale_ctl *ctl, struct gale_snapshot *snap)
 	gale__stat_add(&ctl->live_count, 1);
 	for (k = 0; k < ctl->nb_workers; k++) {
 		w = &ctl->w[k];
-		/* An older snapshot still waiting means the ring was full: this one replaces it, never overtakes it. */
+		/* An older snapshot still waiting means the ring was full: this one replaces it,
+		 * never overtakes it. */
 		if (w->pending != NULL || !gale__deliver(w, snap)) {
 			w->pending = snap;
 			w->down_full++;
@@ -168,7 +174,8 @@ gale_ctl_send(struct gale_ctl *ctl, unsigned int worker, const struct gale_ctl_m
 	if (worker >= ctl->nb_workers || msg == NULL)
 		return -EINVAL;
 	copy = *msg; /* rte_ring's enqueue takes a non-const pointer */
-	return rte_ring_sp_enqueue_elem(ctl->w[worker].down, &copy, sizeof(copy)) == 0 ? 0 : -ENOBUFS;
+	return rte_ring_sp_enqueue_elem(ctl->w[worker].down, &copy, sizeof(copy)) == 0 ? 0
+	                                                                               : -ENOBUFS;
 }
 
 /* Free every snapshot older than the oldest version any worker still may use. */
@@ -206,9 +213,12 @@ gale_ctl_poll(struct gale_ctl *ctl, gale_ctl_up_cb_t cb, void *arg)
 		w = &ctl->w[k];
 		if (w->pending != NULL && gale__deliver(w, w->pending))
 			w->pending = NULL;
-		/* One ring's worth at most, so a chatty worker cannot keep the control thread here. */
-		for (unsigned int round = 0; round < rte_ring_get_size(w->up) / GALE__CTL_BURST + 1; round++) {
-			n = rte_ring_sc_dequeue_burst_elem(w->up, msgs, sizeof(msgs[0]), GALE__CTL_BURST, NULL);
+		/* One ring's worth at most, so a chatty worker cannot keep the control thread here.
+		 */
+		for (unsigned int round = 0; round < rte_ring_get_size(w->up) / GALE__CTL_BURST + 1;
+		     round++) {
+			n = rte_ring_sc_dequeue_burst_elem(w->up, msgs, sizeof(msgs[0]),
+			                                   GALE__CTL_BURST, NULL);
 			for (i = 0; i < n; i++) {
 				if (cb != NULL)
 					cb(k, &msgs[i], arg);
@@ -233,7 +243,8 @@ gale_ctl_acked(const struct gale_ctl *ctl, unsigned int worker)
 {
 	if (worker >= ctl->nb_workers)
 		return 0;
-	/* Acquire: pairs with the worker's release store; a caller seeing version v may free or reuse older state. */
+	/* Acquire: pairs with the worker's release store; a caller seeing version v may free or
+	 * reuse older state. */
 	return atomic_load_explicit(&ctl->w[worker].acked, memory_order_acquire);
 }
 
@@ -244,7 +255,8 @@ gale_ctl_live(const struct gale_ctl *ctl)
 }
 
 void
-gale_ctl_depths(const struct gale_ctl *ctl, unsigned int worker, unsigned int *down, unsigned int *up)
+gale_ctl_depths(const struct gale_ctl *ctl, unsigned int worker, unsigned int *down,
+                unsigned int *up)
 {
 	*down = worker < ctl->nb_workers ? rte_ring_count(ctl->w[worker].down) : 0;
 	*up = worker < ctl->nb_workers ? rte_ring_count(ctl->w[worker].up) : 0;
@@ -282,20 +294,24 @@ gale_ctl_worker_poll(struct gale_ctl *ctl, unsigned int worker, gale_ctl_down_cb
 	for (i = 0; i < n; i++) {
 		if (msgs[i].type == GALE_CTL_SNAPSHOT) {
 			snap = msgs[i].ptr;
-			/* Versions only grow on a ring; the guard keeps a stale one from ever winning. */
+			/* Versions only grow on a ring; the guard keeps a stale one from ever
+			 * winning. */
 			if (w->cur == NULL || snap->version > w->cur->version)
 				w->cur = snap;
 		}
 	}
-	/* The callback may look at any snapshot of the burst: they all stay alive until the ack below. */
+	/* The callback may look at any snapshot of the burst: they all stay alive until the ack
+	 * below. */
 	if (cb != NULL) {
 		for (i = 0; i < n; i++)
 			cb(worker, &msgs[i], arg);
 	}
-	if (w->cur != NULL && w->cur->version > atomic_load_explicit(&w->acked, memory_order_relaxed)) {
+	if (w->cur != NULL &&
+	    w->cur->version > atomic_load_explicit(&w->acked, memory_order_relaxed)) {
 		/*
-		 * Release: every read of an older snapshot this worker made (it holds none past this poll) happens
-		 * before the control thread's acquire load in gale__reclaim that lets it free that snapshot.
+		 * Release: every read of an older snapshot this worker made (it holds none past
+		 * this poll) happens before the control thread's acquire load in gale__reclaim that
+		 * lets it free that snapshot.
 		 */
 		atomic_store_explicit(&w->acked, w->cur->version, memory_order_release);
 	}

@@ -2,15 +2,17 @@
 /*
  * Runtime lifecycle and the control-plane thread (gale/runtime.h).
  *
- * The control thread is the main lcore, inside gale_runtime_run. Each period it drains the up rings, runs the
- * user's control callback, and moves the lifecycle forward: RUNNING -> (stop requested) DRAINING: DRAIN to every
- * worker, deadline armed -> (all drained, or deadline) STOPPING: STOP to every worker -> wait for the lcores ->
- * STOPPED. Commands travel on the same down rings as snapshots; a full ring means "try again next period", so
- * nothing is lost and the control thread never blocks on a worker.
+ * The control thread is the main lcore, inside gale_runtime_run. Each period it drains the up
+ * rings, runs the user's control callback, and moves the lifecycle forward: RUNNING -> (stop
+ * requested) DRAINING: DRAIN to every worker, deadline armed -> (all drained, or deadline)
+ * STOPPING: STOP to every worker -> wait for the lcores -> STOPPED. Commands travel on the same
+ * down rings as snapshots; a full ring means "try again next period", so nothing is lost and the
+ * control thread never blocks on a worker.
  *
- * Stop requests come from any thread or from a signal handler, so they are one atomic flag (release store,
- * acquire load in the control loop). The signal handler counts signals in a lock-free atomic; the second one
- * calls _exit, the only thing a handler may do that ends the process at once.
+ * Stop requests come from any thread or from a signal handler, so they are one atomic flag (release
+ * store, acquire load in the control loop). The signal handler counts signals in a lock-free
+ * atomic; the second one calls _exit, the only thing a handler may do that ends the process at
+ * once.
  *
  * The control thread sleeps between periods (it is not a data path: nanosleep is fine here).
  */
@@ -92,15 +94,18 @@ gale_runtime_create(const struct gale_runtime_conf *conf)
 	}
 	atomic_init(&rt->stop_req, false);
 	atomic_init(&rt->phase, GALE_RUNTIME_CREATED);
-	rt->workers = rte_zmalloc("gale_workers", sizeof(*rt->workers) * rt->nb_workers, RTE_CACHE_LINE_SIZE);
+	rt->workers = rte_zmalloc("gale_workers", sizeof(*rt->workers) * rt->nb_workers,
+	                          RTE_CACHE_LINE_SIZE);
 	if (rt->workers == NULL) {
 		free(rt);
 		errno = ENOMEM;
 		return NULL;
 	}
 	snprintf(name, sizeof(name), "%s", conf->name != NULL ? conf->name : "gale");
-	cc = (struct gale_ctl_conf){ .name = name, .nb_workers = rt->nb_workers, .ring_size = conf->ctl_ring_size,
-		.socket_id = SOCKET_ID_ANY };
+	cc = (struct gale_ctl_conf){ .name = name,
+		                     .nb_workers = rt->nb_workers,
+		                     .ring_size = conf->ctl_ring_size,
+		                     .socket_id = SOCKET_ID_ANY };
 	rt->ctl = gale_ctl_create(&cc);
 	if (rt->ctl == NULL) {
 		int err = errno;
@@ -111,7 +116,8 @@ gale_runtime_create(const struct gale_runtime_conf *conf)
 		return NULL;
 	}
 	k = 0;
-	RTE_LCORE_FOREACH_WORKER(lcore) {
+	RTE_LCORE_FOREACH_WORKER(lcore)
+	{
 		if (k == rt->nb_workers)
 			break;
 		w = &rt->workers[k];
@@ -275,8 +281,10 @@ gale_runtime_run(struct gale_runtime *rt)
 		done = 0;
 		for (k = 0; k < rt->nb_workers; k++) {
 			w = &rt->workers[k];
-			/* Acquire: pairs with the worker's release store as its lcore function returns. */
-			if (!launched[k] || atomic_load_explicit(&w->exited, memory_order_acquire)) {
+			/* Acquire: pairs with the worker's release store as its lcore function
+			 * returns. */
+			if (!launched[k] ||
+			    atomic_load_explicit(&w->exited, memory_order_acquire)) {
 				drained[k] = true;
 				done++;
 				if (launched[k] && w->init_ret != 0 && ret == 0) {
@@ -286,7 +294,8 @@ gale_runtime_run(struct gale_runtime *rt)
 			}
 		}
 		/* Acquire: pairs with gale_runtime_stop's release store. */
-		if (phase == GALE_RUNTIME_RUNNING && atomic_load_explicit(&rt->stop_req, memory_order_acquire)) {
+		if (phase == GALE_RUNTIME_RUNNING &&
+		    atomic_load_explicit(&rt->stop_req, memory_order_acquire)) {
 			phase = GALE_RUNTIME_DRAINING;
 			rt->drain_start_us = now;
 			deadline = now + (uint64_t)rt->conf.drain_ms * 1000;

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * What runtime/'s files share and users do not see: single-writer statistics helpers, the runtime and worker
- * structures, and the telemetry hooks.
+ * What runtime/'s files share and users do not see: single-writer statistics helpers, the runtime
+ * and worker structures, and the telemetry hooks.
  *
- * Statistics are written by exactly one thread (their worker) and read by others (the control thread,
- * telemetry). They are plain uint64_t words accessed with relaxed __atomic loads and stores, which on x86-64 are
- * ordinary moves: no lock prefix, no fence, and no data race in the C11 sense. Nothing is ordered by them.
+ * Statistics are written by exactly one thread (their worker) and read by others (the control
+ * thread, telemetry). They are plain uint64_t words accessed with relaxed __atomic loads and
+ * stores, which on x86-64 are ordinary moves: no lock prefix, no fence, and no data race in the C11
+ * sense. Nothing is ordered by them.
  */
 #ifndef GALE_RUNTIME_PRIVATE_H
 #define GALE_RUNTIME_PRIVATE_H
@@ -43,12 +44,12 @@ struct gale__ctl_stats {
 	uint64_t acked;
 };
 
-void
-gale__ctl_worker_stats(const struct gale_ctl *ctl, unsigned int worker, struct gale__ctl_stats *st);
+void gale__ctl_worker_stats(const struct gale_ctl *ctl, unsigned int worker,
+                            struct gale__ctl_stats *st);
 
 /* Runtime-internal commands (down, type GALE_CTL_CMD) and events (up, type GALE_CTL_EVENT). */
-#define GALE__CMD_DRAIN 0xffff0001u /**< stop accepting, finish in-flight work, report drained. */
-#define GALE__CMD_STOP 0xffff0002u  /**< leave the loop now. */
+#define GALE__CMD_DRAIN   0xffff0001u /**< stop accepting, finish in-flight work, report drained. */
+#define GALE__CMD_STOP    0xffff0002u /**< leave the loop now. */
 #define GALE__EVT_DRAINED 0xffff0001u
 
 /** A worker's tx queue for one port: pkts[head .. head+n) wait for rte_eth_tx_burst. */
@@ -58,21 +59,22 @@ struct gale__txq {
 	struct rte_mbuf *pkts[GALE_WORKER_TXQ];
 };
 
-/** One worker; an array of them, cache aligned, written only by its own lcore (stats read by others). */
+/** One worker; an array of them, cache aligned, written only by its own lcore (stats read by
+ * others). */
 struct gale_worker {
 	struct gale_runtime *rt;
-	unsigned int id;              /**< index, and queue id on every port. */
-	unsigned int lcore;           /**< EAL lcore. */
+	unsigned int id;    /**< index, and queue id on every port. */
+	unsigned int lcore; /**< EAL lcore. */
 	struct gale_timer_wheel *wheel;
-	void *user;                   /**< the protocol layer's pointer. */
-	uint64_t now_us;              /**< wheel time at the start of the iteration. */
-	unsigned int idle_iters;      /**< consecutive idle iterations. */
-	bool draining;                /**< DRAIN received. */
-	bool stop;                    /**< STOP received. */
-	bool drained_sent;            /**< DRAINED event delivered up. */
-	_Atomic bool exited;          /**< release when the lcore function returns; acquire by control. */
-	int init_ret;                 /**< the init callback's result. */
-	struct gale_worker_stats st;  /**< single writer: this worker (gale__stat_*). */
+	void *user;              /**< the protocol layer's pointer. */
+	uint64_t now_us;         /**< wheel time at the start of the iteration. */
+	unsigned int idle_iters; /**< consecutive idle iterations. */
+	bool draining;           /**< DRAIN received. */
+	bool stop;               /**< STOP received. */
+	bool drained_sent;       /**< DRAINED event delivered up. */
+	_Atomic bool exited; /**< release when the lcore function returns; acquire by control. */
+	int init_ret;        /**< the init callback's result. */
+	struct gale_worker_stats st; /**< single writer: this worker (gale__stat_*). */
 	struct gale__txq txq[GALE_RUNTIME_MAX_PORTS];
 } __rte_cache_aligned;
 
@@ -81,27 +83,28 @@ struct gale_runtime {
 	struct gale_runtime_conf conf;
 	struct gale_port *ports[GALE_RUNTIME_MAX_PORTS];
 	uint16_t port_ids[GALE_RUNTIME_MAX_PORTS];
-	struct gale_steer *steers[GALE_RUNTIME_MAX_PORTS]; /**< NULL = no software steering on the port. */
+	/** Per port; NULL = no software steering on the port. */
+	struct gale_steer *steers[GALE_RUNTIME_MAX_PORTS];
 	uint16_t nb_ports;
 	unsigned int nb_workers;
-	struct gale_worker *workers;  /**< nb_workers, rte_zmalloc'd, cache aligned. */
+	struct gale_worker *workers; /**< nb_workers, rte_zmalloc'd, cache aligned. */
 	struct gale_ctl *ctl;
-	_Atomic bool stop_req;        /**< release by gale_runtime_stop (any thread, signal handler); acquire by control. */
-	_Atomic int phase;            /**< enum gale_runtime_phase; written by the control thread, read by telemetry. */
+	_Atomic bool stop_req; /**< release by gale_runtime_stop (any thread, signal handler);
+	                          acquire by control. */
+	_Atomic int phase;     /**< enum gale_runtime_phase; written by the control thread, read by
+	                          telemetry. */
 	uint64_t drain_start_us;
-	uint64_t drain_us;            /**< how long the last drain took. */
+	uint64_t drain_us; /**< how long the last drain took. */
 	bool drain_timed_out;
 	bool running;
-	uint64_t counters[GALE_RUNTIME_COUNTERS]; /**< sums of GALE_CTL_COUNTER deltas; control thread writes. */
+	uint64_t counters[GALE_RUNTIME_COUNTERS]; /**< sums of GALE_CTL_COUNTER deltas; control
+	                                             thread writes. */
 };
 
-int
-gale__worker_main(void *arg);
+int gale__worker_main(void *arg);
 
-void
-gale__telemetry_attach(struct gale_runtime *rt);
+void gale__telemetry_attach(struct gale_runtime *rt);
 
-void
-gale__telemetry_detach(struct gale_runtime *rt);
+void gale__telemetry_detach(struct gale_runtime *rt);
 
 #endif /* GALE_RUNTIME_PRIVATE_H */

@@ -2,17 +2,18 @@
 /*
  * Telemetry: /gale/... commands on DPDK's rte_telemetry socket (readable with dpdk-telemetry.py).
  *
- *   /gale/runtime            phase, workers, snapshot version and how many snapshots are live, last drain time
- *   /gale/workers[,<id>]     per-worker loop statistics (gale_worker_stats), busy percentage
- *   /gale/ports              per-port ethdev statistics and pool occupancy
- *   /gale/rings              per-worker control-ring depths (down, up), acked version, tx queue depth
- *   /gale/counters           the counters workers sent up as deltas (non-zero ones), by id
+ *   /gale/runtime         phase, workers, snapshot version, live snapshots, last drain time
+ *   /gale/workers[,<id>]  per-worker loop statistics (gale_worker_stats), busy percentage
+ *   /gale/ports           per-port ethdev statistics and pool occupancy
+ *   /gale/rings           per-worker control-ring depths (down, up), acked version, tx queue
+ *   /gale/counters        counters the workers sent up as deltas (non-zero ones), by id
  *
- * rte_telemetry callbacks take no user argument and cannot be unregistered in DPDK 22.11, so the commands are
- * registered once per process and read whichever runtime is attached (the last one created with telemetry on).
- * The callbacks run on the telemetry thread; a mutex (off the data path: only telemetry and create/free take
- * it) keeps a runtime from being freed under a query. Worker statistics are single-writer words read with
- * relaxed loads (runtime_private.h), so a reply is a near-instant view, not an atomic snapshot.
+ * rte_telemetry callbacks take no user argument and cannot be unregistered in DPDK 22.11, so the
+ * commands are registered once per process and read whichever runtime is attached (the last one
+ * created with telemetry on). The callbacks run on the telemetry thread; a mutex (off the data
+ * path: only telemetry and create/free take it) keeps a runtime from being freed under a query.
+ * Worker statistics are single-writer words read with relaxed loads (runtime_private.h), so a reply
+ * is a near-instant view, not an atomic snapshot.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -33,10 +34,8 @@ static struct gale_runtime *gale__tel_rt;
 static bool gale__tel_registered;
 
 static const char *const gale__phase_names[] = {
-	[GALE_RUNTIME_CREATED] = "created",
-	[GALE_RUNTIME_RUNNING] = "running",
-	[GALE_RUNTIME_DRAINING] = "draining",
-	[GALE_RUNTIME_STOPPING] = "stopping",
+	[GALE_RUNTIME_CREATED] = "created",   [GALE_RUNTIME_RUNNING] = "running",
+	[GALE_RUNTIME_DRAINING] = "draining", [GALE_RUNTIME_STOPPING] = "stopping",
 	[GALE_RUNTIME_STOPPED] = "stopped",
 };
 
@@ -169,9 +168,11 @@ gale__tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
 		}
 		if (port->pool != NULL) {
 			rte_tel_data_add_dict_u64(c, "pool_size", port->pool->size);
-			rte_tel_data_add_dict_u64(c, "pool_avail", rte_mempool_avail_count(port->pool));
+			rte_tel_data_add_dict_u64(c, "pool_avail",
+			                          rte_mempool_avail_count(port->pool));
 		}
-		rte_tel_data_add_dict_container(d, port->name[0] != '\0' ? port->name : "port", c, 0);
+		rte_tel_data_add_dict_container(d, port->name[0] != '\0' ? port->name : "port", c,
+		                                0);
 	}
 	pthread_mutex_unlock(&gale__tel_lock);
 	return 0;
@@ -203,7 +204,8 @@ gale__tel_rings(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(c, "ctl_down", down);
 		rte_tel_data_add_dict_u64(c, "ctl_up", up);
 		rte_tel_data_add_dict_u64(c, "ctl_acked", gale_ctl_acked(rt->ctl, k));
-		rte_tel_data_add_dict_u64(c, "tx_queued", gale__stat_read(&rt->workers[k].st.tx_queued));
+		rte_tel_data_add_dict_u64(c, "tx_queued",
+		                          gale__stat_read(&rt->workers[k].st.tx_queued));
 		snprintf(key, sizeof(key), "%u", k);
 		rte_tel_data_add_dict_container(d, key, c, 0);
 	}
@@ -243,16 +245,21 @@ gale__telemetry_attach(struct gale_runtime *rt)
 {
 	pthread_mutex_lock(&gale__tel_lock);
 	if (!gale__tel_registered) {
-		rte_telemetry_register_cmd("/gale/runtime", gale__tel_runtime,
-			"Runtime phase, workers, snapshot version. No parameters");
-		rte_telemetry_register_cmd("/gale/workers", gale__tel_workers,
-			"Per-worker loop statistics. Parameter: worker id (optional)");
-		rte_telemetry_register_cmd("/gale/ports", gale__tel_ports,
-			"Per-port ethdev statistics and pool occupancy. No parameters");
-		rte_telemetry_register_cmd("/gale/rings", gale__tel_rings,
-			"Per-worker control ring depths and tx queue depth. No parameters");
+		rte_telemetry_register_cmd(
+		        "/gale/runtime", gale__tel_runtime,
+		        "Runtime phase, workers, snapshot version. No parameters");
+		rte_telemetry_register_cmd(
+		        "/gale/workers", gale__tel_workers,
+		        "Per-worker loop statistics. Parameter: worker id (optional)");
+		rte_telemetry_register_cmd(
+		        "/gale/ports", gale__tel_ports,
+		        "Per-port ethdev statistics and pool occupancy. No parameters");
+		rte_telemetry_register_cmd(
+		        "/gale/rings", gale__tel_rings,
+		        "Per-worker control ring depths and tx queue depth. No parameters");
 		rte_telemetry_register_cmd("/gale/counters", gale__tel_counters,
-			"Counters aggregated from the workers' deltas, by id (non-zero only). No parameters");
+		                           "Counters aggregated from the workers' deltas, by id "
+		                           "(non-zero only). No parameters");
 		gale__tel_registered = true;
 	}
 	gale__tel_rt = rt;

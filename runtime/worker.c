@@ -2,18 +2,20 @@
 /*
  * The worker loop (gale/worker.h): run to completion, one lcore, no locks.
  *
- * One iteration: rx bursts of 32 on the worker's queue of each port (through software steering when the port
- * has it: foreign flows to their owner's ring, then what other workers forwarded to us) -> rx callback -> work
- * callback -> tx flush -> timer wheel -> control messages, then busy/idle accounting and the idle policy. The order puts tx right
- * after everything that produces packets in the iteration, and timers after tx so a retransmission armed by
- * this iteration's input never fires before its data left.
+ * One iteration: rx bursts of 32 on the worker's queue of each port (through software steering when
+ * the port has it: foreign flows to their owner's ring, then what other workers forwarded to us) ->
+ * rx callback -> work callback -> tx flush -> timer wheel -> control messages, then busy/idle
+ * accounting and the idle policy. The order puts tx right after everything that produces packets in
+ * the iteration, and timers after tx so a retransmission armed by this iteration's input never
+ * fires before its data left.
  *
- * Tx queue per port: a flat array with a moving head, pkts[head .. head+n). Appends compact it only when they
- * would run off the end, so a partial tx_burst costs a head move, not a memmove per iteration. What does not fit
- * (GALE_WORKER_TXQ per port) is freed and counted, never blocked on.
+ * Tx queue per port: a flat array with a moving head, pkts[head .. head+n). Appends compact it only
+ * when they would run off the end, so a partial tx_burst costs a head move, not a memmove per
+ * iteration. What does not fit (GALE_WORKER_TXQ per port) is freed and counted, never blocked on.
  *
- * All state is the worker's own; statistics are single-writer words read by telemetry with relaxed loads
- * (runtime_private.h). The only cross-core traffic is the control channel's rings and acked word.
+ * All state is the worker's own; statistics are single-writer words read by telemetry with relaxed
+ * loads (runtime_private.h). The only cross-core traffic is the control channel's rings and acked
+ * word.
  */
 #include <errno.h>
 #include <string.h>
@@ -289,7 +291,8 @@ gale__worker_iterate(struct gale_worker *w)
 			gale__worker_deliver(w, p, pkts, n);
 		}
 		if (w->rt->steers[p] != NULL) {
-			n = gale_steer_drain(w->rt->steers[p], (uint16_t)w->id, pkts, GALE_WORKER_BURST);
+			n = gale_steer_drain(w->rt->steers[p], (uint16_t)w->id, pkts,
+			                     GALE_WORKER_BURST);
 			if (n != 0) {
 				gale__stat_add(&w->st.rx_steered, n);
 				work += n;
@@ -330,7 +333,8 @@ gale__worker_iterate(struct gale_worker *w)
 	}
 }
 
-/* After the loop: drop what is still queued for tx and empty the rx queues, so every mbuf goes home. */
+/* After the loop: drop what is still queued for tx and empty the rx queues, so every mbuf goes
+ * home. */
 static void
 gale__worker_release(struct gale_worker *w)
 {
@@ -350,13 +354,15 @@ gale__worker_release(struct gale_worker *w)
 		}
 		/* Bounded: a device still receiving cannot keep us here (1024 bursts at most). */
 		for (unsigned int round = 0; round < 1024; round++) {
-			n = rte_eth_rx_burst(w->rt->port_ids[p], (uint16_t)w->id, pkts, GALE_WORKER_BURST);
+			n = rte_eth_rx_burst(w->rt->port_ids[p], (uint16_t)w->id, pkts,
+			                     GALE_WORKER_BURST);
 			if (n == 0)
 				break;
 			rte_pktmbuf_free_bulk(pkts, n);
 		}
 		for (unsigned int round = 0; w->rt->steers[p] != NULL && round < 1024; round++) {
-			n = gale_steer_drain(w->rt->steers[p], (uint16_t)w->id, pkts, GALE_WORKER_BURST);
+			n = gale_steer_drain(w->rt->steers[p], (uint16_t)w->id, pkts,
+			                     GALE_WORKER_BURST);
 			if (n == 0)
 				break;
 			rte_pktmbuf_free_bulk(pkts, n);
@@ -378,7 +384,8 @@ gale__worker_main(void *arg)
 			c->fini_cb(w, c->worker_arg);
 	}
 	gale__worker_release(w);
-	/* Release: the worker's last writes (stats, init_ret) are visible to the control thread's acquire load. */
+	/* Release: the worker's last writes (stats, init_ret) are visible to the control thread's
+	 * acquire load. */
 	atomic_store_explicit(&w->exited, true, memory_order_release);
 	return w->init_ret;
 }

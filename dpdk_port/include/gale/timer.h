@@ -3,17 +3,18 @@
  * Per-worker hierarchical timer wheel: O(1) arm and cancel, expiry in microseconds from the TSC.
  *
  * One wheel per worker, touched only by that worker: no atomics, no locks. Timers are intrusive and
- * caller-owned (embedded in a connection, a call, ...), initialised statically with GALE_TIMER_INITIALIZER or by
- * gale_timer_init, and never allocated by the wheel. A callback may arm or cancel any timer, itself included.
+ * caller-owned (embedded in a connection, a call, ...), initialised statically with
+ * GALE_TIMER_INITIALIZER or by gale_timer_init, and never allocated by the wheel. A callback may
+ * arm or cancel any timer, itself included.
  *
- * It lives in dpdk_port/, the lowest DPDK layer, because both tcpstack/ (retransmission, delayed ACK,
- * keepalive, TIME_WAIT) and runtime/ (RPC deadlines, pools) run their timers on the worker's one wheel, and
- * tcpstack/ sits below runtime/.
+ * It lives in dpdk_port/, the lowest DPDK layer, because both tcpstack/ (retransmission, delayed
+ * ACK, keepalive, TIME_WAIT) and runtime/ (RPC deadlines, pools) run their timers on the worker's
+ * one wheel, and tcpstack/ sits below runtime/.
  *
- * Resolution is 1 us (one tick at the lowest level); a timer runs in the first advance whose time reaches its
- * expiry, never before. Times are uint64 microseconds that may wrap: "later" means less than 2^63 us ahead.
- * Timers armed at or before the wheel's current time run at the start of the next advance (in no particular
- * order among themselves); all others run in expiry order.
+ * Resolution is 1 us (one tick at the lowest level); a timer runs in the first advance whose time
+ * reaches its expiry, never before. Times are uint64 microseconds that may wrap: "later" means less
+ * than 2^63 us ahead. Timers armed at or before the wheel's current time run at the start of the
+ * next advance (in no particular order among themselves); all others run in expiry order.
  */
 #ifndef GALE_TIMER_H
 #define GALE_TIMER_H
@@ -30,34 +31,32 @@ typedef void (*gale_timer_cb_t)(struct gale_timer *timer, void *arg);
 
 /** An intrusive timer. Fields are the wheel's; use the functions below. */
 struct gale_timer {
-	struct gale_timer *next;  /**< slot list link. */
-	struct gale_timer **pprev; /**< address of the pointer to this timer; NULL when not pending. */
-	uint64_t expire_us;       /**< absolute expiry, wheel time in microseconds. */
-	gale_timer_cb_t cb;       /**< expiry callback. */
-	void *arg;                /**< callback argument. */
+	struct gale_timer *next;   /**< slot list link. */
+	struct gale_timer **pprev; /**< where this timer's pointer is; NULL = not pending. */
+	uint64_t expire_us;        /**< absolute expiry, wheel time in microseconds. */
+	gale_timer_cb_t cb;        /**< expiry callback. */
+	void *arg;                 /**< callback argument. */
 };
 
+/* clang-format off */
 #define GALE_TIMER_INITIALIZER(cb_, arg_) { NULL, NULL, 0, (cb_), (arg_) }
+/* clang-format on */
 
 /** Create a wheel whose time starts at now_us. NULL with errno set on failure. */
-struct gale_timer_wheel *
-gale_timer_wheel_create(uint64_t now_us);
+struct gale_timer_wheel *gale_timer_wheel_create(uint64_t now_us);
 
 /** Free a wheel. Pending timers are forgotten (not called). Accepts NULL. */
-void
-gale_timer_wheel_free(struct gale_timer_wheel *wheel);
+void gale_timer_wheel_free(struct gale_timer_wheel *wheel);
 
 /** Initialise a timer (not pending). */
-void
-gale_timer_init(struct gale_timer *timer, gale_timer_cb_t cb, void *arg);
+void gale_timer_init(struct gale_timer *timer, gale_timer_cb_t cb, void *arg);
 
-/** Arm (or re-arm) timer to expire at absolute time expire_us; a time already past expires on the next advance. */
-void
-gale_timer_arm(struct gale_timer_wheel *wheel, struct gale_timer *timer, uint64_t expire_us);
+/** Arm (or re-arm) timer to expire at absolute time expire_us; a time already past expires on the
+ * next advance. */
+void gale_timer_arm(struct gale_timer_wheel *wheel, struct gale_timer *timer, uint64_t expire_us);
 
 /** Cancel timer if pending; harmless otherwise. */
-void
-gale_timer_cancel(struct gale_timer_wheel *wheel, struct gale_timer *timer);
+void gale_timer_cancel(struct gale_timer_wheel *wheel, struct gale_timer *timer);
 
 /** True while the timer is armed and has not expired. */
 static inline bool
@@ -66,30 +65,28 @@ gale_timer_pending(const struct gale_timer *timer)
 	return timer->pprev != NULL;
 }
 
-/** Advance the wheel to now_us, running every timer that expired, in expiry order. Returns how many ran. */
-unsigned int
-gale_timer_wheel_advance(struct gale_timer_wheel *wheel, uint64_t now_us);
+/** Advance the wheel to now_us, running every timer that expired, in expiry order. Returns how many
+ * ran. */
+unsigned int gale_timer_wheel_advance(struct gale_timer_wheel *wheel, uint64_t now_us);
 
 /**
- * A lower bound on the next expiry (exact for timers within 64 us; otherwise the next time the wheel has work,
- * which may be a cascade point): what an idle worker may sleep until. 0, or -ENOENT when nothing is pending.
+ * A lower bound on the next expiry (exact for timers within 64 us; otherwise the next time the
+ * wheel has work, which may be a cascade point): what an idle worker may sleep until. 0, or -ENOENT
+ * when nothing is pending.
  */
-int
-gale_timer_wheel_next(const struct gale_timer_wheel *wheel, uint64_t *when_us);
+int gale_timer_wheel_next(const struct gale_timer_wheel *wheel, uint64_t *when_us);
 
 /** The wheel's current time (inside a callback: the expiry instant being processed). */
-uint64_t
-gale_timer_wheel_now(const struct gale_timer_wheel *wheel);
+uint64_t gale_timer_wheel_now(const struct gale_timer_wheel *wheel);
 
 /** Pending timers on the wheel. */
-uint64_t
-gale_timer_wheel_count(const struct gale_timer_wheel *wheel);
+uint64_t gale_timer_wheel_count(const struct gale_timer_wheel *wheel);
 
 /**
- * Microseconds since an arbitrary start, from the TSC (monotonic; for feeding gale_timer_wheel_advance).
- * Before rte_eal_init it falls back to CLOCK_MONOTONIC, a different origin: do not mix readings across EAL init.
+ * Microseconds since an arbitrary start, from the TSC (monotonic; for feeding
+ * gale_timer_wheel_advance). Before rte_eal_init it falls back to CLOCK_MONOTONIC, a different
+ * origin: do not mix readings across EAL init.
  */
-uint64_t
-gale_timer_now_us(void);
+uint64_t gale_timer_now_us(void);
 
 #endif /* GALE_TIMER_H */

@@ -2,12 +2,13 @@
 /*
  * Control channel (gale/control.h): the snapshot grace period, full rings, and a stress run.
  *
- * The stress run publishes GALE_TEST_CTL_UPDATES (default 1,000,000) snapshots to two worker threads while they
- * poll, read the whole of their current snapshot every iteration (so ASan catches any use after free), check
- * that versions only grow, echo every command back up in order, and report how many snapshots they switched to
- * as counter deltas. The control thread checks the echoes and deltas arrive complete and in order, and a free
- * counter per version proves each snapshot was freed exactly once. Workers are plain pthreads: rte_ring needs no
- * lcore, and the machine has two cores for three threads, so everybody yields when there is nothing to do.
+ * The stress run publishes GALE_TEST_CTL_UPDATES (default 1,000,000) snapshots to two worker
+ * threads while they poll, read the whole of their current snapshot every iteration (so ASan
+ * catches any use after free), check that versions only grow, echo every command back up in order,
+ * and report how many snapshots they switched to as counter deltas. The control thread checks the
+ * echoes and deltas arrive complete and in order, and a free counter per version proves each
+ * snapshot was freed exactly once. Workers are plain pthreads: rte_ring needs no lcore, and the
+ * machine has two cores for three threads, so everybody yields when there is nothing to do.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -38,7 +39,7 @@ struct tsnap {
 	uint64_t payload[PAYLOAD];
 };
 
-static uint8_t *freed;   /* freed[v]: times snapshot v was freed (control thread only). */
+static uint8_t *freed; /* freed[v]: times snapshot v was freed (control thread only). */
 static uint64_t freed_n;
 static uint64_t freed_max;
 
@@ -119,7 +120,9 @@ reset_freed(uint64_t max)
 static void
 test_grace_period(void **state)
 {
-	const struct gale_ctl_conf conf = { .name = "tctl_g", .nb_workers = 2, .ring_size = 16, .socket_id = -1 };
+	const struct gale_ctl_conf conf = {
+		.name = "tctl_g", .nb_workers = 2, .ring_size = 16, .socket_id = -1
+	};
 	struct gale_ctl *ctl = gale_ctl_create(&conf);
 	const struct gale_snapshot *cur;
 
@@ -141,7 +144,8 @@ test_grace_period(void **state)
 	assert_int_equal(gale_ctl_acked(ctl, 1), 0);
 	gale_ctl_poll(ctl, NULL, NULL);
 	assert_int_equal(freed_n, 0);
-	/* Worker 1 takes one message at a time? It gets the burst: both, and acks 2: version 1 goes. */
+	/* Worker 1 takes one message at a time? It gets the burst: both, and acks 2: version 1
+	 * goes. */
 	assert_int_equal(gale_ctl_worker_poll(ctl, 1, NULL, NULL), 2);
 	gale_ctl_poll(ctl, NULL, NULL);
 	assert_int_equal(freed_n, 1);
@@ -166,7 +170,8 @@ test_grace_period(void **state)
 	gale_ctl_free(NULL);
 }
 
-/* Tiny rings: publishing never blocks, the newest supersedes, commands report -ENOBUFS and arrive in order. */
+/* Tiny rings: publishing never blocks, the newest supersedes, commands report -ENOBUFS and arrive
+ * in order. */
 static uint64_t cmd_seen[2];
 static uint64_t snap_seen_last;
 
@@ -188,7 +193,9 @@ small_down(unsigned int worker, const struct gale_ctl_msg *msg, void *arg)
 static void
 test_full_rings(void **state)
 {
-	const struct gale_ctl_conf conf = { .name = "tctl_s", .nb_workers = 1, .ring_size = 4, .socket_id = -1 };
+	const struct gale_ctl_conf conf = {
+		.name = "tctl_s", .nb_workers = 1, .ring_size = 4, .socket_id = -1
+	};
 	struct gale_ctl *ctl = gale_ctl_create(&conf);
 	struct gale_ctl_msg msg = { .type = GALE_CTL_CMD };
 	unsigned int down, up, sent = 0;
@@ -207,7 +214,8 @@ test_full_rings(void **state)
 	msg.arg = sent;
 	assert_int_equal(gale_ctl_send(ctl, 0, &msg), -ENOBUFS);
 	assert_int_equal(gale_ctl_send(ctl, 1, &msg), -EINVAL);
-	/* Alternate: the worker drains, the control thread delivers the pending newest and more commands. */
+	/* Alternate: the worker drains, the control thread delivers the pending newest and more
+	 * commands. */
 	for (int round = 0; round < 50 && (gale_ctl_acked(ctl, 0) < 100 || sent < 20); round++) {
 		gale_ctl_worker_poll(ctl, 0, small_down, NULL);
 		gale_ctl_poll(ctl, NULL, NULL);
@@ -262,7 +270,7 @@ werr(struct wstate *ws, const char *what, uint64_t a, uint64_t b)
 {
 	if (ws->errors++ == 0)
 		snprintf(ws->err, sizeof(ws->err), "worker %u: %s (%llu vs %llu)", ws->id, what,
-			(unsigned long long)a, (unsigned long long)b);
+		         (unsigned long long)a, (unsigned long long)b);
 }
 
 static void
@@ -273,7 +281,8 @@ stress_down(unsigned int worker, const struct gale_ctl_msg *msg, void *arg)
 	(void)worker;
 	if (msg->type == GALE_CTL_SNAPSHOT) {
 		if (msg->arg <= ws->last_msg)
-			werr(ws, "snapshot message versions not increasing", msg->arg, ws->last_msg);
+			werr(ws, "snapshot message versions not increasing", msg->arg,
+			     ws->last_msg);
 		ws->last_msg = msg->arg;
 		ws->snap_msgs++;
 		if (!tsnap_ok(msg->ptr))
@@ -303,7 +312,8 @@ stress_worker(void *arg)
 			if (!tsnap_ok(cur))
 				werr(ws, "snapshot content", cur->v, cur->hdr.version);
 			if (cur->hdr.version < ws->last_version)
-				werr(ws, "version went backwards", cur->hdr.version, ws->last_version);
+				werr(ws, "version went backwards", cur->hdr.version,
+				     ws->last_version);
 			if (cur->hdr.version > ws->last_version) {
 				ws->last_version = cur->hdr.version;
 				ws->switches++;
@@ -312,13 +322,17 @@ stress_worker(void *arg)
 			ws->reads++;
 		}
 		while (ws->echo_next < ws->cmd_next) {
-			up = (struct gale_ctl_msg){ .type = GALE_CTL_EVENT, .code = ws->id, .arg = ws->echo_next };
+			up = (struct gale_ctl_msg){ .type = GALE_CTL_EVENT,
+				                    .code = ws->id,
+				                    .arg = ws->echo_next };
 			if (gale_ctl_worker_send(ws->ctl, ws->id, &up) != 0)
 				break;
 			ws->echo_next++;
 		}
 		if (ws->unreported > 0) {
-			up = (struct gale_ctl_msg){ .type = GALE_CTL_COUNTER, .code = 0, .arg = ws->unreported };
+			up = (struct gale_ctl_msg){ .type = GALE_CTL_COUNTER,
+				                    .code = 0,
+				                    .arg = ws->unreported };
 			if (gale_ctl_worker_send(ws->ctl, ws->id, &up) == 0)
 				ws->unreported = 0;
 		}
@@ -363,7 +377,9 @@ ring_ahead(const struct gale_ctl *ctl)
 static void
 test_stress(void **state)
 {
-	const struct gale_ctl_conf conf = { .name = "tctl_x", .nb_workers = 2, .ring_size = 1024, .socket_id = -1 };
+	const struct gale_ctl_conf conf = {
+		.name = "tctl_x", .nb_workers = 2, .ring_size = 1024, .socket_id = -1
+	};
 	const char *env = getenv("GALE_TEST_CTL_UPDATES");
 	uint64_t updates = env != NULL ? strtoull(env, NULL, 10) : 1000000;
 	struct wstate ws[2];
@@ -411,8 +427,9 @@ test_stress(void **state)
 		if (v % 64 == 0)
 			gale_ctl_poll(ctl, stress_up, &cs);
 		/*
-		 * Pace the publisher to the workers (half a ring ahead at most), so that nearly every version goes
-		 * through the rings and gets read, instead of being superseded in the pending slot.
+		 * Pace the publisher to the workers (half a ring ahead at most), so that nearly
+		 * every version goes through the rings and gets read, instead of being superseded
+		 * in the pending slot.
 		 */
 		while (ring_ahead(ctl) > 512 || gale_ctl_live(ctl) > 8192) {
 			gale_ctl_poll(ctl, stress_up, &cs);
@@ -435,10 +452,13 @@ test_stress(void **state)
 	}
 	gale_ctl_poll(ctl, stress_up, &cs); /* the last counter deltas */
 	for (k = 0; k < 2; k++) {
-		fprintf(stderr, "stress: worker %u received %llu of %llu versions, switched %llu times, %llu reads, "
-			"%llu commands\n", k, (unsigned long long)ws[k].snap_msgs, (unsigned long long)updates,
-			(unsigned long long)ws[k].switches, (unsigned long long)ws[k].reads,
-			(unsigned long long)ws[k].cmd_next);
+		fprintf(stderr,
+		        "stress: worker %u received %llu of %llu versions, switched %llu times, "
+		        "%llu reads, "
+		        "%llu commands\n",
+		        k, (unsigned long long)ws[k].snap_msgs, (unsigned long long)updates,
+		        (unsigned long long)ws[k].switches, (unsigned long long)ws[k].reads,
+		        (unsigned long long)ws[k].cmd_next);
 	}
 	fprintf(stderr, "stress: %.2f s\n", now_s() - t0);
 	for (k = 0; k < 2; k++) {

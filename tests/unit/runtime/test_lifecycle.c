@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Lifecycle under real signals, one child process per case (forked before any EAL exists in the parent).
+ * Lifecycle under real signals, one child process per case (forked before any EAL exists in the
+ * parent).
  *
- * The child brings up the EAL, a net_ring port and a one-worker runtime whose packets circulate without end,
- * installs the runtime's SIGINT/SIGTERM handlers and runs. It tells the parent through a pipe once traffic
- * flows; after gale_runtime_run returns it checks the pool is full (no mbuf leaked or left in a ring), frees
- * everything and exits 0 only if all of that held.
+ * The child brings up the EAL, a net_ring port and a one-worker runtime whose packets circulate
+ * without end, installs the runtime's SIGINT/SIGTERM handlers and runs. It tells the parent through
+ * a pipe once traffic flows; after gale_runtime_run returns it checks the pool is full (no mbuf
+ * leaked or left in a ring), frees everything and exits 0 only if all of that held.
  *
  *   clean:  SIGTERM during traffic -> the child exits 0, well within the drain deadline.
  *   sigint: the same with SIGINT.
- *   force:  the worker never drains (something always in flight, 60 s deadline); the first SIGTERM leaves the
- *           child draining, still alive; the second makes it exit at once with status 128 + SIGTERM.
+ *   force:  the worker never drains (always something in flight, 60 s deadline): after the
+ *           first SIGTERM the child is still draining, alive; the second makes it exit at once
+ *           with status 128 + SIGTERM.
  */
 #include <errno.h>
 #include <poll.h>
@@ -101,10 +103,20 @@ static int
 child_main(enum child_mode mode, int ready_fd)
 {
 	char prefix[64], lcores[64];
-	char *argv[] = { (char *)"test_lifecycle", (char *)"--no-pci", (char *)"--no-huge", (char *)"-m",
-		(char *)"256", prefix, lcores, (char *)"--vdev=net_ring0", (char *)"--log-level=lib.eal:error",
-		(char *)"--no-telemetry", NULL };
-	const struct gale_port_conf pc = { .nb_queues = 1, .nb_rxd = 512, .nb_txd = 512, .nb_mbufs = 2047 };
+	char *argv[] = { (char *)"test_lifecycle",
+		         (char *)"--no-pci",
+		         (char *)"--no-huge",
+		         (char *)"-m",
+		         (char *)"256",
+		         prefix,
+		         lcores,
+		         (char *)"--vdev=net_ring0",
+		         (char *)"--log-level=lib.eal:error",
+		         (char *)"--no-telemetry",
+		         NULL };
+	const struct gale_port_conf pc = {
+		.nb_queues = 1, .nb_rxd = 512, .nb_txd = 512, .nb_mbufs = 2047
+	};
 	struct gale_eal_defaults def = { .quiet = true };
 	struct gale_port *ports[] = { &C.port };
 	struct gale_runtime_conf conf = {
@@ -224,7 +236,8 @@ run_clean(int sig)
 		waitpid(pid, NULL, 0);
 		fail_msg("child did not exit within 10 s of the signal");
 	}
-	fprintf(stderr, "signal %d: child exited in %.3f s, status 0x%x\n", sig, now_s() - t0, status);
+	fprintf(stderr, "signal %d: child exited in %.3f s, status 0x%x\n", sig, now_s() - t0,
+	        status);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 	assert_true(now_s() - t0 < 5.0); /* the drain deadline */
@@ -280,7 +293,9 @@ test_second_signal_forces(void **state)
 	assert_int_equal(kill(pid, SIGTERM), 0);
 	/* Draining with work that never finishes: it must still be there after a while. */
 	if (wait_exit(pid, 0.5, &status))
-		fail_msg("child exited on the first signal (status 0x%x) though its drain cannot finish", status);
+		fail_msg("child exited on the first signal (status 0x%x) though its drain cannot "
+		         "finish",
+		         status);
 	assert_int_equal(kill(pid, SIGTERM), 0);
 	if (!wait_exit(pid, 5, &status)) {
 		kill(pid, SIGKILL);

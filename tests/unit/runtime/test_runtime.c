@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The worker loop and lifecycle (gale/runtime.h, gale/worker.h) driven end to end on a net_ring port, whose tx
- * queue k feeds its rx queue k: what worker k sends comes back to worker k.
+ * The worker loop and lifecycle (gale/runtime.h, gale/worker.h) driven end to end on a net_ring
+ * port, whose tx queue k feeds its rx queue k: what worker k sends comes back to worker k.
  *
- * Two workers plus the control thread on the main lcore, mapped onto the machine's CPUs with --lcores (the
- * machine may have two cores for three threads, so workers use the sleeping idle policy). Each case builds a
- * runtime, runs it until its control callback decides to stop (or a deadline), and checks the per-worker counts,
- * the loop statistics, and that the port's pool is full again afterwards (no mbuf leaked, none left in a ring).
- * Telemetry is queried through its real socket (the EAL's runtime directory), as dpdk-telemetry.py would.
+ * Two workers plus the control thread on the main lcore, mapped onto the machine's CPUs with
+ * --lcores (the machine may have two cores for three threads, so workers use the sleeping idle
+ * policy). Each case builds a runtime, runs it until its control callback decides to stop (or a
+ * deadline), and checks the per-worker counts, the loop statistics, and that the port's pool is
+ * full again afterwards (no mbuf leaked, none left in a ring). Telemetry is queried through its
+ * real socket (the EAL's runtime directory), as dpdk-telemetry.py would.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -42,10 +43,21 @@
 
 #define MAGIC 0x6a1e5eedu
 /* RTE_IPV4 shifts an int by 24 (undefined for 198 << 24, UBSan says so): the same, unsigned. */
-#define IP4(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (uint32_t)(d))
+#define IP4(a, b, c, d)                                                                            \
+	(((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (uint32_t)(d))
 #define NW 2
 
-enum mode { M_LOOP, M_TXTAIL, M_TIMERS, M_DRAIN, M_DRAIN_TIMEOUT, M_SIGNAL, M_INITFAIL, M_SNAP, M_STEER };
+enum mode {
+	M_LOOP,
+	M_TXTAIL,
+	M_TIMERS,
+	M_DRAIN,
+	M_DRAIN_TIMEOUT,
+	M_SIGNAL,
+	M_INITFAIL,
+	M_SNAP,
+	M_STEER
+};
 
 struct payload {
 	uint32_t magic;
@@ -58,21 +70,21 @@ struct tw {
 	uint64_t rx;
 	uint64_t bad;
 	uint64_t calls;
-	uint64_t accepted;     /* TXTAIL: packets gale_worker_tx queued */
-	uint64_t dropped;      /* TXTAIL: the rest */
-	uint64_t queued_seen;  /* TXTAIL: tx_queued seen on the next iteration */
+	uint64_t accepted;    /* TXTAIL: packets gale_worker_tx queued */
+	uint64_t dropped;     /* TXTAIL: the rest */
+	uint64_t queued_seen; /* TXTAIL: tx_queued seen on the next iteration */
 	uint64_t fired;
 	uint64_t early;
 	uint64_t periodic;
 	bool injected;
 	bool inited;
 	bool finied;
-	bool fired_draining;   /* DRAIN: the in-flight work completed while draining */
+	bool fired_draining; /* DRAIN: the in-flight work completed while draining */
 	unsigned int stash_at_fini;
-	uint64_t snap_last;    /* SNAP: newest version used */
+	uint64_t snap_last; /* SNAP: newest version used */
 	uint64_t snap_switches;
 	uint64_t snap_unreported;
-	uint64_t cmds;         /* SNAP: user commands received, in order */
+	uint64_t cmds; /* SNAP: user commands received, in order */
 	struct gale_timer timers[16];
 	uint64_t expire[16];
 	struct gale_timer periodic_timer;
@@ -210,7 +222,8 @@ rx_cb(struct gale_worker *w, uint16_t port, struct rte_mbuf **pkts, uint16_t n, 
 			if (!gale_timer_pending(&s->stash_timer)) {
 				gale_timer_init(&s->stash_timer, stash_timer_cb, w);
 				gale_timer_arm(gale_worker_timers(w), &s->stash_timer,
-					gale_worker_now_us(w) + (T.mode == M_DRAIN ? 50000 : 60000000));
+				               gale_worker_now_us(w) +
+				                       (T.mode == M_DRAIN ? 50000 : 60000000));
 			}
 			continue;
 		}
@@ -251,8 +264,9 @@ periodic_cb(struct gale_timer *t, void *arg)
 static void
 tcp_frame(struct rte_mbuf *m, uint16_t sport)
 {
-	char *data = rte_pktmbuf_append(m, sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) +
-		sizeof(struct rte_tcp_hdr));
+	char *data =
+	        rte_pktmbuf_append(m, sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) +
+	                                      sizeof(struct rte_tcp_hdr));
 	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)data;
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
 	struct rte_tcp_hdr *tcp = (struct rte_tcp_hdr *)(ip + 1);
@@ -328,7 +342,8 @@ work_cb(struct gale_worker *w, void *arg)
 		for (i = 0; i < TAIL_N; i += 100) {
 			assert_int_equal(rte_pktmbuf_alloc_bulk(T.port.pool, pkts, 100), 0);
 			for (unsigned int j = 0; j < 100; j++) {
-				struct payload *pl = (struct payload *)rte_pktmbuf_append(pkts[j], 64);
+				struct payload *pl =
+				        (struct payload *)rte_pktmbuf_append(pkts[j], 64);
 
 				pl->magic = MAGIC;
 				pl->worker = 0;
@@ -357,7 +372,8 @@ work_cb(struct gale_worker *w, void *arg)
 			gale_timer_arm(gale_worker_timers(w), &s->timers[i], s->expire[i]);
 		}
 		gale_timer_init(&s->periodic_timer, periodic_cb, w);
-		gale_timer_arm(gale_worker_timers(w), &s->periodic_timer, gale_worker_now_us(w) + 100);
+		gale_timer_arm(gale_worker_timers(w), &s->periodic_timer,
+		               gale_worker_now_us(w) + 100);
 		return 1;
 	default:
 		return 0;
@@ -425,13 +441,14 @@ tel_query(const char *cmd, char *out, size_t len)
 	ssize_t n;
 	int fd;
 
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/dpdk_telemetry.v2", rte_eal_get_runtime_dir());
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/dpdk_telemetry.v2",
+	         rte_eal_get_runtime_dir());
 	fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 || read(fd, hello, sizeof(hello)) <= 0 ||
-	    write(fd, cmd, strlen(cmd)) < 0) {
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
+	    read(fd, hello, sizeof(hello)) <= 0 || write(fd, cmd, strlen(cmd)) < 0) {
 		close(fd);
 		return -1;
 	}
@@ -456,7 +473,8 @@ control_cb(struct gale_runtime *rt, void *arg)
 			done = done && rd(&T.w[k].rx) >= (uint64_t)INJECT * HOPS;
 			break;
 		case M_TXTAIL:
-			done = done && (k != 0 || (rd(&T.w[0].accepted) != 0 && rd(&T.w[0].rx) >= rd(&T.w[0].accepted)));
+			done = done && (k != 0 || (rd(&T.w[0].accepted) != 0 &&
+			                           rd(&T.w[0].rx) >= rd(&T.w[0].accepted)));
 			break;
 		case M_TIMERS:
 			done = done && rd(&T.w[k].fired) >= 16 && rd(&T.w[k].periodic) >= 10;
@@ -466,7 +484,8 @@ control_cb(struct gale_runtime *rt, void *arg)
 			done = done && rd(&T.w[k].rx) >= 20;
 			break;
 		case M_SNAP:
-			done = done && gale_ctl_acked(gale_runtime_ctl(rt), k) == SNAPS && rd(&T.w[k].cmds) == CMDS;
+			done = done && gale_ctl_acked(gale_runtime_ctl(rt), k) == SNAPS &&
+			       rd(&T.w[k].cmds) == CMDS;
 			break;
 		case M_STEER:
 			done = done && rd(&T.w[0].rx) + rd(&T.w[1].rx) >= STEER_N;
@@ -492,7 +511,8 @@ control_cb(struct gale_runtime *rt, void *arg)
 		assert_int_equal(sn->hdr.version, sn->v);
 		for (unsigned int k = 0; k < NW; k++) {
 			cmd.arg = T.cmds_sent[k];
-			if (T.cmds_sent[k] < CMDS && gale_ctl_send(gale_runtime_ctl(rt), k, &cmd) == 0)
+			if (T.cmds_sent[k] < CMDS &&
+			    gale_ctl_send(gale_runtime_ctl(rt), k, &cmd) == 0)
 				T.cmds_sent[k]++;
 		}
 		return;
@@ -501,11 +521,13 @@ control_cb(struct gale_runtime *rt, void *arg)
 		return;
 	if (T.mode == M_LOOP && !T.tel_done) {
 		T.tel_done = true;
-		assert_int_equal(tel_query("/gale/workers", T.tel_workers, sizeof(T.tel_workers)), 0);
+		assert_int_equal(tel_query("/gale/workers", T.tel_workers, sizeof(T.tel_workers)),
+		                 0);
 		assert_int_equal(tel_query("/gale/workers,1", T.tel_one, sizeof(T.tel_one)), 0);
 		assert_int_equal(tel_query("/gale/ports", T.tel_ports, sizeof(T.tel_ports)), 0);
 		assert_int_equal(tel_query("/gale/rings", T.tel_rings, sizeof(T.tel_rings)), 0);
-		assert_int_equal(tel_query("/gale/runtime", T.tel_runtime, sizeof(T.tel_runtime)), 0);
+		assert_int_equal(tel_query("/gale/runtime", T.tel_runtime, sizeof(T.tel_runtime)),
+		                 0);
 	}
 	if (T.mode == M_SIGNAL) {
 		if (!T.raised) {
@@ -622,11 +644,13 @@ test_tx_tail(void **state)
 	(void)state;
 	assert_int_equal(gale_runtime_run(rt), 0);
 	gale_worker_stats_get(gale_runtime_worker(rt, 0), &st);
-	fprintf(stderr, "tx tail: %llu accepted, %llu dropped, %llu queued after the first iteration\n",
-		(unsigned long long)T.w[0].accepted, (unsigned long long)T.w[0].dropped,
-		(unsigned long long)T.w[0].queued_seen);
+	fprintf(stderr,
+	        "tx tail: %llu accepted, %llu dropped, %llu queued after the first iteration\n",
+	        (unsigned long long)T.w[0].accepted, (unsigned long long)T.w[0].dropped,
+	        (unsigned long long)T.w[0].queued_seen);
 	assert_int_equal(T.w[0].accepted + T.w[0].dropped, TAIL_N);
-	/* The device took less than a burst's worth of everything: a tail was kept, the excess dropped. */
+	/* The device took less than a burst's worth of everything: a tail was kept, the excess
+	 * dropped. */
 	assert_true(T.w[0].queued_seen > 0);
 	assert_true(T.w[0].dropped > 0);
 	assert_int_equal(st.tx_dropped, T.w[0].dropped);
@@ -681,7 +705,8 @@ test_idle_poll_pause(void **state)
 	}
 }
 
-/* Snapshots and commands reach the workers inside the loop; counter deltas come back up and are summed. */
+/* Snapshots and commands reach the workers inside the loop; counter deltas come back up and are
+ * summed. */
 static void
 test_snapshots(void **state)
 {
@@ -709,7 +734,8 @@ test_snapshots(void **state)
 		assert_int_equal(T.snap_freed[v], 1);
 }
 
-/* Software steering in the loop: everything arrives on worker 0's queue; each flow ends at its owner. */
+/* Software steering in the loop: everything arrives on worker 0's queue; each flow ends at its
+ * owner. */
 static void
 test_steering(void **state)
 {
@@ -724,7 +750,7 @@ test_steering(void **state)
 	assert_non_null(T.steer);
 	for (unsigned int i = 0; i < STEER_N; i++) {
 		h = gale_steer_hash_v4(T.steer, IP4(198, 18, 0, 1), IP4(198, 18, 0, 2),
-			(uint16_t)(1000 + i), 80);
+		                       (uint16_t)(1000 + i), 80);
 		expect[gale_steer_owner_hash(T.steer, h)]++;
 	}
 	assert_true(expect[0] > 0 && expect[1] > 0); /* 200 ports spread over both */
@@ -753,10 +779,12 @@ test_drain(void **state)
 	(void)state;
 	assert_int_equal(gale_runtime_run(rt), 0);
 	for (unsigned int k = 0; k < NW; k++) {
-		/* Stop came while 20 packets were held; the drain waited for their timer, which sent them. */
+		/* Stop came while 20 packets were held; the drain waited for their timer, which
+		 * sent them. */
 		assert_true(T.w[k].fired_draining);
 		assert_int_equal(T.w[k].stash_at_fini, 0);
-		assert_int_equal(T.w[k].rx, 40); /* 20 in, 20 back after the timer, freed as drain traffic */
+		assert_int_equal(T.w[k].rx,
+		                 40); /* 20 in, 20 back after the timer, freed as drain traffic */
 	}
 	assert_true(gale_runtime_drain_us(rt) > 0);
 	check_pool_full();
@@ -833,10 +861,19 @@ static int
 setup(void **state)
 {
 	static char prefix[64], lcores[64];
-	char *argv[] = { (char *)"test_runtime", (char *)"--no-pci", (char *)"--no-huge", (char *)"-m",
-		(char *)"512", prefix, lcores, (char *)"--vdev=net_ring0", (char *)"--log-level=lib.eal:error",
-		NULL };
-	const struct gale_port_conf pc = { .nb_queues = NW, .nb_rxd = 1024, .nb_txd = 1024, .nb_mbufs = 8191 };
+	char *argv[] = { (char *)"test_runtime",
+		         (char *)"--no-pci",
+		         (char *)"--no-huge",
+		         (char *)"-m",
+		         (char *)"512",
+		         prefix,
+		         lcores,
+		         (char *)"--vdev=net_ring0",
+		         (char *)"--log-level=lib.eal:error",
+		         NULL };
+	const struct gale_port_conf pc = {
+		.nb_queues = NW, .nb_rxd = 1024, .nb_txd = 1024, .nb_mbufs = 8191
+	};
 	struct gale_eal_defaults def = { .quiet = true };
 	struct gale_eal_info info;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -865,16 +902,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bad_conf),
-		cmocka_unit_test(test_loop),
-		cmocka_unit_test(test_tx_tail),
-		cmocka_unit_test(test_timers),
-		cmocka_unit_test(test_idle_poll_pause),
-		cmocka_unit_test(test_snapshots),
-		cmocka_unit_test(test_steering),
-		cmocka_unit_test(test_drain),
-		cmocka_unit_test(test_drain_timeout),
-		cmocka_unit_test(test_signal),
+		cmocka_unit_test(test_bad_conf),        cmocka_unit_test(test_loop),
+		cmocka_unit_test(test_tx_tail),         cmocka_unit_test(test_timers),
+		cmocka_unit_test(test_idle_poll_pause), cmocka_unit_test(test_snapshots),
+		cmocka_unit_test(test_steering),        cmocka_unit_test(test_drain),
+		cmocka_unit_test(test_drain_timeout),   cmocka_unit_test(test_signal),
 		cmocka_unit_test(test_init_fail),
 	};
 

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Timer wheel (gale/timer.h): ordering, cancellation and re-arming inside callbacks, time that wraps past
- * UINT64_MAX, timeouts beyond the levels' span (the overflow list), long idle gaps, and two million timers.
+ * Timer wheel (gale/timer.h): ordering, cancellation and re-arming inside callbacks, time that
+ * wraps past UINT64_MAX, timeouts beyond the levels' span (the overflow list), long idle gaps, and
+ * two million timers.
  *
- * Every callback checks the contract itself: it runs inside the advance whose target first reached its expiry
- * (never earlier, never a later advance), the wheel's time then equals its expiry (1 us ticks: no lateness at all),
- * and expiries arrive in non-decreasing order. Random cases use a fixed-seed xorshift so a failure replays.
- * No EAL is needed: the wheel is plain memory.
+ * Every callback checks the contract itself: it runs inside the advance whose target first reached
+ * its expiry (never earlier, never a later advance), the wheel's time then equals its expiry (1 us
+ * ticks: no lateness at all), and expiries arrive in non-decreasing order. Random cases use a
+ * fixed-seed xorshift so a failure replays. No EAL is needed: the wheel is plain memory.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -29,9 +30,9 @@ struct rec {
 
 /* What the callbacks check against; set by the test driving the wheel. */
 static struct gale_timer_wheel *w;
-static uint64_t prev_target;   /* target of the previous advance (wheel time before this advance). */
-static uint64_t cur_target;    /* target of the advance in progress. */
-static uint64_t last_expire;   /* expiry of the last timer run, for the ordering check. */
+static uint64_t prev_target; /* target of the previous advance (wheel time before this advance). */
+static uint64_t cur_target;  /* target of the advance in progress. */
+static uint64_t last_expire; /* expiry of the last timer run, for the ordering check. */
 static uint64_t fired_total;
 static bool check_order;
 
@@ -155,7 +156,8 @@ run_random(uint64_t origin, unsigned int n, uint64_t horizon, uint64_t max_step)
 		r[i].id = i;
 		gale_timer_init(&r[i].t, check_cb, &r[i]);
 		/* Half spread evenly, half clustered near the start so many share slots. */
-		gale_timer_arm(w, &r[i].t, origin + 1 + rng() % (i & 1 || horizon < 4096 ? horizon : 4096));
+		gale_timer_arm(w, &r[i].t,
+		               origin + 1 + rng() % (i & 1 || horizon < 4096 ? horizon : 4096));
 	}
 	assert_int_equal(gale_timer_wheel_count(w), n);
 	now = origin;
@@ -183,7 +185,8 @@ test_ordering(void **state)
 	run_random(7, 3000, 2000, 1); /* one tick at a time */
 }
 
-/* Both timers in one slot cancel each other: exactly one runs. They also cancel a later and a far timer. */
+/* Both timers in one slot cancel each other: exactly one runs. They also cancel a later and a far
+ * timer. */
 static struct rec pair[2], later, far;
 
 static void
@@ -259,7 +262,8 @@ test_cancel(void **state)
 	free(r);
 }
 
-/* A periodic timer re-arms itself from its callback; another arms a new timer due within the same advance. */
+/* A periodic timer re-arms itself from its callback; another arms a new timer due within the same
+ * advance. */
 static unsigned int periodic_runs;
 static uint64_t periodic_last;
 static struct rec chained;
@@ -292,7 +296,8 @@ self_now_cb(struct gale_timer *t, void *arg)
 {
 	(void)arg;
 	self_now_runs++;
-	gale_timer_arm(w, t, gale_timer_wheel_now(w)); /* due "now": must wait for the next advance */
+	gale_timer_arm(w, t,
+	               gale_timer_wheel_now(w)); /* due "now": must wait for the next advance */
 }
 
 static void
@@ -363,11 +368,13 @@ test_past(void **state)
 	gale_timer_wheel_free(w);
 }
 
-/* Time that wraps past UINT64_MAX while timers are pending, at every level and on the overflow list. */
+/* Time that wraps past UINT64_MAX while timers are pending, at every level and on the overflow
+ * list. */
 static void
 test_wraparound(void **state)
 {
-	static const uint64_t origins[] = { UINT64_MAX, UINT64_MAX - 5000, UINT64_MAX - (1ull << 30) };
+	static const uint64_t origins[] = { UINT64_MAX, UINT64_MAX - 5000,
+		                            UINT64_MAX - (1ull << 30) };
 	struct rec r[64];
 	unsigned int i, k, ran;
 	uint64_t o, now;
@@ -379,8 +386,10 @@ test_wraparound(void **state)
 		for (i = 0; i < 64; i++) {
 			r[i].fired = 0;
 			gale_timer_init(&r[i].t, check_cb, &r[i]);
-			/* 1 us .. 2^62 us ahead: across the wrap, every level, and beyond the 2^48 span. */
-			gale_timer_arm(w, &r[i].t, o + (i < 32 ? 1 + 97 * i : 1ull << (i - 32 + 30)));
+			/* 1 us .. 2^62 us ahead: across the wrap, every level, and beyond the 2^48
+			 * span. */
+			gale_timer_arm(w, &r[i].t,
+			               o + (i < 32 ? 1 + 97 * i : 1ull << (i - 32 + 30)));
 		}
 		ran = 0;
 		now = o;
@@ -411,8 +420,9 @@ static void
 test_long_timeouts(void **state)
 {
 	static const uint64_t hour = 3600ull * 1000000, day = 24 * hour, year = 365 * day;
-	static const uint64_t after[] = { hour, day, 30 * day, year, 8 * year, 9 * year, 20 * year, 100 * year,
-		100 * year + 1, 1000 * year };
+	static const uint64_t after[] = { hour,           day,        30 * day,  year,
+		                          8 * year,       9 * year,   20 * year, 100 * year,
+		                          100 * year + 1, 1000 * year };
 	enum { N = sizeof(after) / sizeof(after[0]) };
 	uint64_t o, now, origins[] = { 42, UINT64_MAX - hour };
 	struct rec r[N];
@@ -426,7 +436,8 @@ test_long_timeouts(void **state)
 			for (i = 0; i < N; i++) {
 				r[i].fired = 0;
 				gale_timer_init(&r[i].t, check_cb, &r[i]);
-				gale_timer_arm(w, &r[i].t, o + after[N - 1 - i]); /* armed in reverse order */
+				gale_timer_arm(w, &r[i].t,
+				               o + after[N - 1 - i]); /* armed in reverse order */
 			}
 			if (mode == 0) {
 				ran = advance(o + 1000 * year);
