@@ -9,7 +9,7 @@
  * within 5 (32-bit) or 10 (64-bit) bytes is malformed (VARINT), as in TCompactProtocol.tcc.
  *
  * Container checks mirror binary.c (count limits and depth before the caller sees the count, element types
- * validated for non-empty containers, the count checked against the bytes left in a final reader at one byte per
+ * validated (type 0 is accepted only for an empty list, as Python does), the count checked against the bytes left in a final reader at one byte per
  * element, eight per double, sixteen per uuid).
  */
 #include <stdint.h>
@@ -96,8 +96,11 @@ container_check(struct gale_codec_reader *r, uint32_t n, uint8_t t1, uint8_t t2)
 
 	if (n > INT32_MAX)
 		return gale_codec_reader_fail(r, GALE_CODEC_E_NEG_LENGTH);
+	if (t1 == 0xff || t2 == 0xff)
+		return gale_codec_reader_fail(r, GALE_CODEC_E_BAD_TYPE);
 	if (n > 0) {
-		if (t1 == 0xff || t2 == 0xff)
+		/* STOP (compact type 0) is tolerated as the element type of an empty list only, as Python does. */
+		if (t1 == GALE_T_STOP)
 			return gale_codec_reader_fail(r, GALE_CODEC_E_BAD_TYPE);
 		min = cpt_min[t1] + (t2 != GALE_T_STOP ? cpt_min[t2] : 0);
 	}
@@ -124,7 +127,7 @@ gale_compact_read_list_begin(struct gale_codec_reader *r, uint8_t *etype, uint32
 	n = b >> 4;
 	if (n == 15 && (rc = gale_compact_read_varint32(r, &n)) != 0)
 		return rc;
-	*etype = gale_compact__ttype[b & 0x0f];
+	*etype = (b & 0x0f) == GALE_CT_STOP ? GALE_T_STOP : gale_compact__ttype[b & 0x0f];
 	if ((rc = container_check(r, n, *etype, GALE_T_STOP)) != 0)
 		return rc;
 	*size = n;
@@ -297,7 +300,7 @@ gale_compact_write_list_begin(struct gale_codec_writer *w, uint8_t etype, uint32
 	uint8_t ct = ctype_of(etype);
 	int rc;
 
-	if (ct == 0xff || ct == GALE_CT_STOP)
+	if (ct == 0xff || (ct == GALE_CT_STOP && size != 0))
 		return gale_codec_writer_fail(w, GALE_CODEC_E_BAD_TYPE);
 	if (size > INT32_MAX)
 		return gale_codec_writer_fail(w, GALE_CODEC_E_TOO_LARGE);

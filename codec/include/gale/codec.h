@@ -354,12 +354,13 @@ gale_codec_writer_offset(const struct gale_codec_writer *w)
 GALE_CODEC_NOINLINE int
 gale_codec__write_slow(struct gale_codec_writer *w, const void *src, size_t n);
 
-/** Appends n raw bytes. */
+/** Appends n raw bytes (src may be NULL when n is 0). */
 static inline int
 gale_codec_write_raw(struct gale_codec_writer *w, const void *src, size_t n)
 {
 	if (GALE_CODEC_LIKELY((size_t)(w->end - w->cur) >= n)) {
-		memcpy(w->cur, src, n);
+		if (n != 0) /* memcpy from NULL is undefined even for 0 bytes; constant n folds this away */
+			memcpy(w->cur, src, n);
 		w->cur += n;
 		return 0;
 	}

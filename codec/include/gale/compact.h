@@ -152,15 +152,16 @@ gale_compact__skip_message_begin(struct gale_codec_reader *r);
 int
 gale_compact_skip(struct gale_codec_reader *r, uint8_t type);
 
+/** Like Apache's TCompactProtocol, an i16 is read as a 32-bit varint (at most 5 bytes) and truncated. */
 static inline int
 gale_compact_read_i16(struct gale_codec_reader *r, int16_t *v)
 {
-	uint64_t x;
-	int rc = gale_compact_read_varint64(r, &x);
+	uint32_t x;
+	int rc = gale_compact_read_varint32(r, &x);
 
 	if (rc != 0)
 		return rc;
-	*v = (int16_t)gale_compact_unzigzag64(x);
+	*v = (int16_t)((x >> 1) ^ -(x & 1));
 	return 0;
 }
 
