@@ -5,7 +5,8 @@
  *   /gale/runtime         phase, workers, snapshot version, live snapshots, last drain time
  *   /gale/workers[,<id>]  per-worker loop statistics (gale_worker_stats), busy percentage
  *   /gale/ports           per-port ethdev statistics and pool occupancy
- *   /gale/rings           per-worker control-ring depths (down, up), acked version, tx queue
+ *   /gale/rings           per-worker control-ring depths (down, up), acked version, tx queue,
+ *                         software-steering ring depth and counters (ports that steer)
  *   /gale/counters        counters the workers sent up as deltas (non-zero ones), by id
  *
  * rte_telemetry callbacks take no user argument and cannot be unregistered in DPDK 22.11, so the
@@ -26,6 +27,7 @@
 #include <rte_telemetry.h>
 
 #include <gale/port.h>
+#include <gale/steer.h>
 
 #include "runtime_private.h"
 
@@ -178,6 +180,33 @@ gale__tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* Software steering of worker k summed over the ports that have it: inbound ring depth, counters.
+ */
+static void
+gale__tel_steer(struct rte_tel_data *c, const struct gale_runtime *rt, unsigned int k)
+{
+	struct gale_steer_stats ss, sum = { 0 };
+	uint64_t pending = 0;
+	bool any = false;
+
+	for (uint16_t p = 0; p < rt->nb_ports; p++) {
+		if (rt->steers[p] == NULL ||
+		    gale_steer_stats_get(rt->steers[p], (uint16_t)k, &ss) != 0)
+			continue;
+		any = true;
+		pending += gale_steer_pending(rt->steers[p], (uint16_t)k);
+		sum.forwarded += ss.forwarded;
+		sum.fwd_dropped += ss.fwd_dropped;
+		sum.drained += ss.drained;
+	}
+	if (!any)
+		return;
+	rte_tel_data_add_dict_u64(c, "steer_pending", pending);
+	rte_tel_data_add_dict_u64(c, "steer_forwarded", sum.forwarded);
+	rte_tel_data_add_dict_u64(c, "steer_fwd_dropped", sum.fwd_dropped);
+	rte_tel_data_add_dict_u64(c, "steer_drained", sum.drained);
+}
+
 static int
 gale__tel_rings(const char *cmd, const char *params, struct rte_tel_data *d)
 {
@@ -206,6 +235,7 @@ gale__tel_rings(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(c, "ctl_acked", gale_ctl_acked(rt->ctl, k));
 		rte_tel_data_add_dict_u64(c, "tx_queued",
 		                          gale__stat_read(&rt->workers[k].st.tx_queued));
+		gale__tel_steer(c, rt, k);
 		snprintf(key, sizeof(key), "%u", k);
 		rte_tel_data_add_dict_container(d, key, c, 0);
 	}

@@ -529,6 +529,10 @@ control_cb(struct gale_runtime *rt, void *arg)
 		assert_int_equal(tel_query("/gale/runtime", T.tel_runtime, sizeof(T.tel_runtime)),
 		                 0);
 	}
+	if (T.mode == M_STEER && !T.tel_done) {
+		T.tel_done = true;
+		assert_int_equal(tel_query("/gale/rings", T.tel_rings, sizeof(T.tel_rings)), 0);
+	}
 	if (T.mode == M_SIGNAL) {
 		if (!T.raised) {
 			T.raised = true;
@@ -755,7 +759,11 @@ test_steering(void **state)
 	}
 	assert_true(expect[0] > 0 && expect[1] > 0); /* 200 ports spread over both */
 	rt = make(M_STEER, 0);
+	T.tel_done = false;
 	assert_int_equal(gale_runtime_run(rt), 0);
+	assert_true(T.tel_done);
+	assert_non_null(strstr(T.tel_rings, "\"steer_forwarded\""));
+	assert_non_null(strstr(T.tel_rings, "\"steer_pending\""));
 	for (unsigned int k = 0; k < NW; k++) {
 		gale_worker_stats_get(gale_runtime_worker(rt, k), &st[k]);
 		assert_int_equal(T.w[k].bad, 0);
