@@ -838,8 +838,9 @@ main(int argc, char **argv)
 	printf("total: rx %" PRIu64, rx);
 	for (i = 0; i < KIND_MAX; i++)
 		printf(" %s %" PRIu64, kind_names[i], sum[i]);
-	printf(" tx %" PRIu64 " owned %" PRIu64 " fwd %" PRIu64 " fwd_drop %" PRIu64 "\n", tx,
-	       owned, fwd, fwd_drop);
+	printf(" tx %" PRIu64 "\n", tx);
+	printf("steer: %s owned %" PRIu64 " forwarded %" PRIu64 " fwd_drop %" PRIu64 "\n",
+	       port.rss ? "rss" : "sw", owned, fwd, fwd_drop);
 	print_impair(&port);
 	if (opt.xstats) {
 		gale_port_xstats_foreach(port.port_id, true, print_xstat, port.name);

@@ -29,7 +29,8 @@ term_during_traffic() {
 gale_netns_new ns
 gale_tap_start "$ns" gtap0 198.18.0.1 "$GALE_PORT_TEST" --no-pci -l 0-1 --no-huge -m 512 \
 	--file-prefix "gale-term-$$" --vdev=net_tap0,iface=gtap0 -- --steer sw --duration 60 --stats-period 0.2 \
-	--drain-ms "$DRAIN_MS"
+	--drain-ms "$DRAIN_MS" --ready-file "$GALE_TMP/ready"
+gale_wait_for 30 "gale port ready" test -s "$GALE_TMP/ready"
 ip -n "$ns" neigh add 198.18.0.2 lladdr 02:00:00:00:00:02 dev gtap0
 # The flood: bounded (at most 20 s), stops by itself when the tap goes away.
 gale_bg flood ip netns exec "$ns" /usr/bin/python3 -c '

@@ -15,7 +15,9 @@ here=$(dirname "$0")
 gale_netns_new ns
 gale_tap_start "$ns" gtap0 198.18.0.1 "$GALE_PORT_TEST" --no-pci -l 0-1 --no-huge -m 512 \
 	--file-prefix "gale-steer-tap-$$" --vdev=net_tap0,iface=gtap0 -- --steer sw --expect "$N" --duration 60 \
-	--xstats
+	--xstats --ready-file "$GALE_TMP/ready"
+# The tap exists from the EAL's probe on, before the port is started: wait for the port, not the iface.
+gale_wait_for 30 "gale port ready" test -s "$GALE_TMP/ready"
 ip -n "$ns" neigh add 198.18.0.2 lladdr 02:00:00:00:00:02 dev gtap0
 ip netns exec "$ns" /usr/bin/python3 - "$N" "$FLOWS" <<'PY'
 import socket, sys
