@@ -232,8 +232,12 @@ gale__worker_idle(struct gale_worker *w)
 	uint64_t next, now, sleep_us;
 	struct timespec ts;
 
-	if (idle->mode == GALE_IDLE_POLL || ++w->idle_iters < idle->idle_iters)
+	if (idle->mode == GALE_IDLE_POLL)
 		return;
+	if (w->idle_iters < idle->idle_iters) {
+		w->idle_iters++; /* saturates: a long idle spell never wraps back to polling */
+		return;
+	}
 	if (idle->mode == GALE_IDLE_PAUSE) {
 		for (unsigned int i = 0; i < idle->pause_count; i++)
 			rte_pause();
