@@ -14,13 +14,17 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/gale-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir "$work/corpus"
 set +e
+# libFuzzer's own failure exit code is 77, which meson reads as "skipped": make every failure exit 1.
 "$target" -max_total_time="${GALE_FUZZ_SECONDS:-20}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-	-artifact_prefix="$work/" "$work/corpus" "$seeds" 2>"$work/log"
+	-error_exitcode=1 -timeout_exitcode=1 -artifact_prefix="$work/" "$work/corpus" "$seeds" 2>"$work/log"
 st=$?
 set -e
 tail -n 25 "$work/log"
 for f in "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-*; do
 	[ -f "$f" ] || continue
 	echo "artifact $(basename "$f"): $(od -An -tx1 -v "$f" | tr -d ' \n' | head -c 2000)"
+	st=1
 done
+# 77 must never come out of here for a run that happened: it would read as a skip.
+[ "$st" -eq 77 ] && st=1
 exit "$st"
