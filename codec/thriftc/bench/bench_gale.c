@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Codec benchmark, gale side: encode and decode of bench.thrift's Order with the C that gale-thriftc generates,
+ * Binary and Compact, into and from one contiguous buffer (the common case: a frame inside one mbuf chain
+ * segment). bench_apache.cpp does the same with Apache Thrift's generated C++ on the same message; run_bench.sh
+ * runs both on one pinned core and prints the comparison. Output: one line per case, "gale <proto> <op> <ns/op>
+ * <bytes>".
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <gale/binary.h>
+#include <gale/compact.h>
+
+#include "bench.h"
+
+static struct gale_codec_bytes
+B(const char *s)
+{
+	struct gale_codec_bytes b = { (const uint8_t *)s, (uint32_t)strlen(s) };
+
+	return b;
+}
+
+static double
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static void
+build(struct bench_Order *o)
+{
+	static struct bench_Item items[10];
+	static struct gale_codec_bytes tags[10][3];
+	static char names[10][32];
+	static struct gale_codec_bytes ak[5], av[5];
+	static int64_t history[16];
+	static uint8_t payload[64];
+	int i;
+
+	for (i = 0; i < 10; i++) {
+		bench_Item_init(&items[i]);
+		items[i].id = 1000000 + i;
+		snprintf(names[i], sizeof(names[i]), "item-number-%d", i);
+		items[i].name = B(names[i]);
+		items[i].price = 9.99 * (i + 1);
+		tags[i][0] = B("red");
+		tags[i][1] = B("large");
+		tags[i][2] = B("sale");
+		items[i].tags.v = tags[i];
+		items[i].tags.n = 3;
+		items[i].active = i % 2 == 0;
+		items[i].quantity = i + 1;
+	}
+	ak[0] = B("channel"), av[0] = B("web");
+	ak[1] = B("region"), av[1] = B("eu-west");
+	ak[2] = B("currency"), av[2] = B("EUR");
+	ak[3] = B("coupon"), av[3] = B("SPRING24");
+	ak[4] = B("device"), av[4] = B("mobile");
+	for (i = 0; i < 16; i++)
+		history[i] = 1700000000000LL + i * 3600000LL;
+	for (i = 0; i < 64; i++)
+		payload[i] = (uint8_t)(i * 7);
+	bench_Order_init(o);
+	o->order_id = 123456789012LL;
+	o->customer = B("customer-42@example.com");
+	o->items.v = items;
+	o->items.n = 10;
+	o->attrs.k = ak;
+	o->attrs.v = av;
+	o->attrs.n = 5;
+	o->status = 3;
+	o->note = B("leave at the door");
+	GALE_SET(o, bench_Order_F_note);
+	o->payload.ptr = payload;
+	o->payload.len = 64;
+	o->history.v = history;
+	o->history.n = 16;
+}
+
+static uint8_t buf[1 << 16];
+static uint8_t arena_mem[1 << 16];
+
+int
+main(int argc, char **argv)
+{
+	long iters = argc > 1 ? atol(argv[1]) : 1000000;
+	struct bench_Order o, d;
+	int p;
+
+	build(&o);
+	for (p = 0; p < 2; p++) {
+		int proto = p == 0 ? GALE_PROTO_BINARY : GALE_PROTO_COMPACT;
+		const char *pn = p == 0 ? "binary" : "compact";
+		struct gale_codec_wseg ws;
+		struct gale_codec_writer w;
+		struct gale_codec_reader r;
+		struct gale_codec_seg seg;
+		struct gale_arena arena;
+		size_t len = 0;
+		double t0, t1;
+		long i;
+
+		t0 = now_ns();
+		for (i = 0; i < iters; i++) {
+			ws.base = buf;
+			ws.cap = sizeof(buf);
+			ws.len = 0;
+			gale_codec_writer_init(&w, &ws, 1, 1, NULL, NULL);
+			if (bench_Order_write(proto, &w, &o) != 0)
+				return 1;
+			gale_codec_writer_finish(&w);
+			len = ws.len;
+		}
+		t1 = now_ns();
+		printf("gale %s encode %.1f %zu\n", pn, (t1 - t0) / (double)iters, len);
+
+		gale_arena_init(&arena, arena_mem, sizeof(arena_mem));
+		seg.base = buf;
+		seg.len = len;
+		t0 = now_ns();
+		for (i = 0; i < iters; i++) {
+			gale_arena_reset(&arena);
+			gale_codec_reader_init(&r, &seg, 1, NULL, &arena);
+			if (bench_Order_read(proto, &r, &d) != 0)
+				return 1;
+		}
+		t1 = now_ns();
+		if (!bench_Order_equal(&o, &d)) {
+			fprintf(stderr, "bench_gale: decoded order differs\n");
+			return 1;
+		}
+		printf("gale %s decode %.1f %zu\n", pn, (t1 - t0) / (double)iters, len);
+	}
+	return 0;
+}
