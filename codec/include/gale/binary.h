@@ -352,11 +352,21 @@ gale_binary_write_uuid(struct gale_codec_writer *w, const uint8_t v[16])
 static inline int
 gale_binary_write_string(struct gale_codec_writer *w, const void *p, size_t len)
 {
+	uint32_t x = gale_codec_be32((uint32_t)len);
 	int rc;
 
 	if (GALE_CODEC_UNLIKELY(len > INT32_MAX))
 		return gale_codec_writer_fail(w, GALE_CODEC_E_TOO_LARGE);
-	if ((rc = gale_binary_write_i32(w, (int32_t)len)) != 0)
+	if (GALE_CODEC_LIKELY((size_t)(w->end - w->cur) >= len + 4)) {
+		uint8_t *o = w->cur;
+
+		memcpy(o, &x, 4);
+		if (len != 0)
+			memcpy(o + 4, p, len);
+		w->cur = o + 4 + len;
+		return 0;
+	}
+	if ((rc = gale_codec_write_raw(w, &x, 4)) != 0)
 		return rc;
 	return gale_codec_write_raw(w, p, len);
 }
@@ -384,12 +394,22 @@ gale_binary_write_struct_end(struct gale_codec_writer *w)
 static inline int
 gale_binary_write_field_begin(struct gale_codec_writer *w, uint8_t type, int16_t id)
 {
-	uint8_t b[3];
 	uint16_t x = gale_codec_be16((uint16_t)id);
 
-	b[0] = type;
-	memcpy(b + 1, &x, 2);
-	return gale_codec_write_raw(w, b, 3);
+	/* Stored straight into the output: staging the 3 bytes on the stack costs a store-forwarding stall. */
+	if (GALE_CODEC_LIKELY(w->end - w->cur >= 3)) {
+		uint8_t *p = w->cur;
+
+		p[0] = type;
+		memcpy(p + 1, &x, 2);
+		w->cur = p + 3;
+		return 0;
+	}
+	{
+		uint8_t b[3] = {type, (uint8_t)((uint16_t)id >> 8), (uint8_t)id};
+
+		return gale_codec__write_slow(w, b, 3);
+	}
 }
 
 static inline int
@@ -405,17 +425,33 @@ gale_binary_write_field_stop(struct gale_codec_writer *w)
 	return gale_codec_write_u8(w, GALE_T_STOP);
 }
 
+/* A type byte (or two) and a big-endian i32 count, stored straight into the output. Internal. */
 static inline int
-gale_binary_write_list_begin(struct gale_codec_writer *w, uint8_t etype, uint32_t size)
+gale_binary__write_hdr(struct gale_codec_writer *w, uint8_t t1, uint8_t t2, int two, uint32_t size)
 {
-	uint8_t b[5];
 	uint32_t x = gale_codec_be32(size);
+	uint8_t *p = w->cur;
+	uint8_t b[6];
 
 	if (GALE_CODEC_UNLIKELY(size > INT32_MAX))
 		return gale_codec_writer_fail(w, GALE_CODEC_E_TOO_LARGE);
-	b[0] = etype;
-	memcpy(b + 1, &x, 4);
-	return gale_codec_write_raw(w, b, 5);
+	if (GALE_CODEC_LIKELY(w->end - p >= 6)) {
+		p[0] = t1;
+		p[1] = t2;
+		memcpy(p + 1 + two, &x, 4);
+		w->cur = p + 5 + two;
+		return 0;
+	}
+	b[0] = t1;
+	b[1] = t2;
+	memcpy(b + 1 + two, &x, 4);
+	return gale_codec__write_slow(w, b, (size_t)(5 + two));
+}
+
+static inline int
+gale_binary_write_list_begin(struct gale_codec_writer *w, uint8_t etype, uint32_t size)
+{
+	return gale_binary__write_hdr(w, etype, 0, 0, size);
 }
 
 static inline int
@@ -441,15 +477,7 @@ gale_binary_write_set_end(struct gale_codec_writer *w)
 static inline int
 gale_binary_write_map_begin(struct gale_codec_writer *w, uint8_t ktype, uint8_t vtype, uint32_t size)
 {
-	uint8_t b[6];
-	uint32_t x = gale_codec_be32(size);
-
-	if (GALE_CODEC_UNLIKELY(size > INT32_MAX))
-		return gale_codec_writer_fail(w, GALE_CODEC_E_TOO_LARGE);
-	b[0] = ktype;
-	b[1] = vtype;
-	memcpy(b + 2, &x, 4);
-	return gale_codec_write_raw(w, b, 6);
+	return gale_binary__write_hdr(w, ktype, vtype, 1, size);
 }
 
 static inline int
