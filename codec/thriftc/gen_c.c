@@ -380,8 +380,7 @@ gale__tc_write_stmt(struct tc_gen *g, FILE *o, const char *ind, struct tc_type *
 		if (strcmp(pr, "binary") == 0)
 			fprintf(o, "%sGALE__TRY(gale__put_string(w, &(%s)));\n", ind, val);
 		else
-			fprintf(o, "%sGALE__TRY(gale_%s_write_string(w, gale__bytes_ptr(&(%s)), (%s).len));\n", ind, pr,
-				val, val);
+			fprintf(o, "%sGALE__TRY(gale__cput_string(w, &(%s)));\n", ind, val);
 		break;
 	case T_UUID:
 		fprintf(o, "%sGALE__TRY(gale_%s_write_uuid(w, (%s).b));\n", ind, pr, val);
@@ -946,6 +945,138 @@ gale__tc_emit_fixed_run(struct tc_gen *g, struct tc_def *d, size_t start)
 	return end;
 }
 
+/* Compact type nibble of t. */
+static int
+gale__tc_ctype_nibble(struct tc_type *t)
+{
+	t = gale__tc_tt(t);
+	switch (t->kind) {
+	case T_BOOL: return 1;
+	case T_I8: return 3;
+	case T_I16: return 4;
+	case T_I32: return 5;
+	case T_I64: return 6;
+	case T_DOUBLE: return 7;
+	case T_STRING:
+	case T_BINARY: return 8;
+	case T_LIST: return 9;
+	case T_SET: return 10;
+	case T_MAP: return 11;
+	case T_UUID: return 13;
+	case T_NAMED: return t->def->kind == D_ENUM ? 5 : 12;
+	default: return 0;
+	}
+}
+
+/* Compact: most bytes a value of t takes after its field header (strings: plus their length), 0 if not here. */
+static int
+gale__tc_cmax(struct tc_type *t)
+{
+	t = gale__tc_tt(t);
+	switch (t->kind) {
+	case T_BOOL: return 0 + 1000; /* in the header; 1000 marks "known" */
+	case T_I8: return 1;
+	case T_I16: return 3;
+	case T_I32: return 5;
+	case T_I64: return 10;
+	case T_DOUBLE: return 8;
+	case T_UUID: return 16;
+	case T_STRING:
+	case T_BINARY: return 5;
+	case T_NAMED: return t->def->kind == D_ENUM ? 5 : 0;
+	default: return 0;
+	}
+}
+
+/*
+ * Compact: a run of always-written scalar and string fields whose previous field id is known here (the struct's
+ * start, or an always-written field) has constant header bytes, so it is written behind one bounds check with
+ * the writer's last field id set once at the end. *last is that known id, or INT32_MIN when an optional field
+ * came before. Returns the index after the run (start when there is none).
+ */
+static size_t
+gale__tc_emit_compact_run(struct tc_gen *g, struct tc_def *d, size_t start, int32_t *last)
+{
+	struct tc_ctx *ctx = g->ctx;
+	FILE *c = g->c;
+	size_t i, end = start;
+	int total = 0;
+	int32_t prev = *last;
+	const char *dyn = "";
+
+	while (end < d->fields.n && prev != INT32_MIN) {
+		struct tc_field *f = d->fields.v[end];
+		int mx = gale__tc_cmax(f->type);
+		int delta = f->id - prev;
+
+		if (mx == 0 || f->by_pointer || gale__tc_field_opt(d, f) || delta < 1 || delta > 15)
+			break;
+		total += 1 + (mx >= 1000 ? 0 : mx);
+		if (gale__tc_tt(f->type)->kind == T_STRING || gale__tc_tt(f->type)->kind == T_BINARY)
+			dyn = gale__tc_sprintf(ctx, "%s + s->%s.len", dyn, gale__tc_cid(ctx, f->name));
+		prev = f->id;
+		end++;
+	}
+	if (end == start)
+		return start;
+	fprintf(c, "\tif (GALE_CODEC_LIKELY((size_t)(w->end - w->cur) >= (size_t)%d%s)) {\n\t\tuint8_t *p = w->cur;\n\n",
+		total, dyn);
+	prev = *last;
+	for (i = start; i < end; i++) {
+		struct tc_field *f = d->fields.v[i];
+		struct tc_type *tt = gale__tc_tt(f->type);
+		const char *v = gale__tc_sprintf(ctx, "s->%s", gale__tc_cid(ctx, f->name));
+		int hdr = (f->id - prev) << 4;
+
+		prev = f->id;
+		switch (tt->kind) {
+		case T_BOOL:
+			fprintf(c, "\t\t*p++ = %s ? 0x%02x : 0x%02x; /* %d: %s */\n", v, hdr | 1, hdr | 2, f->id, f->name);
+			continue;
+		default:
+			fprintf(c, "\t\t*p++ = 0x%02x; /* %d: %s */\n", hdr | gale__tc_ctype_nibble(tt), f->id, f->name);
+			break;
+		}
+		switch (tt->kind) {
+		case T_I8:
+			fprintf(c, "\t\t*p++ = (uint8_t)%s;\n", v);
+			break;
+		case T_I16:
+		case T_I32:
+		case T_NAMED:
+			fprintf(c, "\t\tp = gale__put_varint(p, gale_compact_zigzag32(%s));\n", v);
+			break;
+		case T_I64:
+			fprintf(c, "\t\tp = gale__put_varint(p, gale_compact_zigzag64(%s));\n", v);
+			break;
+		case T_DOUBLE:
+			fprintf(c, "\t\tp = gale__put_le64(p, %s);\n", v);
+			break;
+		case T_UUID:
+			fprintf(c, "\t\tmemcpy(p, %s.b, 16);\n\t\tp += 16;\n", v);
+			break;
+		case T_STRING:
+		case T_BINARY:
+			fprintf(c, "\t\tp = gale__copy_bytes(gale__put_varint(p, %s.len), &%s);\n", v, v);
+			break;
+		default:
+			break;
+		}
+	}
+	fprintf(c, "\t\tw->cur = p;\n\t\tw->last_fid = %d;\n\t} else {\n", prev);
+	for (i = start; i < end; i++) {
+		struct tc_field *f = d->fields.v[i];
+
+		fprintf(c, "\t\tGALE__TRY(gale_compact_write_field_begin(w, %s, %d));\n", gale__tc_ttype(f->type),
+			f->id);
+		gale__tc_write_stmt(g, c, "\t\t", f->type,
+				    gale__tc_sprintf(ctx, "s->%s", gale__tc_cid(ctx, f->name)), "compact");
+	}
+	fprintf(c, "\t}\n");
+	*last = prev;
+	return end;
+}
+
 static void
 gale__tc_emit_struct_write(struct tc_gen *g, struct tc_def *d, const char *pr)
 {
@@ -953,6 +1084,8 @@ gale__tc_emit_struct_write(struct tc_gen *g, struct tc_def *d, const char *pr)
 	const char *n = gale__tc_dname(ctx, d);
 	FILE *c = g->c;
 	size_t i;
+
+	int32_t clast = 0;
 
 	fprintf(c, "int\n%s_write_%s(struct gale_codec_writer *w, const struct %s *s)\n{\n", n, pr, n);
 	if (d->fields.n == 0)
@@ -968,6 +1101,12 @@ gale__tc_emit_struct_write(struct tc_gen *g, struct tc_def *d, const char *pr)
 			i = next - 1;
 			continue;
 		}
+		if (strcmp(pr, "compact") == 0 && (next = gale__tc_emit_compact_run(g, d, i, &clast)) != i) {
+			i = next - 1;
+			continue;
+		}
+		/* Known previous id for compact runs: this field's when always written, else unknown. */
+		clast = f->by_pointer || gale__tc_field_opt(d, f) ? INT32_MIN : f->id;
 
 		if (f->by_pointer) {
 			fprintf(c, "\tif (s->%s != NULL) {\n", fn);
@@ -1094,6 +1233,9 @@ gale__tc_emit_container_helpers(struct tc_gen *g, struct tc_type *t)
 				gale__tc_ttype(t->elem));
 		else if (p == 0)
 			fprintf(c, "\tGALE__TRY(gale__list_begin(w, %s, v->n));\n", gale__tc_ttype(t->elem));
+		else if (t->kind != T_MAP)
+			fprintf(c, "\tGALE__TRY(gale__clist_begin(w, %s, %d, v->n));\n", gale__tc_ttype(t->elem),
+				gale__tc_ctype_nibble(t->elem));
 		else
 			fprintf(c, "\tGALE__TRY(gale_%s_write_%s_begin(w, %s, v->n));\n", pr, kind,
 				gale__tc_ttype(t->elem));
@@ -1104,6 +1246,23 @@ gale__tc_emit_container_helpers(struct tc_gen *g, struct tc_type *t)
 				gale__tc_fixed_size(t->elem));
 			gale__tc_put_stmt(g, c, "\t\t\t", t->elem, "v->v[i]");
 			fprintf(c, "\t\t}\n\t\tw->cur = p;\n\t\treturn gale_binary_write_%s_end(w);\n\t}\n", kind);
+		}
+		if (p == 1 && t->kind != T_MAP) {
+			struct tc_type *et = gale__tc_tt(t->elem);
+			const char *put = NULL;
+
+			if (et->kind == T_I64)
+				put = "p = gale__put_varint(p, gale_compact_zigzag64(v->v[i]));";
+			else if (et->kind == T_I32 || et->kind == T_I16 || (et->kind == T_NAMED && et->def->kind == D_ENUM))
+				put = "p = gale__put_varint(p, gale_compact_zigzag32(v->v[i]));";
+			else if (et->kind == T_DOUBLE)
+				put = "p = gale__put_le64(p, v->v[i]);";
+			else if (et->kind == T_I8)
+				put = "*p++ = (uint8_t)v->v[i];";
+			if (put != NULL)
+				fprintf(c, "\tif (GALE_CODEC_LIKELY((size_t)(w->end - w->cur) >= (size_t)v->n * 10)) {\n"
+					   "\t\tuint8_t *p = w->cur;\n\n\t\tfor (i = 0; i < v->n; i++)\n\t\t\t%s\n"
+					   "\t\tw->cur = p;\n\t\treturn gale_compact_write_%s_end(w);\n\t}\n", put, kind);
 		}
 		fprintf(c, "\tfor (i = 0; i < v->n; i++) {\n");
 		if (t->kind == T_MAP)
@@ -1595,25 +1754,43 @@ gale__tc_gen_c(struct tc_ctx *ctx, struct tc_file *f, const char *outdir, const 
 		     "\tif (GALE_CODEC_LIKELY(w->end - w->cur >= 6 && n <= INT32_MAX)) {\n"
 		     "\t\tw->cur[0] = kt;\n\t\tw->cur[1] = vt;\n\t\tw->cur = gale__put32(w->cur + 2, n);\n\t\treturn 0;\n\t}\n"
 		     "\treturn gale_binary_write_map_begin(w, kt, vt, n);\n}\n\n"
+		     "/* Copies a string's bytes to p: short ones with fixed-size moves rather than a call to memcpy. */\n"
+		     "static inline uint8_t * __attribute__((unused))\ngale__copy_bytes(uint8_t *p, const struct gale_codec_bytes *b)\n{\n"
+		     "\tif (b->len <= 16 && b->len >= 8) {\n"
+		     "\t\tuint64_t x, y;\n\n"
+		     "\t\tmemcpy(&x, b->ptr, 8);\n\t\tmemcpy(&y, b->ptr + b->len - 8, 8);\n"
+		     "\t\tmemcpy(p, &x, 8);\n\t\tmemcpy(p + b->len - 8, &y, 8);\n"
+		     "\t} else if (b->len < 8 && b->len >= 4) {\n"
+		     "\t\tuint32_t x, y;\n\n"
+		     "\t\tmemcpy(&x, b->ptr, 4);\n\t\tmemcpy(&y, b->ptr + b->len - 4, 4);\n"
+		     "\t\tmemcpy(p, &x, 4);\n\t\tmemcpy(p + b->len - 4, &y, 4);\n"
+		     "\t} else if (b->len < 4) {\n"
+		     "\t\tfor (uint32_t i = 0; i < b->len; i++)\n\t\t\tp[i] = b->ptr[i];\n"
+		     "\t} else {\n\t\tmemcpy(p, b->ptr, b->len);\n\t}\n"
+		     "\treturn p + b->len;\n}\n\n"
 		     "/* A binary string: length and bytes behind one check when they fit in the segment. */\n"
 		     "static inline int __attribute__((unused))\ngale__put_string(struct gale_codec_writer *w, "
 		     "const struct gale_codec_bytes *b)\n{\n"
 		     "\tif (GALE_CODEC_LIKELY((size_t)(w->end - w->cur) >= (size_t)b->len + 4)) {\n"
-		     "\t\tuint8_t *p = gale__put32(w->cur, b->len);\n\n"
-		     "\t\tif (b->len <= 16 && b->len >= 8) {\n"
-		     "\t\t\t/* short strings: two overlapping 8-byte moves instead of a call to memcpy */\n"
-		     "\t\t\tuint64_t x, y;\n\n"
-		     "\t\t\tmemcpy(&x, b->ptr, 8);\n\t\t\tmemcpy(&y, b->ptr + b->len - 8, 8);\n"
-		     "\t\t\tmemcpy(p, &x, 8);\n\t\t\tmemcpy(p + b->len - 8, &y, 8);\n"
-		     "\t\t} else if (b->len < 8 && b->len >= 4) {\n"
-		     "\t\t\tuint32_t x, y;\n\n"
-		     "\t\t\tmemcpy(&x, b->ptr, 4);\n\t\t\tmemcpy(&y, b->ptr + b->len - 4, 4);\n"
-		     "\t\t\tmemcpy(p, &x, 4);\n\t\t\tmemcpy(p + b->len - 4, &y, 4);\n"
-		     "\t\t} else if (b->len < 4) {\n"
-		     "\t\t\tfor (uint32_t i = 0; i < b->len; i++)\n\t\t\t\tp[i] = b->ptr[i];\n"
-		     "\t\t} else {\n\t\t\tmemcpy(p, b->ptr, b->len);\n\t\t}\n"
-		     "\t\tw->cur = p + b->len;\n\t\treturn 0;\n\t}\n"
-		     "\treturn gale_binary_write_string(w, gale__bytes_ptr(b), b->len);\n}\n\n");
+		     "\t\tw->cur = gale__copy_bytes(gale__put32(w->cur, b->len), b);\n\t\treturn 0;\n\t}\n"
+		     "\treturn gale_binary_write_string(w, gale__bytes_ptr(b), b->len);\n}\n\n"
+		     "/* Compact: an unsigned varint at p (the caller has checked there is room for 10 bytes). */\n"
+		     "static inline uint8_t * __attribute__((unused))\ngale__put_varint(uint8_t *p, uint64_t v)\n{\n"
+		     "\twhile (v >= 0x80) {\n\t\t*p++ = (uint8_t)(v | 0x80);\n\t\tv >>= 7;\n\t}\n"
+		     "\t*p++ = (uint8_t)v;\n\treturn p;\n}\n\n"
+		     "static inline uint8_t * __attribute__((unused))\ngale__put_le64(uint8_t *p, double d)\n{\n"
+		     "\tuint64_t v;\n\n\tmemcpy(&v, &d, 8);\n\tv = gale_codec_le64(v);\n\tmemcpy(p, &v, 8);\n\treturn p + 8;\n}\n\n"
+		     "/* A compact string: varint length and bytes behind one check. */\n"
+		     "static inline int __attribute__((unused))\ngale__cput_string(struct gale_codec_writer *w, "
+		     "const struct gale_codec_bytes *b)\n{\n"
+		     "\tif (GALE_CODEC_LIKELY((size_t)(w->end - w->cur) >= (size_t)b->len + 5)) {\n"
+		     "\t\tw->cur = gale__copy_bytes(gale__put_varint(w->cur, b->len), b);\n\t\treturn 0;\n\t}\n"
+		     "\treturn gale_compact_write_string(w, gale__bytes_ptr(b), b->len);\n}\n\n"
+		     "/* A compact list/set header for fewer than 15 elements is one byte. */\n"
+		     "static inline int __attribute__((unused))\ngale__clist_begin(struct gale_codec_writer *w, uint8_t et, uint8_t ct, uint32_t n)\n{\n"
+		     "\tif (GALE_CODEC_LIKELY(n < 15 && w->cur < w->end)) {\n"
+		     "\t\t*w->cur++ = (uint8_t)(n << 4 | ct);\n\t\treturn 0;\n\t}\n"
+		     "\treturn gale_compact_write_list_begin(w, et, n);\n}\n\n");
 	fprintf(g.c, "static void __attribute__((unused))\ngale__print_bytes(FILE *out, const struct gale_codec_bytes *b)\n{\n"
 		     "\tuint32_t i;\n\n\tfputc('\"', out);\n\tfor (i = 0; i < b->len; i++) {\n"
 		     "\t\tuint8_t ch = b->ptr[i];\n\n"
