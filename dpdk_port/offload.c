@@ -107,6 +107,10 @@ gale_offload_tx_prepare(const struct gale_offloads *on, struct rte_mbuf *m)
 
 	if ((fl & RTE_MBUF_F_TX_TCP_SEG) != 0)
 		return on->tso ? 0 : -ENOTSUP;
+	/* A chain for a port that sends single segments: copy it into the first segment when it
+	 * fits. */
+	if (m->nb_segs > 1 && !on->multi_seg && rte_pktmbuf_linearize(m) != 0)
+		return -EMSGSIZE;
 	if ((fl & (RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_L4_MASK)) == 0)
 		return 0;
 	if ((fl & RTE_MBUF_F_TX_IPV4) == 0 || m->l3_len < sizeof(*ip) ||

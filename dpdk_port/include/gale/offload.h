@@ -48,8 +48,10 @@ void gale_offload_format(const struct gale_offloads *off, char *buf, unsigned in
 /**
  * Make one outgoing packet correct for a port with offloads `on` enabled: compute in software each
  * checksum the packet asks for and the port does not do, and clear that request. Borrows m
- * (rewrites its headers). 0; -EINVAL when the packet cannot be parsed with its l2_len/l3_len;
- * -ENOTSUP for TSO without TSO.
+ * (rewrites its headers). A chained packet for a port without multi-segment tx is linearised into
+ * its first segment. 0; -EINVAL when the packet cannot be parsed with its l2_len/l3_len; -ENOTSUP
+ * for TSO without TSO; -EMSGSIZE for a chain that does not fit one segment on a port without
+ * multi-segment tx.
  */
 int gale_offload_tx_prepare(const struct gale_offloads *on, struct rte_mbuf *m);
 
