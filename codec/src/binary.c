@@ -59,8 +59,8 @@ gale_binary__container_check(struct gale_codec_reader *r, int32_t count, uint8_t
 }
 
 int
-gale_binary_read_message_begin(struct gale_codec_reader *r, struct gale_codec_bytes *name, uint8_t *type,
-			       int32_t *seqid)
+gale_binary__read_message_begin(struct gale_codec_reader *r, struct gale_codec_bytes *name, uint8_t *type,
+				int32_t *seqid)
 {
 	int32_t v;
 	int rc;
@@ -188,8 +188,8 @@ gale_binary_skip(struct gale_codec_reader *r, uint8_t type)
 }
 
 int
-gale_binary_write_message_begin(struct gale_codec_writer *w, const char *name, size_t name_len, uint8_t type,
-				int32_t seqid)
+gale_binary__write_message_begin(struct gale_codec_writer *w, const char *name, size_t name_len, uint8_t type,
+				 int32_t seqid)
 {
 	int rc;
 

@@ -79,8 +79,22 @@ void
 gale_codec_reader_init(struct gale_codec_reader *r, const struct gale_codec_seg *segs, unsigned nseg,
 		       const struct gale_codec_limits *limits, struct gale_arena *arena)
 {
-	memset(r, 0, offsetof(struct gale_codec_reader, fid_stack));
-	resolve_limits(&r->limits, limits);
+	/* Field by field rather than a memset: this runs once per request and shows in the benchmark. */
+	static const struct gale_codec_limits defaults = {
+		GALE_CODEC_DEFAULT_MAX_FRAME, GALE_CODEC_DEFAULT_MAX_FRAME, GALE_CODEC_DEFAULT_MAX_FRAME,
+		GALE_CODEC_DEFAULT_MAX_DEPTH};
+
+	if (limits == NULL)
+		r->limits = defaults;
+	else
+		resolve_limits(&r->limits, limits);
+	r->depth = 0;
+	r->final = 0;
+	r->reason = GALE_CODEC_E_OK;
+	r->bool_pending = 0;
+	r->bool_value = 0;
+	r->nonstrict = 0;
+	r->last_fid = 0;
 	r->arena = arena;
 	r->stop = SIZE_MAX;
 	if (nseg == 0 || segs == NULL) {

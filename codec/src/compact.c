@@ -154,8 +154,8 @@ gale_compact_read_map_begin(struct gale_codec_reader *r, uint8_t *ktype, uint8_t
 }
 
 int
-gale_compact_read_message_begin(struct gale_codec_reader *r, struct gale_codec_bytes *name, uint8_t *type,
-				int32_t *seqid)
+gale_compact__read_message_begin(struct gale_codec_reader *r, struct gale_codec_bytes *name, uint8_t *type,
+				 int32_t *seqid)
 {
 	uint8_t pid, vt;
 	uint32_t seq;
@@ -329,8 +329,8 @@ gale_compact_write_map_begin(struct gale_codec_writer *w, uint8_t ktype, uint8_t
 }
 
 int
-gale_compact_write_message_begin(struct gale_codec_writer *w, const char *name, size_t name_len, uint8_t type,
-				 int32_t seqid)
+gale_compact__write_message_begin(struct gale_codec_writer *w, const char *name, size_t name_len, uint8_t type,
+				  int32_t seqid)
 {
 	int rc;
 

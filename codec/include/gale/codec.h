@@ -301,6 +301,14 @@ gale_codec_le64(uint64_t x)
 #endif
 }
 
+/*
+ * Unaligned integer stores of a non-character type. A store through uint8_t * (or memcpy) may alias anything, so
+ * after one the compiler must reload the writer's cur/end from memory, chaining every field's write through a
+ * store-to-load forward; a typed store lets it keep them in registers across consecutive writes. Internal.
+ */
+typedef uint32_t __attribute__((aligned(1))) gale_codec__u32u;
+typedef uint64_t __attribute__((aligned(1))) gale_codec__u64u;
+
 /** One output segment: base and cap are the caller's; len is how much the writer filled. */
 struct gale_codec_wseg {
 	uint8_t *base; /**< data room (borrowed) */

@@ -132,10 +132,35 @@ gale_compact_zigzag32(int32_t n)
 
 /* ---- reading ---- */
 
-/** Reads an envelope; BAD_VERSION on a wrong protocol id or version, BAD_MSG_TYPE on a type outside 1..4. */
+/** The general envelope reader. Internal: call the inline one. */
 int
+gale_compact__read_message_begin(struct gale_codec_reader *r, struct gale_codec_bytes *name, uint8_t *type,
+				 int32_t *seqid);
+
+/**
+ * Reads an envelope; BAD_VERSION on a wrong protocol id or version, BAD_MSG_TYPE on a type outside 1..4. Inline
+ * fast path for a one-byte seqid and name length with the name in the current segment.
+ */
+static inline int
 gale_compact_read_message_begin(struct gale_codec_reader *r, struct gale_codec_bytes *name, uint8_t *type,
-				int32_t *seqid);
+				int32_t *seqid)
+{
+	const uint8_t *p = r->cur;
+
+	if (GALE_CODEC_LIKELY(r->end - p >= 4 && p[0] == GALE_COMPACT_PROTOCOL_ID &&
+			      (p[1] & GALE_COMPACT_VERSION_MASK) == GALE_COMPACT_VERSION &&
+			      (p[1] >> GALE_COMPACT_TYPE_SHIFT) >= GALE_MSG_CALL &&
+			      (p[1] >> GALE_COMPACT_TYPE_SHIFT) <= GALE_MSG_ONEWAY && p[2] < 0x80 && p[3] < 0x80 &&
+			      p[3] <= r->limits.max_string && r->end - p >= 4 + p[3])) {
+		*type = (uint8_t)(p[1] >> GALE_COMPACT_TYPE_SHIFT);
+		*seqid = p[2];
+		name->ptr = p[3] != 0 ? p + 4 : NULL;
+		name->len = p[3];
+		r->cur = p + 4 + p[3];
+		return 0;
+	}
+	return gale_compact__read_message_begin(r, name, type, seqid);
+}
 
 static inline int
 gale_compact_read_message_end(struct gale_codec_reader *r)
@@ -360,9 +385,30 @@ gale_compact_write_varint32(struct gale_codec_writer *w, uint32_t v)
 	return gale_compact_write_varint64(w, v);
 }
 
+/** The general envelope writer. Internal: call the inline one. */
 int
+gale_compact__write_message_begin(struct gale_codec_writer *w, const char *name, size_t name_len, uint8_t type,
+				  int32_t seqid);
+
+/** Writes an envelope. Borrows name. Inline fast path for a seqid and name length under 128. */
+static inline int
 gale_compact_write_message_begin(struct gale_codec_writer *w, const char *name, size_t name_len, uint8_t type,
-				 int32_t seqid);
+				 int32_t seqid)
+{
+	uint8_t *p = w->cur;
+
+	if (GALE_CODEC_LIKELY((uint32_t)seqid < 0x80 && name_len < 0x80 && (size_t)(w->end - p) >= 4 + name_len)) {
+		p[0] = GALE_COMPACT_PROTOCOL_ID;
+		p[1] = (uint8_t)(GALE_COMPACT_VERSION | (unsigned)type << GALE_COMPACT_TYPE_SHIFT);
+		p[2] = (uint8_t)seqid;
+		p[3] = (uint8_t)name_len;
+		if (name_len != 0)
+			memcpy(p + 4, name, name_len);
+		w->cur = p + 4 + name_len;
+		return 0;
+	}
+	return gale_compact__write_message_begin(w, name, name_len, type, seqid);
+}
 
 static inline int
 gale_compact_write_message_end(struct gale_codec_writer *w)
