@@ -257,6 +257,23 @@ gale_binary_read_field_end(struct gale_codec_reader *r)
 int
 gale_binary__container_check(struct gale_codec_reader *r, int32_t count, uint8_t t1, uint8_t t2);
 
+/*
+ * Inline fast path of the container check: a small count of valid types whose largest possible minimum size
+ * (32 bytes, a map of uuids) fits in the current segment passes every check at once.
+ */
+static inline int
+gale_binary__container_fast(struct gale_codec_reader *r, int32_t count, uint8_t t1, uint8_t t2)
+{
+	if (GALE_CODEC_LIKELY(count >= 0 && (uint32_t)count <= r->limits.max_container &&
+			      r->depth < r->limits.max_depth && t1 < 32 && ((GALE_CODEC_ELEM_TYPES >> t1) & 1) &&
+			      (t2 == GALE_T_STOP || (t2 < 32 && ((GALE_CODEC_ELEM_TYPES >> t2) & 1))) &&
+			      (uint64_t)(uint32_t)count * 32 <= (uint64_t)(r->end - r->cur))) {
+		r->depth++;
+		return 0;
+	}
+	return gale_binary__container_check(r, count, t1, t2);
+}
+
 static inline int
 gale_binary_read_list_begin(struct gale_codec_reader *r, uint8_t *etype, uint32_t *size)
 {
@@ -265,7 +282,7 @@ gale_binary_read_list_begin(struct gale_codec_reader *r, uint8_t *etype, uint32_
 
 	if ((rc = gale_codec_read_u8(r, etype)) != 0 || (rc = gale_binary_read_i32(r, &n)) != 0)
 		return rc;
-	if ((rc = gale_binary__container_check(r, n, *etype, GALE_T_STOP)) != 0)
+	if ((rc = gale_binary__container_fast(r, n, *etype, GALE_T_STOP)) != 0)
 		return rc;
 	*size = (uint32_t)n;
 	return 0;
@@ -300,7 +317,7 @@ gale_binary_read_map_begin(struct gale_codec_reader *r, uint8_t *ktype, uint8_t 
 	if ((rc = gale_codec_read_u8(r, ktype)) != 0 || (rc = gale_codec_read_u8(r, vtype)) != 0 ||
 	    (rc = gale_binary_read_i32(r, &n)) != 0)
 		return rc;
-	if ((rc = gale_binary__container_check(r, n, *ktype, *vtype)) != 0)
+	if ((rc = gale_binary__container_fast(r, n, *ktype, *vtype)) != 0)
 		return rc;
 	*size = (uint32_t)n;
 	return 0;

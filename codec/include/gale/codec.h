@@ -46,6 +46,9 @@
 #define GALE_CODEC_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define GALE_CODEC_NOINLINE __attribute__((noinline, cold))
 
+/** Bit (1 << t) set for every valid TType t of a container element (everything but STOP and VOID). */
+#define GALE_CODEC_ELEM_TYPES 0x1fd5cu
+
 /** Thrift type ids as they appear on the Binary wire (TType). */
 enum gale_ttype {
 	GALE_T_STOP = 0,
