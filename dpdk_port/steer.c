@@ -366,6 +366,51 @@ gale_steer_rx_burst(struct gale_steer *steer, uint16_t worker, struct rte_mbuf *
 }
 
 uint16_t
+gale_steer_forward(struct gale_steer *steer, uint16_t from, uint16_t to, struct rte_mbuf **pkts,
+                   uint16_t n)
+{
+	struct gale__steer_worker *me = &steer->workers[from];
+	unsigned int sent = 0;
+
+	if (from != to && to < steer->nb_workers)
+		sent = rte_ring_enqueue_burst(steer->ring[from * steer->nb_workers + to],
+		                              (void **)pkts, n, NULL);
+	me->stats.forwarded += sent;
+	if (sent < n) {
+		me->stats.fwd_dropped += n - sent;
+		rte_pktmbuf_free_bulk(&pkts[sent], n - sent);
+	}
+	return (uint16_t)sent;
+}
+
+unsigned int
+gale_steer_broadcast(struct gale_steer *steer, uint16_t from, struct rte_mbuf *m)
+{
+	struct gale__steer_worker *me = &steer->workers[from];
+	unsigned int to, sent = 0;
+	struct rte_mbuf *seg;
+
+	if (steer->nb_workers < 2)
+		return 0;
+	/* Take every reference before the first enqueue (a consumer may free its copy at once), on
+	 * every segment: rte_pktmbuf_free drops one reference per segment. */
+	for (seg = m; seg != NULL; seg = seg->next)
+		rte_mbuf_refcnt_update(seg, (int16_t)(steer->nb_workers - 1));
+	for (to = 0; to < steer->nb_workers; to++) {
+		if (to == from)
+			continue;
+		if (rte_ring_enqueue(steer->ring[from * steer->nb_workers + to], m) == 0) {
+			sent++;
+		} else {
+			me->stats.fwd_dropped++;
+			rte_pktmbuf_free(m); /* drops the reference meant for `to` */
+		}
+	}
+	me->stats.forwarded += sent;
+	return sent;
+}
+
+uint16_t
 gale_steer_drain(struct gale_steer *steer, uint16_t worker, struct rte_mbuf **pkts, uint16_t max)
 {
 	struct gale__steer_worker *me = &steer->workers[worker];

@@ -134,6 +134,22 @@ uint16_t gale_steer_rx_burst(struct gale_steer *steer, uint16_t worker, struct r
                              uint16_t n);
 
 /**
+ * Worker `from` hands pkts[0..n) to worker `to` (a flow it knows belongs there). Consumes all n:
+ * those the ring takes are forwarded, the rest freed and counted in fwd_dropped. Returns how many
+ * were forwarded (with to == from or no such worker, none: all are freed and counted as dropped).
+ */
+uint16_t gale_steer_forward(struct gale_steer *steer, uint16_t from, uint16_t to,
+                            struct rte_mbuf **pkts, uint16_t n);
+
+/**
+ * Worker `from` gives every other worker a reference to m (for state each worker keeps, such as an
+ * ARP answer): the reference count is raised once per other worker and m goes into each one's ring.
+ * Consumes those references only; `from` keeps its own, so it still owns m afterwards. Returns how
+ * many workers got it; a full ring is a counted drop.
+ */
+unsigned int gale_steer_broadcast(struct gale_steer *steer, uint16_t from, struct rte_mbuf *m);
+
+/**
  * Worker `worker` takes up to max packets other workers forwarded to it (from all its inbound
  * rings, round robin). The returned packets are the caller's. Returns how many.
  */

@@ -364,6 +364,57 @@ test_forwarding(void **state)
 }
 
 static void
+test_forward_and_broadcast(void **state)
+{
+	const struct gale_steer_conf conf = { .nb_workers = 3, .ring_size = 8 };
+	struct gale_steer *s = gale_steer_create(&conf);
+	const unsigned int full = rte_mempool_avail_count(pool);
+	struct rte_mbuf *pkts[10], *got[16], *m, *tail;
+	struct gale_steer_stats st;
+	unsigned int i;
+
+	(void)state;
+	assert_non_null(s);
+	/* Direct forwarding 0 -> 2: a ring of 8 holds 7, the other 3 are dropped and counted. */
+	for (i = 0; i < 10; i++)
+		pkts[i] = make_udp(1, 2, 3, (uint16_t)i, IPPROTO_UDP, 0);
+	assert_int_equal(gale_steer_forward(s, 0, 2, pkts, 10), 7);
+	assert_int_equal(gale_steer_stats_get(s, 0, &st), 0);
+	assert_int_equal(st.forwarded, 7);
+	assert_int_equal(st.fwd_dropped, 3);
+	assert_int_equal(gale_steer_drain(s, 2, got, 16), 7);
+	for (i = 0; i < 7; i++) /* in order */
+		assert_int_equal(
+		        rte_be_to_cpu_16(rte_pktmbuf_mtod_offset(got[i], struct rte_udp_hdr *, 34)
+		                                 ->dst_port),
+		        i);
+	rte_pktmbuf_free_bulk(got, 7);
+	pkts[0] = make_udp(1, 2, 3, 4, IPPROTO_UDP, 0);
+	assert_int_equal(gale_steer_forward(s, 1, 1, pkts, 1), 0); /* to itself: dropped, counted */
+	assert_int_equal(gale_steer_stats_get(s, 1, &st), 0);
+	assert_int_equal(st.fwd_dropped, 1);
+
+	/* Broadcast of a two-segment packet from worker 1: workers 0 and 2 each get a reference. */
+	m = make_udp(1, 2, 3, 4, IPPROTO_UDP, 0);
+	tail = rte_pktmbuf_alloc(pool);
+	assert_non_null(rte_pktmbuf_append(tail, 10));
+	assert_int_equal(rte_pktmbuf_chain(m, tail), 0);
+	assert_int_equal(gale_steer_broadcast(s, 1, m), 2);
+	assert_int_equal(rte_mbuf_refcnt_read(m), 3);
+	assert_int_equal(rte_mbuf_refcnt_read(tail), 3);
+	assert_int_equal(gale_steer_drain(s, 0, got, 16), 1);
+	assert_ptr_equal(got[0], m);
+	rte_pktmbuf_free(got[0]);
+	assert_int_equal(gale_steer_drain(s, 2, got, 16), 1);
+	rte_pktmbuf_free(got[0]);
+	assert_int_equal(rte_mbuf_refcnt_read(tail), 1); /* the tail is still there for worker 1 */
+	assert_int_equal(rte_pktmbuf_pkt_len(m), rte_pktmbuf_data_len(m) + 10);
+	rte_pktmbuf_free(m);
+	gale_steer_free(s);
+	assert_int_equal(rte_mempool_avail_count(pool), full);
+}
+
+static void
 test_rss_mode_and_modes(void **state)
 {
 	const struct gale_steer_conf conf = { .nb_workers = 2, .rss = true };
@@ -406,6 +457,7 @@ main(void)
 		cmocka_unit_test(test_pick_sport_errors),
 		cmocka_unit_test(test_owner_mbuf),
 		cmocka_unit_test(test_forwarding),
+		cmocka_unit_test(test_forward_and_broadcast),
 		cmocka_unit_test(test_rss_mode_and_modes),
 	};
 
