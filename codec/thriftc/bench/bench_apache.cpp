@@ -87,6 +87,37 @@ run(const char *name, const gale_bench::Order &o, long iters)
 	return 0;
 }
 
+// dump PROTO: the Order's bytes on stdout. check PROTO: decode stdin, exit 0 when it equals the Order.
+template <class Proto>
+static int
+compat(const std::string &mode, const gale_bench::Order &o)
+{
+	if (mode == "dump") {
+		auto buf = std::make_shared<TMemoryBuffer>();
+		Proto proto(buf);
+
+		o.write(&proto);
+		std::string s = buf->getBufferAsString();
+		return std::fwrite(s.data(), 1, s.size(), stdout) == s.size() ? 0 : 1;
+	}
+	std::string in;
+	char tmp[4096];
+	size_t n;
+
+	while ((n = std::fread(tmp, 1, sizeof(tmp), stdin)) > 0)
+		in.append(tmp, n);
+	auto buf = std::make_shared<TMemoryBuffer>(reinterpret_cast<uint8_t *>(&in[0]), static_cast<uint32_t>(in.size()));
+	Proto proto(buf);
+	gale_bench::Order d;
+
+	d.read(&proto);
+	if (!(d == o)) {
+		std::fprintf(stderr, "bench_apache: decoded order differs\n");
+		return 1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -94,6 +125,11 @@ main(int argc, char **argv)
 	gale_bench::Order o;
 
 	build(o);
+	if (argc == 3) {
+		if (std::string(argv[2]) == "compact")
+			return compat<apache::thrift::protocol::TCompactProtocolT<TMemoryBuffer>>(argv[1], o);
+		return compat<apache::thrift::protocol::TBinaryProtocolT<TMemoryBuffer>>(argv[1], o);
+	}
 	if (run<apache::thrift::protocol::TBinaryProtocolT<TMemoryBuffer>>("binary", o, iters) != 0)
 		return 1;
 	return run<apache::thrift::protocol::TCompactProtocolT<TMemoryBuffer>>("compact", o, iters);

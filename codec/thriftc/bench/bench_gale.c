@@ -58,11 +58,12 @@ build(struct bench_Order *o)
 		items[i].active = i % 2 == 0;
 		items[i].quantity = i + 1;
 	}
+	/* Key order as Apache C++'s std::map keeps them, so the compat check can compare in order. */
 	ak[0] = B("channel"), av[0] = B("web");
-	ak[1] = B("region"), av[1] = B("eu-west");
+	ak[1] = B("coupon"), av[1] = B("SPRING24");
 	ak[2] = B("currency"), av[2] = B("EUR");
-	ak[3] = B("coupon"), av[3] = B("SPRING24");
-	ak[4] = B("device"), av[4] = B("mobile");
+	ak[3] = B("device"), av[3] = B("mobile");
+	ak[4] = B("region"), av[4] = B("eu-west");
 	for (i = 0; i < 16; i++)
 		history[i] = 1700000000000LL + i * 3600000LL;
 	for (i = 0; i < 64; i++)
@@ -87,6 +88,45 @@ build(struct bench_Order *o)
 static uint8_t buf[1 << 16];
 static uint8_t arena_mem[1 << 16];
 
+/* dump PROTO: the Order's bytes on stdout. check PROTO: decode stdin, exit 0 when it equals the Order. */
+static int
+compat(const char *mode, const char *pname)
+{
+	int proto = strcmp(pname, "compact") == 0 ? GALE_PROTO_COMPACT : GALE_PROTO_BINARY;
+	struct bench_Order o, d;
+	struct gale_codec_wseg ws = { buf, sizeof(buf), 0 };
+	struct gale_codec_writer w;
+	struct gale_codec_reader r;
+	struct gale_codec_seg seg;
+	struct gale_arena arena;
+	size_t n = 0, got;
+
+	build(&o);
+	if (strcmp(mode, "dump") == 0) {
+		gale_codec_writer_init(&w, &ws, 1, 1, NULL, NULL);
+		if (bench_Order_write(proto, &w, &o) != 0)
+			return 1;
+		gale_codec_writer_finish(&w);
+		return fwrite(buf, 1, ws.len, stdout) == ws.len ? 0 : 1;
+	}
+	while ((got = fread(buf + n, 1, sizeof(buf) - n, stdin)) > 0)
+		n += got;
+	seg.base = buf;
+	seg.len = n;
+	gale_arena_init(&arena, arena_mem, sizeof(arena_mem));
+	gale_codec_reader_init(&r, &seg, 1, NULL, &arena);
+	if (gale_codec_reader_bound(&r, n) != 0 || bench_Order_read(proto, &r, &d) != 0) {
+		fprintf(stderr, "bench_gale: cannot decode %zu bytes (reason %d)\n", n, r.reason);
+		return 1;
+	}
+	if (!bench_Order_equal(&o, &d)) {
+		bench_Order_print(stderr, &d);
+		fprintf(stderr, "\nbench_gale: decoded order differs\n");
+		return 1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -94,6 +134,8 @@ main(int argc, char **argv)
 	struct bench_Order o, d;
 	int p;
 
+	if (argc == 3)
+		return compat(argv[1], argv[2]);
 	build(&o);
 	for (p = 0; p < 2; p++) {
 		int proto = p == 0 ? GALE_PROTO_BINARY : GALE_PROTO_COMPACT;
