@@ -6,7 +6,9 @@
  * vector: detects transport and protocol from the bytes (guard-page placed), decodes the frame and the message
  * with gale into a value tree, compares the tree's dump with the dump Apache Thrift's reader produced, re-encodes
  * the same values with gale through a writer of 4 KiB segments and compares the bytes with Apache's, and, for the
- * EXCEPTION message, reads it as a TApplicationException.
+ * EXCEPTION message, reads it as a TApplicationException. Then it splits Apache's bytes: every prefix must make
+ * the frame decoder say -2, and every two-segment split and a chain of small segments (each piece against its
+ * own guard page) must decode to the same values.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,9 +64,70 @@ slurp(const char *dir, const char *name, size_t *len)
 #define WSEG 4096
 #define MAX_WSEG 1024
 
+/*
+ * Acceptance 2 on Apache's own bytes: every prefix says -2, and every two-segment split (inputs up to 4 KiB; 64
+ * spread split points for larger ones) and a chain of small segments decode to the same values, each segment
+ * against its own guard page.
+ */
+static int
+decode_dump(const struct gale_codec_seg *segs, unsigned nseg, size_t len, void *arena_mem, size_t arena_len,
+	    char *out, size_t cap)
+{
+	struct gale_arena arena;
+	struct gale_frame f;
+	struct gale_codec_reader r;
+	struct gale_test_tv_msg m;
+
+	gale_arena_init(&arena, arena_mem, arena_len);
+	memset(&f, 0, sizeof(f));
+	if (gale_frame_decode(segs, nseg, NULL, &arena, &f) != (long)len)
+		return -1;
+	if (gale_frame_payload_reader(&f, segs, nseg, NULL, &arena, &r) != 0 ||
+	    gale_test_tv_read_msg(&r, f.proto, &arena, &m) != 0)
+		return -1;
+	gale_test_tv_dump_msg(&m, out, cap);
+	return 0;
+}
+
+static void
+splits(const char *bin, const uint8_t *data, size_t len, const char *want, struct gale_test_guard *g2,
+       struct gale_test_guard *gc, void *arena_mem, size_t arena_len, char *dumpbuf, size_t dumpcap)
+{
+	const struct gale_codec_seg *segs;
+	struct gale_codec_seg seg;
+	struct gale_frame f;
+	size_t k, step = len <= 4096 ? 1 : len / 64, chunk = len <= 4096 ? 7 : 4096, prefixes = 0, nsplit = 0;
+	int n;
+
+	for (k = 0; k < len; k += (len <= 4096 ? 1 : step)) {
+		seg.base = gale_test_guard_put(g2, 0, data, k);
+		seg.len = k;
+		memset(&f, 0, sizeof(f));
+		CHECK(gale_frame_decode(&seg, 1, NULL, NULL, &f) == GALE_CODEC_NEED_MORE, "%s: prefix %zu not -2", bin,
+		      k);
+		prefixes++;
+	}
+	for (k = 1; k < len; k += step) {
+		n = gale_test_guard_split(g2, data, len, &k, 1, &segs);
+		CHECK(n == 2, "%s: split placement", bin);
+		CHECK(decode_dump(segs, 2, len, arena_mem, arena_len, dumpbuf, dumpcap) == 0 &&
+			      strcmp(dumpbuf, want) == 0,
+		      "%s: split at %zu decodes differently", bin, k);
+		nsplit++;
+	}
+	n = gale_test_guard_chain(gc, data, len, chunk, &segs);
+	CHECK(n > 0, "%s: chain placement", bin);
+	CHECK(decode_dump(segs, (unsigned)n, len, arena_mem, arena_len, dumpbuf, dumpcap) == 0 &&
+		      strcmp(dumpbuf, want) == 0,
+	      "%s: %zu-byte segments decode differently", bin, chunk);
+	printf("   %s: %zu prefixes -2, %zu splits and %d segments of %zu decode the same\n", bin, prefixes, nsplit,
+	       n, chunk);
+}
+
 static void
 one(const char *dir, const char *bin, const char *dumpf, const char *proto_s, const char *transport_s, int ns,
-    struct gale_test_guard *g, void *arena_mem, size_t arena_len, char *dumpbuf, size_t dumpcap)
+    struct gale_test_guard *g, struct gale_test_guard *g2, struct gale_test_guard *gc, void *arena_mem,
+    size_t arena_len, char *dumpbuf, size_t dumpcap)
 {
 	size_t len, dlen, off, i;
 	uint8_t *data = slurp(dir, bin, &len);
@@ -157,6 +220,13 @@ one(const char *dir, const char *bin, const char *dumpf, const char *proto_s, co
 	}
 	CHECK(off == len, "%s: segments hold %zu bytes", bin, off);
 	printf("ok %s (%zu bytes)\n", bin, len);
+	{
+		char *want_copy = strdup(want);
+
+		CHECK(want_copy != NULL, "oom");
+		splits(bin, data, len, want_copy, g2, gc, arena_mem, arena_len, dumpbuf, dumpcap);
+		free(want_copy);
+	}
 	free(data);
 	free(want);
 }
@@ -165,7 +235,7 @@ int
 main(int argc, char **argv)
 {
 	char line[1024], bin[256], dumpf[256], proto[32], transport[32];
-	struct gale_test_guard g;
+	struct gale_test_guard g, g2, gc;
 	size_t arena_len = 64u << 20, dumpcap = 8u << 20;
 	void *arena_mem = malloc(arena_len);
 	char *dumpbuf = malloc(dumpcap);
@@ -178,18 +248,21 @@ main(int argc, char **argv)
 	}
 	snprintf(line, sizeof(line), "%s/manifest", argv[1]);
 	mf = fopen(line, "r");
-	if (mf == NULL || arena_mem == NULL || dumpbuf == NULL || gale_test_guard_init(&g, 1, 4u << 20) != 0) {
+	if (mf == NULL || arena_mem == NULL || dumpbuf == NULL || gale_test_guard_init(&g, 1, 4u << 20) != 0 ||
+	    gale_test_guard_init(&g2, 2, 4u << 20) != 0 || gale_test_guard_init(&gc, 1024, 4096) != 0) {
 		fprintf(stderr, "cannot open %s or allocate\n", line);
 		return 1;
 	}
 	while (fgets(line, sizeof(line), mf) != NULL) {
 		if (sscanf(line, "%255s %255s %31s %31s %d", bin, dumpf, proto, transport, &ns) != 5)
 			continue;
-		one(argv[1], bin, dumpf, proto, transport, ns, &g, arena_mem, arena_len, dumpbuf, dumpcap);
+		one(argv[1], bin, dumpf, proto, transport, ns, &g, &g2, &gc, arena_mem, arena_len, dumpbuf, dumpcap);
 		n++;
 	}
 	fclose(mf);
 	gale_test_guard_fini(&g);
+	gale_test_guard_fini(&g2);
+	gale_test_guard_fini(&gc);
 	free(arena_mem);
 	free(dumpbuf);
 	printf("%d vectors, %d failures\n", n, failures);
