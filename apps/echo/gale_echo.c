@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * gale-echo: serves the echo service (apps/echo/echo.thrift) with gale's RPC server.
+ *
+ *   gale-echo [EAL args --] [--backend kernel] [--listen HOST:PORT] [--workers N] [--port-file F]
+ *             [--idle poll|sleep] [--idle-timeout-ms MS] [--max-frame BYTES]
+ *
+ * Any transport and protocol a client speaks (Framed, Buffered, TTHeader, THeader x Binary,
+ * Compact) is detected per connection and answered in kind.
+ *
+ * How the kernel backend runs: the workers are the runtime's EAL worker lcores, each with its own
+ * epoll instance and SO_REUSEPORT listener; no DPDK port is opened and no hugepage is needed. With
+ * no EAL arguments gale-echo starts the EAL itself with --no-pci --no-huge and one lcore per worker
+ * plus the main lcore (the control thread), so N workers need N+1 CPUs unless EAL arguments (e.g.
+ * --lcores) say otherwise. If the EAL cannot start, gale-echo says why and exits with status 1: it
+ * does not fall back to plain threads, because the workers, timers and control plane are the
+ * runtime's and the runtime is built on the EAL. Workers sleep when idle (--idle sleep, the
+ * default), so a test machine keeps CPU for the clients.
+ *
+ * When every argument is a gale-echo option (no "--" anywhere), they are all taken as such and
+ * the EAL gets its defaults. The first SIGINT or SIGTERM drains (stop accepting, answer what was
+ * received, close) and exits 0; a second one exits at once.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gale/eal.h>
+#include <gale/rpc.h>
+#include <gale/runtime.h>
+
+#include "echo.h"
+
+/* ---- the handlers ---- */
+
+static int
+h_echo(void *user, const struct gale_echo_Echo_echo_args *args,
+       struct gale_echo_Echo_echo_result *res)
+{
+	(void)user;
+	res->success = args->message;
+	GALE_SET(res, gale_echo_Echo_echo_result_F_success);
+	return 0;
+}
+
+static int
+h_echo_binary(void *user, const struct gale_echo_Echo_echo_binary_args *args,
+              struct gale_echo_Echo_echo_binary_result *res)
+{
+	(void)user;
+	res->success = args->data;
+	GALE_SET(res, gale_echo_Echo_echo_binary_result_F_success);
+	return 0;
+}
+
+static int
+h_ping(void *user, const struct gale_echo_Echo_ping_args *args,
+       struct gale_echo_Echo_ping_result *res)
+{
+	(void)user;
+	(void)args;
+	(void)res;
+	return 0;
+}
+
+static int
+h_add(void *user, const struct gale_echo_Echo_add_args *args, struct gale_echo_Echo_add_result *res)
+{
+	(void)user;
+	res->success = (int64_t)((uint64_t)args->a + (uint64_t)args->b);
+	GALE_SET(res, gale_echo_Echo_add_result_F_success);
+	return 0;
+}
+
+static int
+h_echo_or_fail(void *user, const struct gale_echo_Echo_echo_or_fail_args *args,
+               struct gale_echo_Echo_echo_or_fail_result *res)
+{
+	(void)user;
+	if (args->code != 0) {
+		res->err.code = args->code;
+		res->err.message = args->message;
+		GALE_SET(res, gale_echo_Echo_echo_or_fail_result_F_err);
+		return 0;
+	}
+	res->success = args->message;
+	GALE_SET(res, gale_echo_Echo_echo_or_fail_result_F_success);
+	return 0;
+}
+
+static uint64_t notified;
+
+static int
+h_notify(void *user, const struct gale_echo_Echo_notify_args *args)
+{
+	(void)user;
+	(void)args;
+	__atomic_fetch_add(&notified, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+static const struct gale_echo_Echo_handlers echo_handlers = {
+	.echo = h_echo,
+	.echo_binary = h_echo_binary,
+	.ping = h_ping,
+	.add = h_add,
+	.echo_or_fail = h_echo_or_fail,
+	.notify = h_notify,
+};
+
+GALE_RPC_DISPATCH(gale_echo_Echo)
+
+/* ---- the program ---- */
+
+struct echo_opts {
+	const char *listen;
+	const char *port_file;
+	unsigned int workers;
+	int idle_sleep;
+	uint32_t idle_timeout_ms;
+	uint32_t max_frame;
+};
+
+static void
+usage(const char *prog)
+{
+	printf("usage: %s [EAL args --] [options]\n"
+	       "Serves apps/echo/echo.thrift (Echo: echo, echo_binary, ping, add, echo_or_fail, notify)\n"
+	       "on every Thrift transport and protocol, detected per connection.\n"
+	       "  --backend kernel        network backend (kernel: sockets + epoll; native: later)\n"
+	       "  --listen HOST:PORT      listen address (default 127.0.0.1:9090; port 0 = any)\n"
+	       "  --workers N             worker lcores (default 1; N+1 CPUs with default EAL args)\n"
+	       "  --port-file FILE        write the listening port to FILE once listening\n"
+	       "  --idle poll|sleep       idle workers poll or sleep (default sleep)\n"
+	       "  --idle-timeout-ms MS    close connections idle that long (default 0: never)\n"
+	       "  --max-frame BYTES       largest frame accepted (default 16 MiB)\n"
+	       "  --help                  this text\n"
+	       "Without '--' every argument is taken as an option here and the EAL gets defaults\n"
+	       "(--no-pci --no-huge). SIGINT/SIGTERM: drain and exit 0; a second one: exit now.\n",
+	       prog);
+}
+
+static int
+parse_args(int argc, char **argv, struct echo_opts *o)
+{
+	static const struct option longs[] = {
+		{ "backend", required_argument, NULL, 'b' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "port-file", required_argument, NULL, 'p' },
+		{ "idle", required_argument, NULL, 'i' },
+		{ "idle-timeout-ms", required_argument, NULL, 't' },
+		{ "max-frame", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			if (strcmp(optarg, "kernel") != 0) {
+				fprintf(stderr, "gale-echo: backend '%s' is not available (only kernel "
+				                "is built)\n", optarg);
+				return -1;
+			}
+			break;
+		case 'l':
+			o->listen = optarg;
+			break;
+		case 'w':
+			o->workers = (unsigned int)strtoul(optarg, NULL, 10);
+			if (o->workers == 0 || o->workers > 64) {
+				fprintf(stderr, "gale-echo: --workers must be 1..64\n");
+				return -1;
+			}
+			break;
+		case 'p':
+			o->port_file = optarg;
+			break;
+		case 'i':
+			if (strcmp(optarg, "poll") != 0 && strcmp(optarg, "sleep") != 0) {
+				fprintf(stderr, "gale-echo: --idle poll|sleep\n");
+				return -1;
+			}
+			o->idle_sleep = strcmp(optarg, "sleep") == 0;
+			break;
+		case 't':
+			o->idle_timeout_ms = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'f':
+			o->max_frame = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'h':
+			usage(argv[0]);
+			exit(0);
+		default:
+			return -1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "gale-echo: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+struct echo_ctl {
+	struct gale_rpc_server *srv;
+	const char *port_file;
+	unsigned int workers;
+	int written;
+};
+
+static int write_port_file(const char *path, uint16_t port);
+
+/* Control thread, each period: once every worker listens, publish the port (tests wait on it). */
+static void
+echo_control(struct gale_runtime *rt, void *arg)
+{
+	struct echo_ctl *ec = arg;
+	int ret;
+
+	(void)rt;
+	if (ec->written || gale_rpc_server_listening(ec->srv) < ec->workers)
+		return;
+	ec->written = 1;
+	printf("gale-echo: %u worker%s listening\n", ec->workers, ec->workers == 1 ? "" : "s");
+	fflush(stdout);
+	if (ec->port_file != NULL &&
+	    (ret = write_port_file(ec->port_file, gale_rpc_server_port(ec->srv))) != 0)
+		fprintf(stderr, "gale-echo: port file %s: %s\n", ec->port_file, strerror(-ret));
+}
+
+static int
+write_port_file(const char *path, uint16_t port)
+{
+	char tmp[4096];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (f == NULL)
+		return -errno;
+	fprintf(f, "%u\n", (unsigned int)port);
+	if (fclose(f) != 0 || rename(tmp, path) != 0)
+		return -errno;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct echo_opts o = { "127.0.0.1:9090", NULL, 1, 1, 0, 0 };
+	struct gale_rpc_service svc = { "Echo", gale_echo_Echo_gale_rpc_dispatch, &echo_handlers,
+		                        NULL };
+	struct gale_eal_defaults def = { .log_level = "lib.eal:warning", .no_huge = true,
+		                         .mem_mb = 256 };
+	struct gale_rpc_server_conf sc;
+	struct gale_runtime_conf rc;
+	struct gale_eal_info info;
+	struct gale_rpc_server *srv;
+	struct gale_runtime *rt;
+	struct gale_rpc_stats st;
+	struct echo_ctl ectl = { NULL, NULL, 0, 0 };
+	char host[64], lcores[32], **eargv;
+	uint16_t port;
+	int i, ret, has_dd = 0, eargc;
+	long ncpu;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			has_dd = 1;
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			usage(argv[0]);
+			return 0;
+		}
+	}
+	/* Without "--", every argument is ours: hand the EAL an empty list (its defaults). */
+	eargv = calloc((size_t)argc + 2, sizeof(*eargv));
+	if (eargv == NULL)
+		return 1;
+	eargc = 0;
+	eargv[eargc++] = argv[0];
+	if (!has_dd && argc > 1)
+		eargv[eargc++] = (char *)"--";
+	for (i = 1; i < argc; i++)
+		eargv[eargc++] = argv[i];
+	/* The workers come from the options; peek at --workers for the default lcore list. */
+	for (i = 1; i + 1 < eargc; i++)
+		if (strcmp(eargv[i], "--workers") == 0)
+			o.workers = (unsigned int)strtoul(eargv[i + 1], NULL, 10);
+	if (o.workers == 0)
+		o.workers = 1;
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	snprintf(lcores, sizeof(lcores), "0-%u", o.workers);
+	def.lcores = lcores;
+	if (eargc > 1 && strcmp(eargv[1], "--") == 0 && (long)o.workers + 1 > ncpu) {
+		fprintf(stderr, "gale-echo: %u workers need %u CPUs (there are %ld); give EAL "
+		                "arguments such as --lcores\n", o.workers, o.workers + 1, ncpu);
+		return 1;
+	}
+	ret = gale_eal_init(eargc, eargv, &def, &info);
+	if (ret < 0) {
+		fprintf(stderr, "gale-echo: the EAL cannot start (%s); the kernel backend runs its "
+		                "workers on EAL lcores, so there is nothing to serve with\n",
+		        strerror(-ret));
+		return 1;
+	}
+	if (parse_args(eargc - ret, eargv + ret, &o) != 0) {
+		usage(argv[0]);
+		gale_eal_cleanup();
+		return 2;
+	}
+	if (gale_conn_parse_addr(o.listen, host, sizeof(host), &port) != 0) {
+		fprintf(stderr, "gale-echo: bad --listen '%s' (want IPv4:PORT)\n", o.listen);
+		gale_eal_cleanup();
+		return 2;
+	}
+	memset(&sc, 0, sizeof(sc));
+	sc.services = &svc;
+	sc.nb_services = 1;
+	sc.backend = GALE_CONN_KERNEL;
+	sc.host = host;
+	sc.port = port;
+	sc.idle_timeout_ms = o.idle_timeout_ms;
+	sc.limits.max_frame = o.max_frame;
+	srv = gale_rpc_server_create(&sc, o.workers);
+	if (srv == NULL) {
+		fprintf(stderr, "gale-echo: server: %s\n", strerror(errno));
+		gale_eal_cleanup();
+		return 1;
+	}
+	memset(&rc, 0, sizeof(rc));
+	rc.name = "echo";
+	rc.idle.mode = o.idle_sleep ? GALE_IDLE_SLEEP : GALE_IDLE_POLL;
+	rc.idle.idle_iters = 64;
+	rc.idle.sleep_us = 200;
+	gale_rpc_server_runtime_conf(srv, &rc);
+	ectl.srv = srv;
+	ectl.port_file = o.port_file;
+	ectl.workers = o.workers;
+	rc.control_cb = echo_control;
+	rc.control_arg = &ectl;
+	rt = gale_runtime_create(&rc);
+	if (rt == NULL) {
+		fprintf(stderr, "gale-echo: runtime: %s\n", strerror(errno));
+		gale_rpc_server_free(srv);
+		gale_eal_cleanup();
+		return 1;
+	}
+	gale_runtime_signals_install(rt);
+	printf("gale-echo: listening on %s:%u (backend kernel, %u worker%s, %s)\n",
+	       host[0] != '\0' ? host : "0.0.0.0", (unsigned int)gale_rpc_server_port(srv), o.workers,
+	       o.workers == 1 ? "" : "s", info.huge ? "hugepages" : "no hugepages");
+	fflush(stdout);
+	ret = gale_runtime_run(rt);
+	gale_rpc_server_stats(srv, &st);
+	printf("gale-echo: stopped (%s): %lu connections, %lu requests, %lu replies, %lu oneway, "
+	       "exceptions: %lu unknown method, %lu protocol, %lu handler; %lu bad frames\n",
+	       ret == 0 ? "clean" : strerror(-ret), (unsigned long)st.conns_accepted,
+	       (unsigned long)st.requests, (unsigned long)st.replies, (unsigned long)st.oneways,
+	       (unsigned long)st.ex_unknown_method, (unsigned long)st.ex_protocol,
+	       (unsigned long)st.ex_handler, (unsigned long)st.bad_frames);
+	fflush(stdout);
+	gale_runtime_free(rt);
+	gale_rpc_server_free(srv);
+	gale_eal_cleanup();
+	free(eargv);
+	return ret == 0 || ret == -ETIMEDOUT ? 0 : 1;
+}
