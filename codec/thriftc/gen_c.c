@@ -415,6 +415,8 @@ gale__tc_eq_expr(struct tc_gen *g, struct tc_type *t, const char *a, const char 
 		return gale__tc_sprintf(ctx, "gale__bytes_equal(&(%s), &(%s))", a, b);
 	case T_UUID:
 		return gale__tc_sprintf(ctx, "memcmp((%s).b, (%s).b, 16) == 0", a, b);
+	case T_DOUBLE:
+		return gale__tc_sprintf(ctx, "gale__double_equal(%s, %s)", a, b);
 	case T_LIST:
 	case T_SET:
 	case T_MAP:
@@ -1861,6 +1863,9 @@ gale__tc_gen_c(struct tc_ctx *ctx, struct tc_file *f, const char *outdir, const 
 		     "\tif (GALE_CODEC_LIKELY(n < 15 && w->cur < w->end)) {\n"
 		     "\t\t*w->cur++ = (uint8_t)(n << 4 | ct);\n\t\treturn 0;\n\t}\n"
 		     "\treturn gale_compact_write_list_begin(w, et, n);\n}\n\n");
+	fprintf(g.c, "/* Doubles are equal when == says so, and NaNs equal each other (a decoded NaN is a value). */\n"
+		     "static inline bool __attribute__((unused))\ngale__double_equal(double a, double b)\n{\n"
+		     "\treturn a == b || (a != a && b != b);\n}\n\n");
 	fprintf(g.c, "static void __attribute__((unused))\ngale__print_bytes(FILE *out, const struct gale_codec_bytes *b)\n{\n"
 		     "\tuint32_t i;\n\n\tfputc('\"', out);\n\tfor (i = 0; i < b->len; i++) {\n"
 		     "\t\tuint8_t ch = b->ptr[i];\n\n"
