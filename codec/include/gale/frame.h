@@ -159,7 +159,10 @@ gale_frame_payload_reader(const struct gale_frame *f, const struct gale_codec_se
 			  const struct gale_codec_limits *limits, struct gale_arena *arena,
 			  struct gale_codec_reader *r);
 
-/** Writes the transport header of f (reserving its length word). Borrows f's header strings. */
+/**
+ * Writes the transport header of f (reserving its length word) and sets w->strict from f->nonstrict, so a reply
+ * answers in the request's kind. Borrows f's header strings until gale_frame_encode_end().
+ */
 int
 gale_frame_encode_begin(struct gale_codec_writer *w, struct gale_frame *f);
 
