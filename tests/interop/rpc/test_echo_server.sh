@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# gale-echo (gale's RPC server, kernel backend, loopback) against Apache Thrift's Python client for every
+# {framed, buffered, header} x {binary, compact} pair, then the raw-socket checks of rpc_raw.py (pipelining, split
+# delivery, exceptions, TTHeader/TTHeaderFramed, malformed frames that must close only their own connection), then
+# a clean SIGTERM drain whose exit status and counters are checked. Runs once with one worker and once with two
+# workers sharing the port through SO_REUSEPORT (two lcores placed on the CPUs there are).
+set -euo pipefail
+. "$GALE_SOURCE_DIR/tests/lib/netns.sh"
+gale_fixture_init
+echo_bin=$GALE_BUILD_DIR/apps/echo/gale-echo
+[ -x "$echo_bin" ] || gale_skip "gale-echo not built"
+command -v thrift >/dev/null || gale_skip "Debian's thrift compiler is not installed (needed for the Python peer)"
+/usr/bin/python3 -c 'import thrift' 2>/dev/null || gale_skip "python3-thrift is not installed"
+ncpu=$(nproc)
+last=$((ncpu - 1))
+
+run_server() {
+	local name=$1 workers=$2 lcores
+	if [ "$workers" = 1 ]; then
+		lcores="0@0,1@$last"
+	else
+		lcores="0@0,1@0,2@$last"
+	fi
+	gale_bg "$name" "$echo_bin" --no-pci --no-huge -m 256 "--file-prefix=gale-$name-$$" \
+		--log-level=lib.eal:warning "--lcores=$lcores" -- \
+		--backend kernel --listen 127.0.0.1:0 --workers "$workers" --port-file "$GALE_TMP/$name.port"
+	gale_wait_for 20 "$name to listen" test -s "$GALE_TMP/$name.port"
+	grep -q "listening on 127.0.0.1:$(cat "$GALE_TMP/$name.port") (backend kernel, $workers worker" \
+		"$GALE_TMP/$name.log" || { echo "$name did not announce its address and backend" >&2; exit 1; }
+}
+
+for workers in 1 2; do
+	name=echo-w$workers
+	run_server "$name" "$workers"
+	port=$(cat "$GALE_TMP/$name.port")
+	n=0
+	for transport in framed buffered header; do
+		for protocol in binary compact; do
+			timeout 120 /usr/bin/python3 "$GALE_SOURCE_DIR/tests/peers/echo_client.py" \
+				--gen-dir "$GALE_TMP/gen-py" --port "$port" --transport "$transport" \
+				--protocol "$protocol" --calls 20 --payload 70000
+			n=$((n + 1))
+		done
+	done
+	timeout 120 /usr/bin/python3 "$GALE_SOURCE_DIR/tests/interop/rpc/rpc_raw.py" --gen-dir "$GALE_TMP/gen-py" \
+		--port "$port"
+	# Several clients at once (spread over the workers when there are two).
+	pids=()
+	for i in 1 2 3 4; do
+		timeout 120 /usr/bin/python3 "$GALE_SOURCE_DIR/tests/peers/echo_client.py" --gen-dir "$GALE_TMP/gen-py" \
+			--port "$port" --transport framed --protocol compact --calls 20 --payload 1000 &
+		pids+=("$!")
+	done
+	for p in "${pids[@]}"; do wait "$p"; done
+	kill -TERM "$(gale__bg_pid "$name")"
+	status=0
+	gale_wait_pid "$name" 30 || status=$?
+	cat "$GALE_TMP/$name.log"
+	[ "$status" = 0 ] || { echo "$name exited with status $status after SIGTERM" >&2; exit 1; }
+	grep -q "stopped (clean)" "$GALE_TMP/$name.log" || { echo "$name did not drain cleanly" >&2; exit 1; }
+	# 6 pairs x 20 iterations x 7 calls (+1 final add) plus the four parallel clients' 4 x (20 x 7 + 1).
+	reqs=$(sed -n 's/.* \([0-9]*\) requests.*/\1/p' "$GALE_TMP/$name.log")
+	want=$((n * (20 * 7 + 1) + 4 * (20 * 7 + 1)))
+	if [ -z "$reqs" ] || [ "$reqs" -lt "$want" ]; then
+		echo "$name counted ${reqs:-no} requests, expected at least $want" >&2
+		exit 1
+	fi
+	grep -q "[1-9][0-9]* bad frames" "$GALE_TMP/$name.log" ||
+		{ echo "$name did not count the malformed frames" >&2; exit 1; }
+	echo "gale-echo ($workers worker(s)): $n transport/protocol pairs, raw checks, 4 parallel clients, clean drain"
+done
