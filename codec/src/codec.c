@@ -279,7 +279,14 @@ void
 gale_codec_writer_init(struct gale_codec_writer *w, struct gale_codec_wseg *segs, unsigned nseg, unsigned max_seg,
 		       gale_codec_refill_cb_t refill, void *refill_arg)
 {
-	memset(w, 0, offsetof(struct gale_codec_writer, fid_stack));
+	/* Field by field rather than a memset: once per reply, and it shows in the benchmark. */
+	w->idx = 0;
+	w->seg_off = 0;
+	w->reason = GALE_CODEC_E_OK;
+	w->bool_pending = 0;
+	w->depth = 0;
+	w->pending_fid = 0;
+	w->last_fid = 0;
 	w->segs = segs;
 	w->nseg = nseg;
 	w->max_seg = max_seg < nseg ? nseg : max_seg;
