@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# run_fuzz.sh TARGET SEED_DIR: a bounded fuzz run (libFuzzer builds) or a replay of the seeds (other builds).
+# run_fuzz.sh TARGET SEED_DIR...: a bounded fuzz run (libFuzzer builds) or a replay of the seeds (other builds).
+# Several seed directories may be given (e.g. a target's own seeds and test inputs kept elsewhere in tests/).
 # The working corpus lives in a temp dir removed on exit; seeds are never modified. A crash fails the test
 # and leaves the crashing input's bytes in the log (hex) so it can be turned into a seed.
 set -euo pipefail
 target=$1
-seeds=$2
-[ -d "$seeds" ] || { echo "no seed directory $seeds" >&2; exit 1; }
+shift
+seeds=("$@")
+[ ${#seeds[@]} -gt 0 ] || { echo "usage: run_fuzz.sh TARGET SEED_DIR..." >&2; exit 1; }
+for d in "${seeds[@]}"; do
+	[ -d "$d" ] || { echo "no seed directory $d" >&2; exit 1; }
+done
 if [ "${GALE_FUZZ_LIBFUZZER:-0}" != 1 ]; then
-	exec "$target" "$seeds"
+	exec "$target" "${seeds[@]}"
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/gale-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -16,7 +21,7 @@ mkdir "$work/corpus"
 set +e
 # libFuzzer's own failure exit code is 77, which meson reads as "skipped": make every failure exit 1.
 "$target" -max_total_time="${GALE_FUZZ_SECONDS:-20}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-	-error_exitcode=1 -timeout_exitcode=1 -artifact_prefix="$work/" "$work/corpus" "$seeds" 2>"$work/log"
+	-error_exitcode=1 -timeout_exitcode=1 -artifact_prefix="$work/" "$work/corpus" "${seeds[@]}" 2>"$work/log"
 st=$?
 set -e
 tail -n 25 "$work/log"
