@@ -268,6 +268,17 @@ gale_stack_conn_count(const struct gale_stack *s)
 	return s->nconns;
 }
 
+unsigned int
+gale_stack_conn_count_in(const struct gale_stack *s, uint32_t states)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < s->conf.max_conns; i++)
+		if (s->conns[i].state & states)
+			n++;
+	return n;
+}
+
 const struct gale_stack_conf *
 gale_stack_conf(const struct gale_stack *s)
 {

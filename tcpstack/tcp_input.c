@@ -382,7 +382,7 @@ gale__tcp_new_ack(struct gale_tcp_conn *tp, const struct gale__seg *sg, uint32_t
 	else if (!(tp->t_flags & GALE_TF_PERSIST))
 		gale__tcp_rexmt_arm(tp);
 
-	if ((tp->t_flags & GALE_TF_WANT_WRITE) && gale_tcp_send_space(tp) > 0) {
+	if ((tp->t_flags & GALE_TF_WANT_WRITE) && tp->snd_cc < s->conf.sndbuf) {
 		tp->t_flags &= ~GALE_TF_WANT_WRITE;
 		gale__tcp_event(tp, GALE__EV_WRITABLE);
 	}

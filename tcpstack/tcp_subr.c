@@ -661,8 +661,8 @@ gale_tcp_set_callbacks(struct gale_tcp_conn *tp, const struct gale_tcp_callbacks
 	tp->cb_arg = arg;
 }
 
-uint32_t
-gale_tcp_send_space(const struct gale_tcp_conn *tp)
+static uint32_t
+gale__tcp_send_space(const struct gale_tcp_conn *tp)
 {
 	uint32_t buf = tp->stack->conf.sndbuf;
 
@@ -671,6 +671,16 @@ gale_tcp_send_space(const struct gale_tcp_conn *tp)
 			   GALE_TCPS_CLOSE_WAIT)))
 		return 0;
 	return tp->snd_cc >= buf ? 0 : buf - tp->snd_cc;
+}
+
+uint32_t
+gale_tcp_send_space(struct gale_tcp_conn *tp)
+{
+	uint32_t n = gale__tcp_send_space(tp);
+
+	if (n == 0)
+		tp->t_flags |= GALE_TF_WANT_WRITE;
+	return n;
 }
 
 int
@@ -691,7 +701,7 @@ gale_tcp_send(struct gale_tcp_conn *tp, struct rte_mbuf *chain)
 		rte_pktmbuf_free(chain);
 		return 0;
 	}
-	if (len > gale_tcp_send_space(tp) ||
+	if (len > gale__tcp_send_space(tp) ||
 	    (tp->snd_head != NULL && (uint32_t)tp->snd_head->nb_segs + chain->nb_segs > 60000u)) {
 		tp->t_flags |= GALE_TF_WANT_WRITE;
 		return -EAGAIN;

@@ -40,7 +40,7 @@ struct gale_tcp_conn;
 struct gale_tcp_callbacks {
 	void (*connected)(struct gale_tcp_conn *conn, void *arg);   /**< active open completed. */
 	void (*readable)(struct gale_tcp_conn *conn, void *arg);    /**< new in-order bytes or EOF. */
-	void (*writable)(struct gale_tcp_conn *conn, void *arg);    /**< send space came back after -EAGAIN. */
+	void (*writable)(struct gale_tcp_conn *conn, void *arg);    /**< send space came back (see send_space). */
 	void (*error)(struct gale_tcp_conn *conn, void *arg, int err); /**< negative errno; closed follows. */
 	void (*closed)(struct gale_tcp_conn *conn, void *arg);      /**< last call; the handle dies after it. */
 };
@@ -96,9 +96,12 @@ gale_tcp_set_callbacks(struct gale_tcp_conn *conn, const struct gale_tcp_callbac
 int
 gale_tcp_send(struct gale_tcp_conn *conn, struct rte_mbuf *chain);
 
-/** Bytes gale_tcp_send would accept now. */
+/**
+ * Bytes gale_tcp_send would accept now. When it returns 0 (as when gale_tcp_send returns -EAGAIN) the writable
+ * callback is armed: it runs once acknowledgements free space.
+ */
 uint32_t
-gale_tcp_send_space(const struct gale_tcp_conn *conn);
+gale_tcp_send_space(struct gale_tcp_conn *conn);
 
 /**
  * Borrow the in-order receive chain: NULL when empty, else the first mbuf of a chain holding *len bytes

@@ -256,6 +256,10 @@ gale_stack_stats(const struct gale_stack *stack);
 unsigned int
 gale_stack_conn_count(const struct gale_stack *stack);
 
+/** Connections whose state is one of the GALE_TCPS_* bits of states (gale/tcp.h); not for the data path. */
+unsigned int
+gale_stack_conn_count_in(const struct gale_stack *stack, uint32_t states);
+
 /** Packet buffers held by the stack (send, receive, reassembly, ARP hold and tx queues). */
 unsigned int
 gale_stack_mbufs_held(const struct gale_stack *stack);
