@@ -983,24 +983,34 @@ gale__tc_emit_fixed_run(struct tc_gen *g, struct tc_def *d, size_t start)
 	FILE *c = g->c;
 	size_t i, end = start;
 	int total = 0;
+	const char *dyn = "";
 
 	while (end < d->fields.n) {
 		struct tc_field *f = d->fields.v[end];
-		int sz = gale__tc_fixed_size(f->type);
+		enum tc_tkind k = gale__tc_tt(f->type)->kind;
+		int sz = k == T_STRING || k == T_BINARY ? 4 : gale__tc_fixed_size(f->type);
 
 		if (sz == 0 || f->by_pointer || gale__tc_field_opt(d, f))
 			break;
+		if (k == T_STRING || k == T_BINARY)
+			dyn = gale__tc_sprintf(ctx, "%s + s->%s.len", dyn, gale__tc_cid(ctx, f->name));
 		total += 3 + sz;
 		end++;
 	}
 	if (end - start < 1)
 		return start;
-	fprintf(c, "\tif (GALE_CODEC_LIKELY(w->end - w->cur >= %d)) {\n\t\tuint8_t *p = w->cur;\n\n", total);
+	fprintf(c, "\tif (GALE_CODEC_LIKELY((size_t)(w->end - w->cur) >= (size_t)%d%s)) {\n\t\tuint8_t *p = w->cur;\n\n",
+		total, dyn);
 	for (i = start; i < end; i++) {
 		struct tc_field *f = d->fields.v[i];
+		enum tc_tkind k = gale__tc_tt(f->type)->kind;
+		const char *v = gale__tc_sprintf(ctx, "s->%s", gale__tc_cid(ctx, f->name));
 
 		fprintf(c, "\t\tp = gale__put_field(p, %s, %d);\n", gale__tc_ttype(f->type), f->id);
-		gale__tc_put_stmt(g, c, "\t\t", f->type, gale__tc_sprintf(ctx, "s->%s", gale__tc_cid(ctx, f->name)));
+		if (k == T_STRING || k == T_BINARY)
+			fprintf(c, "\t\tp = gale__copy_bytes(gale__put32(p, %s.len), &%s);\n", v, v);
+		else
+			gale__tc_put_stmt(g, c, "\t\t", f->type, v);
 	}
 	fprintf(c, "\t\tw->cur = p;\n\t} else {\n");
 	for (i = start; i < end; i++) {
