@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# The Apache Thrift peers themselves: Apache's Python client calls Apache's C++ echo server for every server
-# kind and transport x protocol pair it supports, on loopback. Proves the interop harness before gale is measured
+# The Apache Thrift peers themselves: Apache's Python and C++ clients call Apache's C++ echo server for every
+# server kind and transport x protocol pair it supports, on loopback. Proves the interop harness before gale is measured
 # against it (a broken peer must fail here, not make a gale test pass or fail for the wrong reason).
 set -euo pipefail
 . "$GALE_SOURCE_DIR/tests/lib/netns.sh"
@@ -21,6 +21,8 @@ for kind in nonblocking threaded; do
 			/usr/bin/python3 "$GALE_SOURCE_DIR/tests/peers/echo_client.py" --gen-dir "$GALE_TMP/gen-py" \
 				--port "$(cat "$GALE_TMP/$name.port")" --transport "$transport" --protocol "$protocol" \
 				--calls 20 --payload 70000
+			"$GALE_BUILD_DIR/tests/peers/thrift-echo-client" --port "$(cat "$GALE_TMP/$name.port")" \
+				--transport "$transport" --protocol "$protocol" --calls 20 --payload 70000
 			kill -TERM "$(gale__bg_pid "$name")"
 			gale_wait_pid "$name" 20 || true
 			n=$((n + 1))
