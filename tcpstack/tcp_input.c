@@ -625,8 +625,9 @@ gale__tcp_do_segment(struct gale_tcp_conn *tp, struct gale__seg *sg, struct rte_
 		gale__tcp_new_ack(tp, sg, acked);
 		if (tp->state == GALE_TCPS_CLOSED)
 			goto drop;
-	} else if (sg->ack == tp->snd_una && sg->len == 0 && !fin && tiwin == tp->snd_wnd &&
-		   tp->snd_max != tp->snd_una) {
+	} else if (sg->ack == tp->snd_una && sg->len == 0 && !fin && tiwin == tp->snd_wnd && tiwin != 0 &&
+		   tp->snd_max != tp->snd_una && !(tp->t_flags & GALE_TF_PERSIST)) {
+		/* (Answers to zero-window probes are not duplicate ACKs: nothing was lost.) */
 		gale__tcp_dup_ack(tp);
 	} else if (sg->ack == tp->snd_una && sg->len == 0 && tiwin == tp->snd_wnd) {
 		tp->dupacks = 0;

@@ -123,6 +123,9 @@ gale__tcp_rexmt_cb(struct gale_timer *t, void *arg)
 
 	(void)t;
 	gale__tcp_busy(tp);
+	/* A closed peer window is probed, not retransmitted into (and probing never gives up). */
+	if ((tp->state & GALE_TCPS_SYNCHRONIZED) && tp->snd_wnd == 0 && tp->snd_cc > 0)
+		tp->t_flags |= GALE_TF_PERSIST;
 	if (tp->t_flags & GALE_TF_PERSIST) {
 		/* Zero-window probe: one byte beyond the window, answered with the current window. */
 		GALE__STAT(s, tcp_persist_probe);

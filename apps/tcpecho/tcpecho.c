@@ -668,6 +668,18 @@ main(int argc, char **argv)
 		       conns_failed, (unsigned long)total_rx, (unsigned long)total_tx);
 		if (conns_done != opt.conns)
 			rc = 1;
+		for (i = 0; i < opt.conns; i++) {
+			struct gale_tcp_info ti;
+
+			if (cstates[i].conn == NULL || cstates[i].done)
+				continue;
+			gale_tcp_get_info(cstates[i].conn, &ti);
+			printf("tcpecho: unfinished conn %u: %s sent=%lu recvd=%lu snd_una=%u snd_nxt=%u snd_wnd=%u "
+			       "cwnd=%u rcv_nxt=%u rcv_wnd=%u snd_buf=%u rcv_buf=%u ooo=%u rto=%u\n", i,
+			       gale_tcp_state_name(ti.state), (unsigned long)cstates[i].sent,
+			       (unsigned long)cstates[i].recvd, ti.snd_una, ti.snd_nxt, ti.snd_wnd, ti.cwnd, ti.rcv_nxt,
+			       ti.rcv_wnd, ti.snd_buffered, ti.rcv_buffered, ti.ooo_segs, ti.rto_us);
+		}
 	} else {
 		printf("tcpecho: server accepted=%u closed=%u rx=%lu tx=%lu\n", conns_accepted, conns_closed,
 		       (unsigned long)total_rx, (unsigned long)total_tx);

@@ -387,10 +387,16 @@ test_zero_window_probe(void **state)
 	assert_int_equal(o.len, 1);
 	assert_int_equal(o.data[0], th_pattern(0));
 	assert_int_equal(gale_stack_stats(th.s)->tcp_persist_probe, 1);
-	/* Still zero: the probe is repeated later, and the connection is not dropped. */
+	/* Still zero: the probe is repeated later, and the connection is not dropped. The answers are not
+	 * duplicate ACKs (no fast retransmit out of a zero window). */
 	th_seg_init(&sg, PPORT, LPORT, PISN + 1, s0, TH_F_ACK);
 	sg.win = 0;
 	th_input(&sg);
+	th_input(&sg);
+	th_input(&sg);
+	th_input(&sg);
+	assert_int_equal(gale_stack_stats(th.s)->tcp_fast_rexmt, 0);
+	assert_false(th_pop(&o));
 	th_advance(10ull * th.conf.rto_init_us);
 	th_pop_tcp(&o);
 	assert_int_equal(o.seq, s0);
