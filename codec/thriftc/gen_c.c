@@ -16,7 +16,7 @@
  *   - constants as `extern const` objects;
  *   - per service: P_Svc_fn_args / P_Svc_fn_result structs (like Apache's), a handler table the user fills
  *     (typed handlers), P_Svc_dispatch() that decodes the call, runs the handler and encodes the reply, and
- *     client stubs: P_Svc_fn_send() / P_Svc_fn_recv() on a writer / reader, and P_Svc_fn() / P_Svc_fn_async()
+ *     client stubs: P_Svc_fn_send() / P_Svc_fn_recv() on a writer / reader, and P_Svc_fn_call() / _call_async()
  *     through a channel of <gale/thriftc.h> that the runtime implements;
  *   - per struct a descriptor P_S_desc for the generic decoder and JSON printer of <gale/thriftc.h>.
  *
@@ -1500,15 +1500,15 @@ gale__tc_emit_service(struct tc_gen *g, struct tc_def *svc)
 		}
 		if (fn->oneway) {
 			fprintf(h, "/** Client through a channel (<gale/thriftc.h>): oneway, returns once sent. */\n");
-			fprintf(h, "int %s_%s(const struct gale_tc_channel *ch, const struct %s_%s_args *args);\n", n,
+			fprintf(h, "int %s_%s_call(const struct gale_tc_channel *ch, const struct %s_%s_args *args);\n", n,
 				fn->name, n, fn->name);
-			fprintf(h, "int %s_%s_async(const struct gale_tc_channel *ch, const struct %s_%s_args *args,\n"
+			fprintf(h, "int %s_%s_call_async(const struct gale_tc_channel *ch, const struct %s_%s_args *args,\n"
 				   "\tgale_tc_done_cb_t done, void *arg);\n", n, fn->name, n, fn->name);
 		} else {
 			fprintf(h, "/** Client through a channel (<gale/thriftc.h>): synchronous, and with a callback. */\n");
-			fprintf(h, "int %s_%s(const struct gale_tc_channel *ch, const struct %s_%s_args *args,\n"
+			fprintf(h, "int %s_%s_call(const struct gale_tc_channel *ch, const struct %s_%s_args *args,\n"
 				   "\tstruct %s_%s_result *result);\n", n, fn->name, n, fn->name, n, fn->name);
-			fprintf(h, "int %s_%s_async(const struct gale_tc_channel *ch, const struct %s_%s_args *args,\n"
+			fprintf(h, "int %s_%s_call_async(const struct gale_tc_channel *ch, const struct %s_%s_args *args,\n"
 				   "\tstruct %s_%s_result *result, gale_tc_done_cb_t done, void *arg);\n", n, fn->name, n,
 				fn->name, n, fn->name);
 		}
@@ -1601,19 +1601,19 @@ gale__tc_emit_service(struct tc_gen *g, struct tc_def *svc)
 			fn->oneway ? "NULL" : gale__tc_sprintf(ctx, "gale__rres_%s", fq));
 		fprintf(c, "\tcall->args = args;\n\tcall->result = result;\n}\n\n");
 		if (fn->oneway) {
-			fprintf(c, "int\n%s(const struct gale_tc_channel *ch, const struct %s_args *args)\n{\n"
+			fprintf(c, "int\n%s_call(const struct gale_tc_channel *ch, const struct %s_args *args)\n{\n"
 				   "\tstruct gale_tc_call call;\n\n\tgale__call_%s(&call, args, NULL);\n"
 				   "\treturn ch->ops->call(ch->chan, &call);\n}\n\n", fq, fq, fq);
-			fprintf(c, "int\n%s_async(const struct gale_tc_channel *ch, const struct %s_args *args,\n"
+			fprintf(c, "int\n%s_call_async(const struct gale_tc_channel *ch, const struct %s_args *args,\n"
 				   "\tgale_tc_done_cb_t done, void *arg)\n{\n"
 				   "\tstruct gale_tc_call call;\n\n\tgale__call_%s(&call, args, NULL);\n"
 				   "\treturn ch->ops->call_async(ch->chan, &call, done, arg);\n}\n\n", fq, fq, fq);
 		} else {
-			fprintf(c, "int\n%s(const struct gale_tc_channel *ch, const struct %s_args *args,\n"
+			fprintf(c, "int\n%s_call(const struct gale_tc_channel *ch, const struct %s_args *args,\n"
 				   "\tstruct %s_result *result)\n{\n"
 				   "\tstruct gale_tc_call call;\n\n\tgale__call_%s(&call, args, result);\n"
 				   "\treturn ch->ops->call(ch->chan, &call);\n}\n\n", fq, fq, fq, fq);
-			fprintf(c, "int\n%s_async(const struct gale_tc_channel *ch, const struct %s_args *args,\n"
+			fprintf(c, "int\n%s_call_async(const struct gale_tc_channel *ch, const struct %s_args *args,\n"
 				   "\tstruct %s_result *result, gale_tc_done_cb_t done, void *arg)\n{\n"
 				   "\tstruct gale_tc_call call;\n\n\tgale__call_%s(&call, args, result);\n"
 				   "\treturn ch->ops->call_async(ch->chan, &call, done, arg);\n}\n\n", fq, fq, fq, fq);

@@ -656,30 +656,30 @@ loopback(int proto)
 
 	demo_Store_get_args_init(&ga);
 	ga.key = B("missing");
-	expect(demo_Store_get(&ch, &ga, &gr) == 0, "get");
+	expect(demo_Store_get_call(&ch, &ga, &gr) == 0, "get");
 	expect(GALE_ISSET(&gr, demo_Store_get_result_F_nf) && !GALE_ISSET(&gr, demo_Store_get_result_F_success) &&
 		       gr.nf.code == 404 && gr.nf.key.len == 7,
 	       "get: NotFound expected");
 	ga.key = B("timeout");
 	ga.timeout_ms = 31;
 	GALE_SET(&ga, demo_Store_get_args_F_timeout_ms);
-	expect(demo_Store_get(&ch, &ga, &gr) == 0 && GALE_ISSET(&gr, demo_Store_get_result_F_success) &&
+	expect(demo_Store_get_call(&ch, &ga, &gr) == 0 && GALE_ISSET(&gr, demo_Store_get_result_F_success) &&
 		       GALE_ISSET(&gr.success, demo_Value_F_int_value) && gr.success.int_value == 31,
 	       "get: int_value 31 expected");
 	shared_Base_ping_args_init(&pa);
 	/* An inherited method called through the derived service's dispatch. */
-	expect(shared_Base_ping(&ch, &pa, &pr) == 0 && pr.success.len == 4 && memcmp(pr.success.ptr, "pong", 4) == 0,
+	expect(shared_Base_ping_call(&ch, &pa, &pr) == 0 && pr.success.len == 4 && memcmp(pr.success.ptr, "pong", 4) == 0,
 	       "ping");
 	demo_AdminStore_count_args_init(&ca);
 	ca.owner = 1000;
-	expect(demo_AdminStore_count_async(&ch, &ca, &cr, on_done, st) == 0, "count_async start");
+	expect(demo_AdminStore_count_call_async(&ch, &ca, &cr, on_done, st) == 0, "count_async start");
 	expect(st[0] == 0, "async completion ran before the loop");
 	lp.pending_done(lp.pending_arg, lp.pending_status);
 	lp.pending_done = NULL;
 	expect(st[0] == 1 && st[1] == 0 && cr.success == 2000, "count_async result");
 	demo_Store_forget_args_init(&fa);
 	fa.key = B("bye");
-	expect(demo_Store_forget(&ch, &fa) == 0, "oneway forget");
+	expect(demo_Store_forget_call(&ch, &fa) == 0, "oneway forget");
 	printf("loopback ok (%s): %d calls\n", proto == GALE_PROTO_COMPACT ? "compact" : "binary", lp.seqid - 100);
 	return 0;
 }
