@@ -1308,8 +1308,9 @@ gale__tc_emit_container_helpers(struct tc_gen *g, struct tc_type *t)
 			fprintf(c, "\tGALE__TRY(gale__map_begin(w, %s, %s, v->n));\n", gale__tc_ttype(t->key),
 				gale__tc_ttype(t->elem));
 		else if (t->kind == T_MAP)
-			fprintf(c, "\tGALE__TRY(gale_%s_write_map_begin(w, %s, %s, v->n));\n", pr, gale__tc_ttype(t->key),
-				gale__tc_ttype(t->elem));
+			fprintf(c, "\tGALE__TRY(gale__cmap_begin(w, %s, %s, 0x%02x, v->n));\n", gale__tc_ttype(t->key),
+				gale__tc_ttype(t->elem),
+				gale__tc_ctype_nibble(t->key) << 4 | gale__tc_ctype_nibble(t->elem));
 		else if (p == 0)
 			fprintf(c, "\tGALE__TRY(gale__list_begin(w, %s, v->n));\n", gale__tc_ttype(t->elem));
 		else if (t->kind != T_MAP)
@@ -1872,7 +1873,12 @@ gale__tc_gen_c(struct tc_ctx *ctx, struct tc_file *f, const char *outdir, const 
 		     "static inline int __attribute__((unused))\ngale__clist_begin(struct gale_codec_writer *w, uint8_t et, uint8_t ct, uint32_t n)\n{\n"
 		     "\tif (GALE_CODEC_LIKELY(n < 15 && w->cur < w->end)) {\n"
 		     "\t\t*w->cur++ = (uint8_t)(n << 4 | ct);\n\t\treturn 0;\n\t}\n"
-		     "\treturn gale_compact_write_list_begin(w, et, n);\n}\n\n");
+		     "\treturn gale_compact_write_list_begin(w, et, n);\n}\n\n"
+		     "/* A compact map header: varint count and, when not empty, the key/value type byte. */\n"
+		     "static inline int __attribute__((unused))\ngale__cmap_begin(struct gale_codec_writer *w, uint8_t kt, uint8_t vt, uint8_t kv, uint32_t n)\n{\n"
+		     "\tif (GALE_CODEC_LIKELY(n > 0 && n < 128 && w->end - w->cur >= 2)) {\n"
+		     "\t\tw->cur[0] = (uint8_t)n;\n\t\tw->cur[1] = kv;\n\t\tw->cur += 2;\n\t\treturn 0;\n\t}\n"
+		     "\treturn gale_compact_write_map_begin(w, kt, vt, n);\n}\n\n");
 	fprintf(g.c, "/* Doubles are equal when == says so, and NaNs equal each other (a decoded NaN is a value). */\n"
 		     "static inline bool __attribute__((unused))\ngale__double_equal(double a, double b)\n{\n"
 		     "\treturn a == b || (a != a && b != b);\n}\n\n");
