@@ -844,11 +844,20 @@ gale__conn_event(struct gale_conn *c, uint32_t ev)
 unsigned int
 gale_conn_poll(struct gale_conn_backend *be)
 {
+	return gale_conn_poll_wait(be, 0);
+}
+
+unsigned int
+gale_conn_poll_wait(struct gale_conn_backend *be, int timeout_ms)
+{
 	struct epoll_event evs[GALE__CONN_EVENTS];
 	unsigned int work = 0;
 	int n, i;
 
-	n = epoll_wait(be->epfd, evs, GALE__CONN_EVENTS, 0);
+	/* Output already queued, or closes to finish: do not sleep on them. */
+	if (be->dirty != NULL || be->dead != NULL)
+		timeout_ms = 0;
+	n = epoll_wait(be->epfd, evs, GALE__CONN_EVENTS, timeout_ms);
 	for (i = 0; i < n; i++) {
 		if (evs[i].data.ptr == &be->listen_tag) {
 			if (be->lfd >= 0)

@@ -124,6 +124,12 @@ enum gale_conn_kind gale_conn_backend_kind(const struct gale_conn_backend *be);
 unsigned int gale_conn_poll(struct gale_conn_backend *be);
 
 /**
+ * As gale_conn_poll, but wait up to timeout_ms for an event when there is none: for a backend
+ * owned by a thread that is not a worker (the blocking client). Never on a worker.
+ */
+unsigned int gale_conn_poll_wait(struct gale_conn_backend *be, int timeout_ms);
+
+/**
  * Listen on host:port (host a numeric IPv4 address, NULL or "" = any; port 0 = pick one, see
  * gale_conn_listen_port). On kernel every instance listening on the same address shares it
  * (SO_REUSEPORT). 0 or a negative errno (-EADDRINUSE, -EINVAL, -EEXIST when already listening).

@@ -194,4 +194,81 @@ int gale_rpc_req_header(const struct gale_rpc_req *req, const char *key,
 int gale_rpc_req_int_header(const struct gale_rpc_req *req, uint16_t key,
                             struct gale_codec_bytes *val);
 
+/* ---- client ---- */
+
+struct gale_rpc_client;
+struct gale_tc_channel;
+
+/**
+ * Client settings; zero fields take the defaults named.
+ *
+ * A client is one per worker (or per non-worker thread): it owns its backend instance, its pool of
+ * connections (conns_per_endpoint to each endpoint, opened on first use, reopened after a close),
+ * its sequence ids and its pending calls. Endpoints are taken round-robin per call; on an endpoint
+ * the connection with the fewest calls in flight is used, and calls are pipelined on it and matched
+ * to replies by sequence id, so replies may come in any order. A call fails with -ETIMEDOUT when
+ * its reply has not come within rpc_timeout_ms (a reply that arrives later is discarded and
+ * counted), or when its connection did not open within connect_timeout_ms.
+ */
+struct gale_rpc_client_conf {
+	const char *const *endpoints;    /**< "IPv4:PORT" each (borrowed during create). */
+	unsigned int nb_endpoints;
+	uint8_t transport;               /**< enum gale_transport; 0 = framed. */
+	uint8_t proto;                   /**< enum gale_proto (binary = 0). */
+	unsigned int conns_per_endpoint; /**< 0 = 1. */
+	unsigned int max_pending;        /**< calls in flight per client; 0 = 1024. */
+	uint32_t connect_timeout_ms;     /**< 0 = 1000. */
+	uint32_t rpc_timeout_ms;         /**< 0 = 1000. */
+	struct gale_codec_limits limits; /**< for replies (zeros: defaults). */
+	size_t arena_size;               /**< arena for decoding a reply; 0 = 1 MiB. */
+	const struct gale_rpc_middleware *middleware; /**< around every call (may be NULL). */
+	unsigned int nb_middleware;
+};
+
+/** Client counters (owner-written, relaxed loads elsewhere). */
+struct gale_rpc_client_stats {
+	uint64_t calls;        /**< calls started. */
+	uint64_t completed;    /**< completed with status 0. */
+	uint64_t failed;       /**< completed with an error (timeouts included). */
+	uint64_t timeouts;     /**< RPC or connect timeouts. */
+	uint64_t app_ex;       /**< TApplicationException replies. */
+	uint64_t late_replies; /**< replies for calls that were already gone (timed out): dropped. */
+	uint64_t bad_replies;  /**< replies that could not be framed (connection closed). */
+	uint64_t conns_opened; /**< connections established. */
+	uint64_t conns_failed; /**< connections that failed or closed with calls pending. */
+};
+
+/**
+ * Create a client. On a worker pass it (timers on the worker's wheel; call gale_rpc_client_poll
+ * from the worker's work callback; asynchronous calls only). With w NULL the client keeps its own
+ * timer wheel and is for one non-worker thread: the synchronous calls there poll until done.
+ * NULL with errno set (EINVAL, ENOMEM).
+ */
+struct gale_rpc_client *gale_rpc_client_create(const struct gale_rpc_client_conf *conf,
+                                               struct gale_worker *w);
+
+/** Fail every pending call (-ECANCELED), close the connections, free. NULL is fine. */
+void gale_rpc_client_free(struct gale_rpc_client *cl);
+
+/** Run I/O, completions and (without a worker) timers. Returns the work done (0 = idle). */
+unsigned int gale_rpc_client_poll(struct gale_rpc_client *cl);
+
+/**
+ * The channel for the generated client stubs (<gale/thriftc.h>): P_Svc_fn_call_async(&ch, ...) starts a
+ * call whose done callback runs later from gale_rpc_client_poll (exactly once: 0 with the result
+ * filled, -EREMOTEIO for a TApplicationException, -ETIMEDOUT, -ECONNRESET..., or a codec error);
+ * strings in the result are views valid only during the callback. P_Svc_fn_call(&ch, ...) is the
+ * blocking form, for a client without a worker: its result stays valid until the next call.
+ */
+void gale_rpc_client_channel(struct gale_rpc_client *cl, struct gale_tc_channel *ch);
+
+/** Calls in flight. */
+unsigned int gale_rpc_client_pending(const struct gale_rpc_client *cl);
+
+/** The last TApplicationException a call got (type, and message copied, NUL-terminated). */
+int gale_rpc_client_last_appex(const struct gale_rpc_client *cl, char *msg, size_t len);
+
+/** Copy the counters. */
+void gale_rpc_client_stats_get(const struct gale_rpc_client *cl, struct gale_rpc_client_stats *st);
+
 #endif /* GALE_RPC_H */
