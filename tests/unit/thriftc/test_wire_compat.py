@@ -153,6 +153,11 @@ def structs(proto):
         if p.returncode == 0:
             got = dec(versions.RecordV1, p.stdout, proto)
             check(got == versions.RecordV1(id=5, name='x'), '%s out-of-order %r: %r' % (proto, order, got))
+    # Every proper prefix is "need more" (-2) for a reader that may get more, never success or malformed.
+    for typ, obj in (('Everything', everything()), ('Value', demo.Value(list_value=[demo.Value(bool_value=False)])),
+                     ('RecordV1', record_v2())):
+        p = drv(['prefixes', typ, proto], enc(obj, proto))
+        check(p.returncode == 0, '%s prefixes of %s: %s' % (proto, typ, p.stderr.decode()))
     # Truncated input must fail cleanly, never crash.
     data = enc(everything(), proto)
     for cut in range(0, len(data), max(1, len(data) // 40)):

@@ -12,6 +12,7 @@
  *   send_get PROTO           writes a Store.get call (seqid 7, key "k1", timeout_ms 250)
  *   recv_get PROTO EXPECT    reads a get reply; EXPECT is double (success Value{double_value 2.5}), notfound
  *                            (nf = NotFound{key "x"}) or appex (a TApplicationException); exit 0 when it matches
+ *   prefixes TYPE PROTO      every proper prefix of stdin must decode to NEED_MORE (-2), the whole to success
  *   generic TYPE PROTO       decodes stdin with the generic decoder and prints it as JSON, naming fields from
  *                            TYPE's descriptor (TYPE "none": no descriptor)
  *   loopback PROTO           calls the generated client stubs (synchronous and async) through a loopback
@@ -338,6 +339,55 @@ roundtrip(const char *type, int proto)
 	}
 	flush(&w);
 	return 0;
+}
+
+/*
+ * Every proper prefix of a message, in a reader that is not final (more may arrive), must decode to
+ * GALE_CODEC_NEED_MORE, never to success or "malformed"; the whole message must decode. The prefix is copied
+ * into a buffer of exactly its size so ASan catches a read past it.
+ */
+#define PREFIXES(T)                                                                                             \
+	do {                                                                                                    \
+		size_t k;                                                                                       \
+                                                                                                                \
+		for (k = 0; k <= in_len; k++) {                                                                 \
+			uint8_t *copy = malloc(k ? k : 1);                                                      \
+			struct gale_codec_seg sg = { copy, k };                                                 \
+			struct T v;                                                                             \
+			int rc;                                                                                 \
+                                                                                                                \
+			memcpy(copy, in_buf, k);                                                                \
+			gale_arena_init(&arena, arena_mem, sizeof(arena_mem));                                  \
+			gale_codec_reader_init(&r, &sg, 1, NULL, &arena);                                       \
+			rc = T##_read(proto, &r, &v);                                                           \
+			free(copy);                                                                             \
+			if (k < in_len && rc != GALE_CODEC_NEED_MORE) {                                         \
+				fprintf(stderr, "prefix %zu of %zu: %d, want -2\n", k, in_len, rc);            \
+				return 1;                                                                       \
+			}                                                                                       \
+			if (k == in_len && rc != 0) {                                                           \
+				fprintf(stderr, "whole message: %d\n", rc);                                    \
+				return 1;                                                                       \
+			}                                                                                       \
+		}                                                                                               \
+		found = 1;                                                                                      \
+	} while (0)
+
+static int
+prefixes(const char *type, int proto)
+{
+	struct gale_codec_reader r;
+	struct gale_arena arena;
+	int found = 0;
+
+	read_stdin();
+	if (strcmp(type, "Everything") == 0)
+		PREFIXES(demo_Everything);
+	else if (strcmp(type, "Value") == 0)
+		PREFIXES(demo_Value);
+	else if (strcmp(type, "RecordV1") == 0)
+		PREFIXES(versions_RecordV1);
+	return found ? 0 : 2;
 }
 
 /* ---- service handlers (server side) ---- */
@@ -708,6 +758,8 @@ main(int argc, char **argv)
 		flush(&w);
 		return 0;
 	}
+	if (strcmp(argv[1], "prefixes") == 0 && argc == 4)
+		return prefixes(argv[2], proto);
 	if (strcmp(argv[1], "roundtrip") == 0 && argc == 4)
 		return roundtrip(argv[2], proto);
 	if (strcmp(argv[1], "serve") == 0)
