@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# gale-echo (gale's RPC server, kernel backend, loopback) against Apache Thrift's Python client for every
-# {framed, buffered, header} x {binary, compact} pair, then the raw-socket checks of rpc_raw.py (pipelining, split
+# gale-echo (gale's RPC server, kernel backend, loopback) against Apache Thrift's Python client and (when
+# tests/peers built it) Apache's C++ client for every {framed, buffered, header} x {binary, compact} pair, then the raw-socket checks of rpc_raw.py (pipelining, split
 # delivery, exceptions, TTHeader/TTHeaderFramed, malformed frames that must close only their own connection), then
 # a clean SIGTERM drain whose exit status and counters are checked. Runs once with one worker and once with two
 # workers sharing the port through SO_REUSEPORT (two lcores placed on the CPUs there are).
@@ -12,6 +12,8 @@ echo_bin=$GALE_BUILD_DIR/apps/echo/gale-echo
 [ -x "$echo_bin" ] || gale_skip "gale-echo not built"
 command -v thrift >/dev/null || gale_skip "Debian's thrift compiler is not installed (needed for the Python peer)"
 /usr/bin/python3 -c 'import thrift' 2>/dev/null || gale_skip "python3-thrift is not installed"
+cpp_client=$GALE_BUILD_DIR/tests/peers/thrift-echo-client
+[ -x "$cpp_client" ] || echo "note: thrift-echo-client not built: only Apache's Python client is run" >&2
 ncpu=$(nproc)
 last=$((ncpu - 1))
 
@@ -35,12 +37,18 @@ for workers in 1 2; do
 	run_server "$name" "$workers"
 	port=$(cat "$GALE_TMP/$name.port")
 	n=0
+	cpp=0
 	for transport in framed buffered header; do
 		for protocol in binary compact; do
 			timeout 120 /usr/bin/python3 "$GALE_SOURCE_DIR/tests/peers/echo_client.py" \
 				--gen-dir "$GALE_TMP/gen-py" --port "$port" --transport "$transport" \
 				--protocol "$protocol" --calls 20 --payload 70000
 			n=$((n + 1))
+			if [ -x "$cpp_client" ]; then
+				timeout 120 "$cpp_client" --port "$port" --transport "$transport" \
+					--protocol "$protocol" --calls 20 --payload 70000
+				cpp=$((cpp + 1))
+			fi
 		done
 	done
 	timeout 120 /usr/bin/python3 "$GALE_SOURCE_DIR/tests/interop/rpc/rpc_raw.py" --gen-dir "$GALE_TMP/gen-py" \
@@ -61,12 +69,12 @@ for workers in 1 2; do
 	grep -q "stopped (clean)" "$GALE_TMP/$name.log" || { echo "$name did not drain cleanly" >&2; exit 1; }
 	# 6 pairs x 20 iterations x 7 calls (+1 final add) plus the four parallel clients' 4 x (20 x 7 + 1).
 	reqs=$(sed -n 's/.* \([0-9]*\) requests.*/\1/p' "$GALE_TMP/$name.log")
-	want=$((n * (20 * 7 + 1) + 4 * (20 * 7 + 1)))
+	want=$(((n + cpp) * (20 * 7 + 1) + 4 * (20 * 7 + 1)))
 	if [ -z "$reqs" ] || [ "$reqs" -lt "$want" ]; then
 		echo "$name counted ${reqs:-no} requests, expected at least $want" >&2
 		exit 1
 	fi
 	grep -q "[1-9][0-9]* bad frames" "$GALE_TMP/$name.log" ||
 		{ echo "$name did not count the malformed frames" >&2; exit 1; }
-	echo "gale-echo ($workers worker(s)): $n transport/protocol pairs, raw checks, 4 parallel clients, clean drain"
+	echo "gale-echo ($workers worker(s)): $n transport/protocol pairs (Python; C++: $cpp), raw checks, 4 parallel clients, clean drain"
 done
