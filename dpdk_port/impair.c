@@ -29,9 +29,13 @@
 #include <rte_mbuf.h>
 
 #include "gale/impair.h"
+#include "gale/offload.h"
 
 #define GALE_IMPAIR_BURST 32
 #define GALE_IMPAIR_DRAWS 7
+
+/* Checksums in software, chains allowed: what a tx packet to be corrupted is finished with. */
+static const struct gale_offloads gale__sw_offloads = { .multi_seg = true };
 
 struct gale__held {
 	uint64_t tsc; /**< release time; 0 = as soon as possible. */
@@ -431,6 +435,15 @@ gale__apply(struct gale_impair *imp, enum gale_impair_dir dir, struct gale__impa
 				q->st.hold_full++;
 				continue;
 			}
+			/* Corruption must be detectable, as on a wire: on tx, finish the checksums
+			 * the packet asks the device for first (else the device would checksum the
+			 * corrupted bytes); on rx, forget the device's verdict so the stack
+			 * verifies the corrupted bytes itself. */
+			if (dir == GALE_IMPAIR_TX)
+				(void)gale_offload_tx_prepare(&gale__sw_offloads, cp);
+			else
+				cp->ol_flags &= ~(RTE_MBUF_F_RX_IP_CKSUM_MASK |
+				                  RTE_MBUF_F_RX_L4_CKSUM_MASK);
 			gale__corrupt(cp, r[6]);
 			q->st.corrupted++;
 			m = cp;

@@ -16,13 +16,17 @@
 
 #include <cmocka.h>
 
+#include <rte_byteorder.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_udp.h>
 
 #include <gale/impair.h>
+#include <gale/offload.h>
 #include <gale/port.h>
 
 #include "gale_test_eal.h"
@@ -296,6 +300,114 @@ test_tx_dup_and_drop(void **state)
 	assert_int_equal(rte_mempool_avail_count(port.pool), pool_full);
 }
 
+/* An IPv4/UDP frame (200 bytes of payload) asking for checksum offload the DPDK way. */
+static struct rte_mbuf *
+udp_frame(uint32_t seq)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(port.pool);
+	struct rte_ether_hdr *eth;
+	struct rte_ipv4_hdr *ip;
+	struct rte_udp_hdr *udp;
+
+	assert_non_null(m);
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, sizeof(*eth) + sizeof(*ip) +
+	                                                            sizeof(*udp) + 200);
+	memset(eth, 0, rte_pktmbuf_data_len(m));
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	ip = (struct rte_ipv4_hdr *)(eth + 1);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + sizeof(*udp) + 200);
+	ip->src_addr = rte_cpu_to_be_32(0xc6120001);
+	ip->dst_addr = rte_cpu_to_be_32(0xc6120002);
+	udp = (struct rte_udp_hdr *)(ip + 1);
+	udp->dgram_len = rte_cpu_to_be_16(sizeof(*udp) + 200);
+	memcpy(udp + 1, &seq, sizeof(seq));
+	m->l2_len = sizeof(*eth);
+	m->l3_len = sizeof(*ip);
+	m->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM;
+	udp->dgram_cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+	return m;
+}
+
+/*
+ * Corruption must be visible to a checksum, as on a wire: a tx frame asking for checksum offload is
+ * finished in software before its byte is flipped (else the device would checksum the corrupted
+ * bytes), and an rx frame loses the device's GOOD verdict. Every corrupted frame whose flipped byte
+ * is past the Ethernet header fails verification.
+ */
+static void
+test_corrupt_defeats_checksums(void **state)
+{
+	const struct gale_offloads trust = { .rx_ipv4_cksum = true,
+		                             .rx_udp_cksum = true,
+		                             .multi_seg = true };
+	struct gale_impair_conf conf = { .seed = 11 };
+	struct rte_mbuf *m[32], *got[32];
+	unsigned int i, k, dir, checked = 0;
+	uint16_t r;
+
+	(void)state;
+	for (dir = 0; dir < 2; dir++) {
+		memset(&conf, 0, sizeof(conf));
+		conf.seed = 11;
+		assert_int_equal(
+		        gale_impair_parse("corrupt=1", dir == 0 ? &conf.tx : &conf.rx, NULL), 0);
+		assert_int_equal(gale_port_impair_set(&port, &conf), 0);
+		for (i = 0; i < 32; i++) {
+			m[i] = udp_frame(i);
+			if (dir == 1) {
+				/* Checksums done, and marked GOOD as a NIC would mark them on
+				 * receipt. */
+				assert_int_equal(gale_offload_tx_prepare(&trust, m[i]), 0);
+				m[i]->ol_flags =
+				        RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+			}
+		}
+		if (dir == 0)
+			assert_int_equal(gale_port_tx_burst(&port, 0, m, 32), 32);
+		else
+			assert_int_equal(rte_eth_tx_burst(port.port_id, 0, m, 32), 32);
+		for (k = 0, r = 1; k < 32 && r != 0; k += r) {
+			r = dir == 0
+			            ? rte_eth_rx_burst(port.port_id, 0, &got[k], (uint16_t)(32 - k))
+			            : gale_port_rx_burst(&port, 0, &got[k], (uint16_t)(32 - k));
+		}
+		assert_int_equal(k, 32);
+		for (i = 0; i < 32; i++) {
+			struct rte_mbuf *ref = udp_frame(0);
+			const uint8_t *a = rte_pktmbuf_mtod(got[i], const uint8_t *);
+			const uint8_t *b;
+			uint32_t seq, off;
+
+			/* The reference: the same frame, checksums in software, uncorrupted. */
+			memcpy(&seq, a + 42, sizeof(seq));
+			memcpy(rte_pktmbuf_mtod_offset(ref, uint8_t *, 42), &seq, sizeof(seq));
+			assert_int_equal(gale_offload_tx_prepare(&trust, ref), 0);
+			b = rte_pktmbuf_mtod(ref, const uint8_t *);
+			for (off = 0; off < rte_pktmbuf_data_len(ref) && a[off] == b[off]; off++)
+				;
+			assert_true(off <
+			            rte_pktmbuf_data_len(ref)); /* exactly one byte differs ... */
+			assert_memory_equal(a + off + 1, b + off + 1,
+			                    rte_pktmbuf_data_len(ref) - off - 1);
+			assert_int_equal(got[i]->ol_flags &
+			                         (RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_L4_MASK),
+			                 0);
+			if (off >= sizeof(struct rte_ether_hdr)) {
+				assert_int_equal(gale_offload_rx_cksum(&trust, got[i]), -EBADMSG);
+				checked++;
+			}
+			rte_pktmbuf_free(ref);
+		}
+		rte_pktmbuf_free_bulk(got, 32);
+	}
+	assert_true(checked > 40);
+	assert_int_equal(gale_port_impair_set(&port, NULL), 0);
+	assert_int_equal(rte_mempool_avail_count(port.pool), pool_full);
+}
+
 static void
 test_off_and_bad_conf(void **state)
 {
@@ -328,6 +440,7 @@ main(void)
 		cmocka_unit_test(test_rates),
 		cmocka_unit_test(test_delay),
 		cmocka_unit_test(test_tx_dup_and_drop),
+		cmocka_unit_test(test_corrupt_defeats_checksums),
 		cmocka_unit_test(test_off_and_bad_conf),
 	};
 
