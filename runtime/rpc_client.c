@@ -360,6 +360,7 @@ gale__cl_on_readable(struct gale_conn *c, void *arg)
 
 	while (cc->c == c) {
 		struct gale_codec_reader r;
+		struct gale_codec_seg one; /* the copied reply (blocking form): r may point here */
 		struct gale_codec_bytes name;
 		struct gale__cl_call *k;
 		struct gale_frame f;
@@ -402,7 +403,6 @@ gale__cl_on_readable(struct gale_conn *c, void *arg)
 		}
 		if (k->copy_reply && f.payload_len != 0) {
 			/* The blocking form: results must outlive the receive buffer. */
-			struct gale_codec_seg one;
 			size_t off = gale_codec_reader_offset(&r);
 
 			if (cl->rcap < f.frame_len) {
