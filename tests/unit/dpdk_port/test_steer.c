@@ -119,11 +119,11 @@ test_hash_matches_softrss(void **state)
 /* 10,000 picked source ports, every one checked with rte_softrss: the reply lands on the requested
  * queue. */
 static void
-check_picker(uint16_t nb_workers, uint16_t reta_size, const uint16_t *reta)
+check_picker(uint16_t nb_workers, uint16_t reta_size, const uint16_t *reta, const uint8_t *key)
 {
-	const struct gale_steer_conf conf = { .nb_workers = nb_workers,
-		                              .reta_size = reta_size,
-		                              .reta = reta };
+	const struct gale_steer_conf conf = {
+		.nb_workers = nb_workers, .reta_size = reta_size, .reta = reta, .key = key
+	};
 	struct gale_steer *s = gale_steer_create(&conf);
 	const uint16_t lo = 32768, hi = 60999;
 	unsigned int picked = 0, tries = 0, per_worker[GALE_STEER_MAX_WORKERS] = { 0 };
@@ -146,13 +146,16 @@ check_picker(uint16_t nb_workers, uint16_t reta_size, const uint16_t *reta)
 			                                       hi, start, &port),
 			                 0);
 			assert_true(port >= lo && port <= hi);
-			h = ref_hash(gale_steer_rss_key, remote, local, rport, port);
+			h = ref_hash(key != NULL ? key : gale_steer_rss_key, remote, local, rport,
+			             port);
 			idx = (uint16_t)(h & (reta_size - 1));
 			assert_int_equal(reta != NULL ? reta[idx] : idx % nb_workers, worker);
 			/* Symmetric key: our outgoing packets hash the same, so the whole flow is
 			 * the worker's. */
-			assert_int_equal(ref_hash(gale_steer_rss_key, local, remote, port, rport),
-			                 h);
+			if (key == NULL)
+				assert_int_equal(
+				        ref_hash(gale_steer_rss_key, local, remote, port, rport),
+				        h);
 			per_worker[worker]++;
 			picked++;
 			start = port == hi ? lo : (uint16_t)(port + 1);
@@ -166,17 +169,22 @@ check_picker(uint16_t nb_workers, uint16_t reta_size, const uint16_t *reta)
 static void
 test_pick_sport(void **state)
 {
+	uint8_t key[GALE_STEER_KEY_LEN];
 	uint16_t reta[512];
 	unsigned int i;
 
 	(void)state;
-	check_picker(2, 128, NULL);
-	check_picker(4, 512, NULL);
+	check_picker(2, 128, NULL, NULL);
+	check_picker(4, 512, NULL, NULL);
+	/* Any configured key (here a random, asymmetric one) works the same way for the replies. */
+	for (i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)rnd32();
+	check_picker(2, 128, NULL, key);
 	/* An uneven RETA, as an operator might program to weight workers. */
 	for (i = 0; i < 64; i++)
 		reta[i] = (uint16_t)(rnd32() % 3);
 	reta[0] = 0, reta[1] = 1, reta[2] = 2;
-	check_picker(3, 64, reta);
+	check_picker(3, 64, reta, NULL);
 }
 
 static void
