@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Replays files (or every file of the directories) given on the command line through LLVMFuzzerTestOneInput,
+ * Replays files (or every file below the directories) given on the command line through LLVMFuzzerTestOneInput,
  * for builds without libFuzzer (gcc). Each input is copied into a buffer of exactly its size, so an over-read
  * is caught by ASan in the sanitizer build.
  */
@@ -41,38 +41,49 @@ run_file(const char *path)
 	return 0;
 }
 
+/* Replays path: a file, or every file below a directory (recursively). Adds to *runs and *errors. */
+static void
+run_path(const char *path, int *runs, int *errors)
+{
+	struct stat st;
+	struct dirent *e;
+	char sub[4096];
+	DIR *d;
+
+	if (stat(path, &st) != 0) {
+		fprintf(stderr, "%s: not found\n", path);
+		(*errors)++;
+		return;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		*errors += run_file(path);
+		(*runs)++;
+		return;
+	}
+	d = opendir(path);
+	if (d == NULL) {
+		fprintf(stderr, "cannot open %s\n", path);
+		(*errors)++;
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+		run_path(sub, runs, errors);
+	}
+	closedir(d);
+}
+
 int
 main(int argc, char **argv)
 {
 	int i, runs = 0, errors = 0;
 
 	for (i = 1; i < argc; i++) {
-		struct stat st;
-		DIR *d;
-		struct dirent *e;
-		char path[4096];
-
 		if (argv[i][0] == '-')
 			continue; /* libFuzzer flags: ignored here */
-		if (stat(argv[i], &st) != 0) {
-			fprintf(stderr, "%s: not found\n", argv[i]);
-			return 1;
-		}
-		if (!S_ISDIR(st.st_mode)) {
-			errors += run_file(argv[i]);
-			runs++;
-			continue;
-		}
-		d = opendir(argv[i]);
-		while (d != NULL && (e = readdir(d)) != NULL) {
-			if (e->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", argv[i], e->d_name);
-			errors += run_file(path);
-			runs++;
-		}
-		if (d != NULL)
-			closedir(d);
+		run_path(argv[i], &runs, &errors);
 	}
 	printf("replayed %d inputs, %d unreadable\n", runs, errors);
 	return errors != 0 || runs == 0;

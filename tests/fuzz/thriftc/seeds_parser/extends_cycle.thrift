@@ -1,4 +1,0 @@
-service A extends B {
-}
-service B extends A {
-}

@@ -1,2 +1,0 @@
-typedef B A
-typedef A B
