@@ -73,8 +73,13 @@ gale__rss_reta_program(uint16_t port_id, uint16_t reta_size, uint16_t nb_queues)
 	return rte_eth_dev_rss_reta_update(port_id, reta, reta_size);
 }
 
+/* gale's symmetric key at the device's key length: 0x6d, 0x5a repeated is symmetric at any length,
+ * and the IPv4 4-tuple hash only reads its first 16 bytes, which gale_steer_rss_key shares. */
+static uint8_t gale__rss_key[256];
+
 static void
-gale__eth_conf(struct rte_eth_conf *ec, const struct gale_offloads *on, bool rss, uint64_t rss_hf)
+gale__eth_conf(struct rte_eth_conf *ec, const struct gale_offloads *on, bool rss, uint64_t rss_hf,
+               uint8_t key_len)
 {
 	memset(ec, 0, sizeof(*ec));
 	if (on->rx_ipv4_cksum)
@@ -95,8 +100,12 @@ gale__eth_conf(struct rte_eth_conf *ec, const struct gale_offloads *on, bool rss
 		ec->txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 	if (rss) {
 		ec->rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		ec->rx_adv_conf.rss_conf.rss_key = (uint8_t *)(uintptr_t)gale_steer_rss_key;
-		ec->rx_adv_conf.rss_conf.rss_key_len = GALE_STEER_KEY_LEN;
+		unsigned int i;
+
+		for (i = 0; i < key_len; i++)
+			gale__rss_key[i] = i % 2 == 0 ? 0x6d : 0x5a;
+		ec->rx_adv_conf.rss_conf.rss_key = gale__rss_key;
+		ec->rx_adv_conf.rss_conf.rss_key_len = key_len;
 		ec->rx_adv_conf.rss_conf.rss_hf = rss_hf;
 		if (on->rx_rss_hash)
 			ec->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_RSS_HASH;
@@ -114,6 +123,7 @@ gale_port_setup(struct gale_port *port, uint16_t port_id, const struct gale_port
 	uint16_t nb_rxd, nb_txd, q;
 	unsigned int nb_mbufs, waited;
 	uint64_t rss_hf = 0;
+	uint8_t key_len;
 	bool want_rss;
 	int socket, ret;
 
@@ -161,6 +171,11 @@ gale_port_setup(struct gale_port *port, uint16_t port_id, const struct gale_port
 	             strcmp(info.driver_name, "net_tap") == 0);
 	if (conf->steer == GALE_STEER_RSS && !want_rss)
 		return -ENOTSUP;
+	key_len = info.hash_key_size != 0 ? info.hash_key_size : GALE_STEER_KEY_LEN;
+	if (key_len < 16) /* too short for a 4-tuple hash (12 bytes of input + 4) */
+		want_rss = false;
+	if (conf->steer == GALE_STEER_RSS && !want_rss)
+		return -ENOTSUP;
 
 	socket = rte_eth_dev_socket_id(port_id);
 	if (socket < 0)
@@ -185,11 +200,11 @@ gale_port_setup(struct gale_port *port, uint16_t port_id, const struct gale_port
 		port->own_pool = true;
 	}
 
-	gale__eth_conf(&eth_conf, &port->on, want_rss, rss_hf);
+	gale__eth_conf(&eth_conf, &port->on, want_rss, rss_hf, key_len);
 	ret = rte_eth_dev_configure(port_id, port->nb_queues, port->nb_queues, &eth_conf);
 	if (ret != 0 && want_rss && conf->steer == GALE_STEER_AUTO) {
 		want_rss = false;
-		gale__eth_conf(&eth_conf, &port->on, false, 0);
+		gale__eth_conf(&eth_conf, &port->on, false, 0, key_len);
 		ret = rte_eth_dev_configure(port_id, port->nb_queues, port->nb_queues, &eth_conf);
 	}
 	if (ret != 0)
@@ -198,7 +213,7 @@ gale_port_setup(struct gale_port *port, uint16_t port_id, const struct gale_port
 		ret = gale__rss_reta_program(port_id, info.reta_size, port->nb_queues);
 		if (ret != 0 && conf->steer == GALE_STEER_AUTO) {
 			want_rss = false;
-			gale__eth_conf(&eth_conf, &port->on, false, 0);
+			gale__eth_conf(&eth_conf, &port->on, false, 0, key_len);
 			ret = rte_eth_dev_configure(port_id, port->nb_queues, port->nb_queues,
 			                            &eth_conf);
 		}
@@ -369,8 +384,8 @@ out:
 }
 
 int
-gale_port_ring_pair(const char *name, uint16_t nb_queues, unsigned int ring_size, int socket, uint16_t *port_a,
-		    uint16_t *port_b)
+gale_port_ring_pair(const char *name, uint16_t nb_queues, unsigned int ring_size, int socket,
+                    uint16_t *port_a, uint16_t *port_b)
 {
 	struct rte_ring *ab[RTE_PMD_RING_MAX_RX_RINGS], *ba[RTE_PMD_RING_MAX_RX_RINGS];
 	char rname[RTE_RING_NAMESIZE], pname[64];
@@ -391,9 +406,11 @@ gale_port_ring_pair(const char *name, uint16_t nb_queues, unsigned int ring_size
 			return -rte_errno;
 	}
 	snprintf(pname, sizeof(pname), "%s_a", name);
-	a = rte_eth_from_rings(pname, ba, nb_queues, ab, nb_queues, (unsigned int)(socket < 0 ? 0 : socket));
+	a = rte_eth_from_rings(pname, ba, nb_queues, ab, nb_queues,
+	                       (unsigned int)(socket < 0 ? 0 : socket));
 	snprintf(pname, sizeof(pname), "%s_b", name);
-	b = rte_eth_from_rings(pname, ab, nb_queues, ba, nb_queues, (unsigned int)(socket < 0 ? 0 : socket));
+	b = rte_eth_from_rings(pname, ab, nb_queues, ba, nb_queues,
+	                       (unsigned int)(socket < 0 ? 0 : socket));
 	if (a < 0 || b < 0)
 		return -rte_errno;
 	*port_a = (uint16_t)a;
