@@ -88,6 +88,8 @@ struct gale_rpc_client {
 	uint8_t *arena_mem;
 	uint8_t *rbuf;
 	size_t rcap;
+	struct gale_frame_intkv tmo_kv; /**< TTHeader RPC_TIMEOUT, from rpc_timeout_ms */
+	char tmo_str[16];
 	int32_t last_ex_type;
 	char last_ex_msg[128];
 	struct gale_rpc_client_stats st;
@@ -135,6 +137,10 @@ gale_rpc_client_create(const struct gale_rpc_client_conf *conf, struct gale_work
 	if (cl->conf.arena_size == 0)
 		cl->conf.arena_size = 1u << 20;
 	cl->w = w;
+	snprintf(cl->tmo_str, sizeof(cl->tmo_str), "%u", cl->conf.rpc_timeout_ms);
+	cl->tmo_kv.key = GALE_TTHEADER_RPC_TIMEOUT;
+	cl->tmo_kv.val.ptr = (const uint8_t *)cl->tmo_str;
+	cl->tmo_kv.val.len = (uint32_t)strlen(cl->tmo_str);
 	cl->eps = calloc(conf->nb_endpoints, sizeof(*cl->eps));
 	cl->calls = calloc(cl->conf.max_pending, sizeof(*cl->calls));
 	cl->arena_mem = malloc(cl->conf.arena_size);
@@ -310,6 +316,14 @@ gale__cl_send(struct gale__cl_call *k)
 	f.transport = cl->conf.transport;
 	f.proto = cl->conf.proto;
 	f.seqid = k->req.seqid;
+	if (f.transport == GALE_TRANSPORT_THEADER || f.transport == GALE_TRANSPORT_TTHEADER) {
+		f.strkv = cl->conf.headers;
+		f.n_strkv = (uint16_t)cl->conf.nb_headers;
+	}
+	if (f.transport == GALE_TRANSPORT_TTHEADER) {
+		f.intkv = &cl->tmo_kv;
+		f.n_intkv = 1;
+	}
 	if (gale_frame_encode_begin(&tx.w, &f) != 0 ||
 	    ops->write_message_begin(&tx.w, k->call.method, k->call.method_len,
 	                             k->call.oneway ? GALE_MSG_ONEWAY : GALE_MSG_CALL,

@@ -223,6 +223,10 @@ struct gale_rpc_client_conf {
 	size_t arena_size;               /**< arena for decoding a reply; 0 = 1 MiB. */
 	const struct gale_rpc_middleware *middleware; /**< around every call (may be NULL). */
 	unsigned int nb_middleware;
+	/** String headers sent with every call on THeader and TTHeader (borrowed for the client's
+	 * life); TTHeader calls also carry RPC_TIMEOUT (rpc_timeout_ms) as Kitex does. */
+	const struct gale_frame_kv *headers;
+	unsigned int nb_headers;
 };
 
 /** Client counters (owner-written, relaxed loads elsewhere). */
