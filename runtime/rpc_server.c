@@ -13,6 +13,12 @@
  * iteration, so one busy connection cannot starve the others (level-triggered readiness would not
  * report bytes that are already buffered).
  *
+ * Deferred replies: a handler that calls gale_rpc_defer() gets a handle from the worker's fixed
+ * pool (no allocation) holding what the reply frame needs (transport, protocol, seqids, method
+ * name copied); the connection then reads no further request until gale_rpc_reply() answers, which
+ * keeps replies in request order without buffering later ones. A connection that closes first
+ * detaches the handle, and the reply is dropped and counted.
+ *
  * Errors never leave a half-written reply: the reply is encoded between gale_conn_tx_begin and
  * gale_conn_tx_commit, and any failure aborts it before an exception is encoded in its place.
  *
@@ -50,13 +56,28 @@ struct gale__rpc_conn {
 	uint8_t nonstrict;
 	bool on_again;
 	bool closing;
+	struct gale_rpc_deferred *waiting; /**< a deferred reply holds the connection's order */
 	uint64_t last_us; /**< last activity, for the idle timeout */
 	struct gale__rpc_conn *prev, *next;
 	struct gale__rpc_conn *next_again;
 };
 
+/* A deferred request: what its reply needs once the handler answers. */
+struct gale_rpc_deferred {
+	struct gale__rpc_worker *wk;
+	struct gale__rpc_conn *rc; /**< NULL once the connection is gone */
+	struct gale_rpc_req req;   /**< copied; method points at name, frame at frame */
+	struct gale_frame frame;   /**< transport, proto, seqid, flags (no headers kept) */
+	char name[128];
+	struct gale_rpc_deferred *next; /**< free list */
+};
+
 struct gale__rpc_worker {
 	alignas(64) struct gale_rpc_server *srv;
+	struct gale_rpc_deferred *defs;      /**< max_deferred entries */
+	struct gale_rpc_deferred *free_defs;
+	unsigned int ndeferred;              /**< in use */
+	struct gale_rpc_deferred *taken;     /**< set by gale_rpc_defer during a dispatch */
 	struct gale_worker *w;
 	struct gale_conn_backend *be;
 	unsigned int id;
@@ -81,6 +102,7 @@ struct gale_rpc_server {
 #define GALE__RCNT(wk, f) __atomic_store_n(&(wk)->st.f, (wk)->st.f + 1, __ATOMIC_RELAXED)
 
 static __thread const struct gale_rpc_req *gale__cur_req;
+static __thread struct gale__rpc_conn *gale__cur_rc; /* the connection of gale__cur_req */
 
 /* Pick a free port for every worker to share: bind port 0 once, read it, let it go. */
 static int
@@ -146,6 +168,8 @@ gale_rpc_server_create(const struct gale_rpc_server_conf *conf, unsigned int nb_
 		srv->conf.max_batch = 64;
 	if (srv->conf.arena_size == 0)
 		srv->conf.arena_size = 1u << 20;
+	if (srv->conf.max_deferred == 0)
+		srv->conf.max_deferred = 256;
 	if (srv->conf.limits.max_frame == 0)
 		srv->conf.limits.max_frame = GALE_CODEC_DEFAULT_MAX_FRAME;
 	snprintf(srv->host, sizeof(srv->host), "%s", conf->host != NULL ? conf->host : "");
@@ -419,6 +443,7 @@ gale__serve_frame(struct gale__rpc_conn *rc, const struct gale_codec_seg *segs, 
 	req.conn = rc->c;
 	req.arena = &wk->arena;
 	req.start_us = gale_worker_now_us(wk->w);
+	req.w = wk->w;
 	req.method = "";
 	ops = gale_proto_ops(f->proto);
 	if (ops == NULL) {
@@ -473,6 +498,7 @@ gale__serve_frame(struct gale__rpc_conn *rc, const struct gale_codec_seg *segs, 
 			req.deadline_us = req.start_us + ms * 1000;
 	}
 	gale__cur_req = &req;
+	gale__cur_rc = rc;
 	ret = 0;
 	for (mw_done = 0; mw_done < srv->conf.nb_middleware; mw_done++) {
 		const struct gale_rpc_middleware *m = &srv->conf.middleware[mw_done];
@@ -504,7 +530,26 @@ gale__serve_frame(struct gale__rpc_conn *rc, const struct gale_codec_seg *segs, 
 		}
 		start = gale_codec_writer_offset(&tx.w);
 	}
+	wk->taken = NULL;
 	ret = gale__dispatch(wk, &req, sname, sname_len, &r, &tx.w);
+	if (ret == GALE_RPC_DEFERRED && wk->taken != NULL && type == GALE_MSG_CALL) {
+		/* The handler answers later: nothing goes out now, and the connection waits. */
+		gale_conn_tx_abort(&tx);
+		rc->waiting = wk->taken;
+		wk->taken = NULL;
+		GALE__RCNT(wk, deferred);
+		gale__cur_req = NULL;
+		return;
+	}
+	if (wk->taken != NULL) {
+		/* Deferred, then failed (or a oneway): the handle goes back unused. */
+		wk->taken->next = wk->free_defs;
+		wk->free_defs = wk->taken;
+		wk->ndeferred--;
+		wk->taken = NULL;
+		if (ret == GALE_RPC_DEFERRED)
+			ret = -EINVAL;
+	}
 	if (ret == 0 && type == GALE_MSG_CALL)
 		ret = gale__reply_end(wk, &req, &tx, &rf, &inner, start);
 failed:
@@ -561,7 +606,7 @@ gale__conn_process(struct gale__rpc_conn *rc)
 	size_t len;
 	long n;
 
-	while (!rc->closing) {
+	while (!rc->closing && rc->waiting == NULL) {
 		struct gale_frame f;
 
 		nseg = gale_conn_recv_peek(rc->c, segs, GALE__RPC_SEGS, &len);
@@ -601,7 +646,7 @@ gale__conn_process(struct gale__rpc_conn *rc)
 		gale_conn_consume(rc->c, (size_t)n);
 		budget--;
 	}
-	if (!rc->closing && (gale_conn_eof(rc->c) || wk->drain_seen)) {
+	if (!rc->closing && rc->waiting == NULL && (gale_conn_eof(rc->c) || wk->drain_seen)) {
 		/* Peer done (a partial frame is dropped) or draining: flush and close. */
 		rc->closing = true;
 		gale_conn_close(rc->c);
@@ -639,6 +684,8 @@ gale__on_closed(struct gale_conn *c, void *arg)
 		if (*pp == rc)
 			*pp = rc->next_again;
 	}
+	if (rc->waiting != NULL)
+		rc->waiting->rc = NULL; /* its reply will be dropped */
 	GALE__RCNT(wk, conns_closed);
 	free(rc);
 }
@@ -671,6 +718,121 @@ gale__on_accept(void *arg, struct gale_conn *c)
 	return 0;
 }
 
+/* ---- deferred replies ---- */
+
+struct gale_rpc_deferred *
+gale_rpc_defer(void)
+{
+	const struct gale_rpc_req *req = gale__cur_req;
+	struct gale_rpc_deferred *d;
+	struct gale__rpc_worker *wk;
+	struct gale__rpc_conn *rc;
+
+	if (req == NULL || req->msg_type != GALE_MSG_CALL || req->method_len >= sizeof(d->name))
+		return NULL;
+	rc = gale__cur_rc;
+	wk = rc->wk;
+	if (wk->taken != NULL || (d = wk->free_defs) == NULL)
+		return NULL;
+	wk->free_defs = d->next;
+	wk->ndeferred++;
+	d->next = NULL;
+	d->rc = rc;
+	d->req = *req;
+	memcpy(d->name, req->method, req->method_len);
+	d->name[req->method_len] = '\0';
+	d->req.method = d->name;
+	memset(&d->frame, 0, sizeof(d->frame));
+	d->frame.transport = req->frame->transport;
+	d->frame.proto = req->frame->proto;
+	d->frame.nonstrict = req->frame->nonstrict;
+	d->frame.seqid = req->frame->seqid;
+	d->frame.flags = req->frame->flags;
+	d->req.frame = &d->frame;
+	d->req.arena = NULL;
+	wk->taken = d;
+	return d;
+}
+
+/* Release d and let its connection read on. */
+static void
+gale__defer_release(struct gale_rpc_deferred *d)
+{
+	struct gale__rpc_worker *wk = d->wk;
+	struct gale__rpc_conn *rc = d->rc;
+
+	d->next = wk->free_defs;
+	wk->free_defs = d;
+	wk->ndeferred--;
+	if (rc != NULL && rc->waiting == d) {
+		rc->waiting = NULL;
+		if (!rc->closing && !rc->on_again) {
+			rc->on_again = true;
+			rc->next_again = wk->again;
+			wk->again = rc;
+		}
+	}
+}
+
+int
+gale_rpc_reply(struct gale_rpc_deferred *d, gale_rpc_result_write_fn write, const void *result)
+{
+	struct gale__rpc_worker *wk = d->wk;
+	const struct gale_proto_ops *ops = gale_proto_ops(d->req.proto);
+	struct gale_codec_mark inner;
+	struct gale_conn_tx tx;
+	struct gale_frame rf;
+	size_t start;
+	int ret = 0;
+
+	if (d->rc == NULL || d->rc->closing || ops == NULL) {
+		GALE__RCNT(wk, deferred_dropped);
+		gale__defer_release(d);
+		return -ENOTCONN;
+	}
+	d->req.conn = d->rc->c;
+	if (gale_conn_tx_begin(d->rc->c, &tx, 0) != 0) {
+		GALE__RCNT(wk, send_failed);
+		gale__defer_release(d);
+		return -ENOTCONN;
+	}
+	if (gale__reply_begin(&d->req, &tx, &rf, &inner) != 0 ||
+	    (start = gale_codec_writer_offset(&tx.w),
+	     ops->write_message_begin(&tx.w, d->req.method, d->req.method_len, GALE_MSG_REPLY,
+	                              d->req.seqid)) != 0 ||
+	    write(d->req.proto, &tx.w, result) != 0 ||
+	    gale__reply_end(wk, &d->req, &tx, &rf, &inner, start) != 0) {
+		gale_conn_tx_abort(&tx);
+		GALE__RCNT(wk, ex_encode);
+		gale__send_appex(wk, &d->req, GALE_APPEX_INTERNAL_ERROR, "cannot encode the reply");
+		ret = -EMSGSIZE;
+	} else if (gale_conn_tx_commit(&tx) != 0) {
+		GALE__RCNT(wk, send_failed);
+		ret = -ENOTCONN;
+	} else {
+		GALE__RCNT(wk, replies);
+	}
+	gale__defer_release(d);
+	return ret;
+}
+
+int
+gale_rpc_reply_error(struct gale_rpc_deferred *d, int type, const char *message)
+{
+	struct gale__rpc_worker *wk = d->wk;
+
+	if (d->rc == NULL || d->rc->closing) {
+		GALE__RCNT(wk, deferred_dropped);
+		gale__defer_release(d);
+		return -ENOTCONN;
+	}
+	d->req.conn = d->rc->c;
+	GALE__RCNT(wk, ex_handler);
+	gale__send_appex(wk, &d->req, type, message != NULL ? message : "");
+	gale__defer_release(d);
+	return 0;
+}
+
 /* ---- worker callbacks ---- */
 
 int
@@ -680,6 +842,7 @@ gale_rpc_server_worker_init(struct gale_worker *w, void *arg)
 	unsigned int id = gale_worker_id(w);
 	struct gale__rpc_worker *wk;
 	struct gale_conn_conf cc;
+	unsigned int i;
 	int ret;
 
 	if (id >= srv->nb_workers)
@@ -691,8 +854,20 @@ gale_rpc_server_worker_init(struct gale_worker *w, void *arg)
 	cc.max_conns = srv->conf.max_conns;
 	cc.rx_max = (size_t)srv->conf.limits.max_frame + (64u << 10);
 	wk->arena_mem = malloc(srv->conf.arena_size);
-	if (wk->arena_mem == NULL)
+	wk->defs = calloc(srv->conf.max_deferred, sizeof(*wk->defs));
+	if (wk->arena_mem == NULL || wk->defs == NULL) {
+		free(wk->arena_mem);
+		free(wk->defs);
+		wk->arena_mem = NULL;
+		wk->defs = NULL;
 		return -ENOMEM;
+	}
+	wk->free_defs = NULL;
+	for (i = 0; i < srv->conf.max_deferred; i++) {
+		wk->defs[i].wk = wk;
+		wk->defs[i].next = wk->free_defs;
+		wk->free_defs = &wk->defs[i];
+	}
 	gale_arena_init(&wk->arena, wk->arena_mem, srv->conf.arena_size);
 	wk->be = gale_conn_backend_create(&cc);
 	if (wk->be == NULL) {
@@ -772,7 +947,7 @@ gale_rpc_server_worker_inflight(struct gale_worker *w, void *arg)
 	struct gale_rpc_server *srv = arg;
 	struct gale__rpc_worker *wk = &srv->wk[gale_worker_id(w)];
 
-	return wk->be != NULL ? gale_conn_count(wk->be) : 0;
+	return (wk->be != NULL ? gale_conn_count(wk->be) : 0) + wk->ndeferred;
 }
 
 void
@@ -785,6 +960,10 @@ gale_rpc_server_worker_fini(struct gale_worker *w, void *arg)
 	wk->be = NULL;
 	free(wk->arena_mem);
 	wk->arena_mem = NULL;
+	/* Deferred handles still out belong to handlers that never answered: forget them. */
+	free(wk->defs);
+	wk->defs = NULL;
+	wk->free_defs = NULL;
 }
 
 void

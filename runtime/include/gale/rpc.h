@@ -32,6 +32,9 @@
  * deadline (from TTHeader's RPC_TIMEOUT int header, in milliseconds). Memory a handler needs for
  * its reply can come from the request's arena (gale_rpc_req_arena), reset after the reply is sent.
  *
+ * A handler may also defer its reply and answer later from the same worker (gale_rpc_defer,
+ * gale_rpc_reply): the connection keeps its order by reading no further request meanwhile.
+ *
  * Middleware: an ordered chain of (before, after) pairs around every dispatched request; before
  * runs in order and may refuse the request (negative errno -> INTERNAL_ERROR reply), after runs in
  * reverse order with the outcome, with access to the same request (method, headers, timing).
@@ -99,6 +102,7 @@ struct gale_rpc_req {
 	uint64_t start_us;        /**< arrival (worker wheel time). */
 	uint64_t deadline_us;     /**< start + the caller's RPC timeout; 0 = none. */
 	unsigned int worker;      /**< worker id. */
+	struct gale_worker *w;    /**< the worker (its timers, for deferred replies). */
 	struct gale_conn *conn;   /**< the connection (borrowed). */
 	struct gale_arena *arena; /**< the request's arena. */
 };
@@ -125,6 +129,7 @@ struct gale_rpc_server_conf {
 	                              * (the rest wait in the receive buffer); 0 = 64. */
 	uint32_t idle_timeout_ms;    /**< close connections idle this long; 0 = never. */
 	size_t arena_size;           /**< per-request arena, bytes; 0 = 1 MiB. */
+	unsigned int max_deferred;   /**< deferred requests per worker at once; 0 = 256. */
 };
 
 /** Server counters (sums over workers). */
@@ -142,6 +147,8 @@ struct gale_rpc_stats {
 	uint64_t bad_frames;       /**< connections closed for broken framing. */
 	uint64_t idle_closed;      /**< connections closed by the idle timeout. */
 	uint64_t send_failed;      /**< replies dropped: the connection could not queue them. */
+	uint64_t deferred;         /**< replies deferred by handlers. */
+	uint64_t deferred_dropped; /**< deferred replies whose connection was gone. */
 	uint64_t arena_high;       /**< largest arena use seen (bytes), max over workers. */
 };
 
@@ -185,6 +192,36 @@ const struct gale_rpc_req *gale_rpc_req_current(void);
 
 /** The request's arena (for memory the reply points to); NULL outside a dispatch. */
 struct gale_arena *gale_rpc_req_arena(void);
+
+/**
+ * Deferred replies. A handler that cannot answer at once calls gale_rpc_defer() and returns
+ * GALE_RPC_DEFERRED; later, on the same worker (a timer, the completion of its own downstream
+ * call), it answers with gale_rpc_reply() or gale_rpc_reply_error(), exactly once. Replies stay in
+ * request order: the connection reads no further request until the deferred one is answered. If
+ * the connection closes first, the reply is dropped (the handle is still released by the reply
+ * call). At most max_deferred requests per worker are deferred at once (gale_rpc_defer returns
+ * NULL beyond; the handler then answers at once or fails). A oneway call cannot be deferred.
+ */
+struct gale_rpc_deferred;
+
+/** Returned by a handler that deferred its reply. */
+#define GALE_RPC_DEFERRED 1
+
+/** Writes a result struct (wraps the generated <Svc>_<fn>_result_write). */
+typedef int (*gale_rpc_result_write_fn)(int proto, struct gale_codec_writer *w, const void *result);
+
+/** Defer the current request's reply (inside a handler only). NULL when impossible. */
+struct gale_rpc_deferred *gale_rpc_defer(void);
+
+/**
+ * Answer a deferred request with its result (borrowed during the call). 0, -ENOTCONN (the
+ * connection is gone: dropped), or -EMSGSIZE (could not encode: an exception was sent instead).
+ * Releases d either way.
+ */
+int gale_rpc_reply(struct gale_rpc_deferred *d, gale_rpc_result_write_fn write, const void *result);
+
+/** Answer a deferred request with a TApplicationException (enum gale_appex_type). Releases d. */
+int gale_rpc_reply_error(struct gale_rpc_deferred *d, int type, const char *message);
 
 /** A string header of the request (TTHeader/THeader key/value) by key. 0 or -ENOENT. */
 int gale_rpc_req_header(const struct gale_rpc_req *req, const char *key,

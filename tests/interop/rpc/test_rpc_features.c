@@ -10,6 +10,8 @@
  *   - a handler failure answered with TApplicationException INTERNAL_ERROR;
  *   - the middleware chain: before in order, after in reverse order with the status, and a
  *     refusal (header "deny") that never reaches the handler;
+ *   - a deferred reply (the handler answers 50 ms later from a timer on its worker) and a call
+ *     pipelined behind it on the same connection, answered after it, in order;
  *   - the idle timeout closing a silent connection, counted;
  *   - the drain: the runtime stops cleanly with the client's connections open.
  */
@@ -31,6 +33,8 @@
 
 #include "echo.h"
 #include "gale_test_eal.h"
+#include <gale/timer.h>
+#include <gale/worker.h>
 
 static int failures;
 
@@ -65,11 +69,45 @@ note(const char *s)
 	snprintf(seen.order + l, sizeof(seen.order) - l, "%s", s);
 }
 
+/* The deferred echo: answered by a timer on the worker, 50 ms later. */
+static struct gale_rpc_deferred *later_d;
+static struct gale_echo_Echo_echo_result later_res;
+static struct gale_timer later_timer;
+
+static int
+write_echo_result(int proto, struct gale_codec_writer *w, const void *result)
+{
+	return gale_echo_Echo_echo_result_write(proto, w, result);
+}
+
+static void
+later_fire(struct gale_timer *t, void *arg)
+{
+	(void)t;
+	(void)arg;
+	gale_echo_Echo_echo_result_init(&later_res);
+	later_res.success.ptr = (const uint8_t *)"later!";
+	later_res.success.len = 6;
+	GALE_SET(&later_res, gale_echo_Echo_echo_result_F_success);
+	if (gale_rpc_reply(later_d, write_echo_result, &later_res) != 0)
+		seen.last_status = -EPIPE;
+	later_d = NULL;
+}
+
 static int
 h_echo(void *user, const struct gale_echo_Echo_echo_args *args,
        struct gale_echo_Echo_echo_result *res)
 {
+	const struct gale_rpc_req *req = gale_rpc_req_current();
+
 	seen.user = user;
+	if (args->message.len == 5 && memcmp(args->message.ptr, "later", 5) == 0 && req != NULL &&
+	    later_d == NULL && (later_d = gale_rpc_defer()) != NULL) {
+		gale_timer_init(&later_timer, later_fire, NULL);
+		gale_timer_arm(gale_worker_timers(req->w), &later_timer,
+		               gale_worker_now_us(req->w) + 50000);
+		return GALE_RPC_DEFERRED;
+	}
 	if (args->message.len == 4 && memcmp(args->message.ptr, "fail", 4) == 0)
 		return -EIO;
 	res->success = args->message;
@@ -131,6 +169,28 @@ GALE_RPC_DISPATCH(gale_echo_Echo)
 
 static const struct gale_echo_Echo_handlers partial = { .echo = h_echo };
 static const struct gale_echo_Echo_handlers full = { .echo = h_echo, .add = h_add, .ping = h_ping };
+
+struct done_rec {
+	int order;
+	int status;
+	uint64_t at;
+	int ok;                                     /**< the echo result matched (in the callback) */
+	const struct gale_echo_Echo_echo_result *er; /**< checked in the callback: views die after */
+};
+
+static int done_seq;
+
+static void
+rec_done(void *arg, int status)
+{
+	struct done_rec *d = arg;
+
+	d->order = ++done_seq;
+	d->status = status;
+	d->at = gale_timer_now_us();
+	d->ok = d->er != NULL && status == 0 && d->er->success.len == 6 &&
+	        memcmp(d->er->success.ptr, "later!", 6) == 0;
+}
 
 struct ctx {
 	struct gale_runtime *rt;
@@ -238,6 +298,34 @@ client_thread(void *arg)
 	rc = gale_echo_Echo_ping_call(&ch, &pa, &pr);
 	CHECK(rc == 0 && seen.pings == 1, "allowed ping: rc %d pings %u", rc, seen.pings);
 
+	/* A deferred reply, and a call pipelined behind it on the same connection. */
+	{
+		struct gale_echo_Echo_echo_args la;
+		struct gale_echo_Echo_echo_result lr;
+		struct gale_echo_Echo_add_args ba;
+		struct gale_echo_Echo_add_result br;
+		struct done_rec d1 = { 0, 0, 0, 0, &lr }, d2 = { 0, 0, 0, 0, NULL };
+		uint64_t t0 = gale_timer_now_us(), until = t0 + 5000000u;
+
+		gale_echo_Echo_echo_args_init(&la);
+		la.message = str("later");
+		gale_echo_Echo_add_args_init(&ba);
+		ba.a = 40;
+		ba.b = 2;
+		done_seq = 0;
+		CHECK(gale_echo_Echo_echo_call_async(&ch, &la, &lr, rec_done, &d1) == 0, "later: start");
+		CHECK(gale_echo_Echo_add_call_async(&ch, &ba, &br, rec_done, &d2) == 0, "behind: start");
+		while ((d1.order == 0 || d2.order == 0) && gale_timer_now_us() < until)
+			gale_rpc_client_poll(cl);
+		CHECK(d1.order == 1 && d1.status == 0, "deferred call: order %d status %d", d1.order,
+		      d1.status);
+		CHECK(d2.order == 2 && d2.status == 0 && br.success == 42,
+		      "call behind it: order %d status %d", d2.order, d2.status);
+		CHECK(d1.at - t0 >= 50000, "deferred reply after %lu us, want >= 50 ms",
+		      (unsigned long)(d1.at - t0));
+		CHECK(d1.ok, "deferred result did not match");
+	}
+
 	/* A silent connection is closed by the idle timeout (300 ms). */
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	memset(&sa, 0, sizeof(sa));
@@ -255,6 +343,7 @@ client_thread(void *arg)
 	close(fd);
 	gale_rpc_server_stats(x->srv, &st);
 	CHECK(st.idle_closed >= 1, "idle_closed %lu", (unsigned long)st.idle_closed);
+	CHECK(st.deferred == 1, "deferred %lu", (unsigned long)st.deferred);
 	CHECK(st.ex_handler == 2, "ex_handler %lu, want 2 (failing handler, refusal)",
 	      (unsigned long)st.ex_handler);
 out:
