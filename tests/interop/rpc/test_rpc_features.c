@@ -12,6 +12,8 @@
  *     refusal (header "deny") that never reaches the handler;
  *   - a deferred reply (the handler answers 50 ms later from a timer on its worker) and a call
  *     pipelined behind it on the same connection, answered after it, in order;
+ *   - a handler that calls downstream (gale's client on the worker, async, its timers on the
+ *     worker's wheel; the downstream server is this one) and replies when that call completes;
  *   - the idle timeout closing a silent connection, counted;
  *   - the drain: the runtime stops cleanly with the client's connections open.
  */
@@ -94,6 +96,85 @@ later_fire(struct gale_timer *t, void *arg)
 	later_d = NULL;
 }
 
+/* The proxying echo: a downstream add through a client on the worker, then the deferred reply. */
+static struct gale_rpc_server *the_srv;
+static struct gale_rpc_client *wcl;
+static struct gale_tc_channel wch;
+static struct gale_echo_Echo_add_args proxy_args;
+static struct gale_echo_Echo_add_result proxy_res;
+static struct gale_echo_Echo_echo_result proxy_out;
+static char proxy_text[32];
+
+static void
+proxy_done(void *arg, int status)
+{
+	struct gale_rpc_deferred *d = arg;
+
+	if (status != 0) {
+		gale_rpc_reply_error(d, GALE_APPEX_INTERNAL_ERROR, "downstream failed");
+		return;
+	}
+	snprintf(proxy_text, sizeof(proxy_text), "proxy:%ld", (long)proxy_res.success);
+	gale_echo_Echo_echo_result_init(&proxy_out);
+	proxy_out.success.ptr = (const uint8_t *)proxy_text;
+	proxy_out.success.len = (uint32_t)strlen(proxy_text);
+	GALE_SET(&proxy_out, gale_echo_Echo_echo_result_F_success);
+	gale_rpc_reply(d, write_echo_result, &proxy_out);
+}
+
+static int
+proxy(const struct gale_rpc_req *req)
+{
+	struct gale_rpc_deferred *d;
+
+	if (wcl == NULL) {
+		char ep[32];
+		const char *eps[1] = { ep };
+		struct gale_rpc_client_conf cc;
+
+		snprintf(ep, sizeof(ep), "127.0.0.1:%u", (unsigned int)gale_rpc_server_port(the_srv));
+		memset(&cc, 0, sizeof(cc));
+		cc.endpoints = eps;
+		cc.nb_endpoints = 1;
+		cc.proto = GALE_PROTO_BINARY;
+		cc.rpc_timeout_ms = 2000;
+		wcl = gale_rpc_client_create(&cc, req->w);
+		if (wcl == NULL)
+			return -ENOMEM;
+		gale_rpc_client_channel(wcl, &wch);
+	}
+	d = gale_rpc_defer();
+	if (d == NULL)
+		return -EBUSY;
+	gale_echo_Echo_add_args_init(&proxy_args);
+	proxy_args.a = 20;
+	proxy_args.b = 22;
+	if (gale_echo_Echo_add_call_async(&wch, &proxy_args, &proxy_res, proxy_done, d) != 0) {
+		gale_rpc_reply_error(d, GALE_APPEX_INTERNAL_ERROR, "cannot call downstream");
+		return GALE_RPC_DEFERRED;
+	}
+	return GALE_RPC_DEFERRED;
+}
+
+/* The worker's work: the server's, then the worker's own client. */
+static unsigned int
+work(struct gale_worker *w, void *arg)
+{
+	unsigned int n = gale_rpc_server_worker_work(w, arg);
+
+	if (wcl != NULL)
+		n += gale_rpc_client_poll(wcl);
+	return n;
+}
+
+static void
+fini(struct gale_worker *w, void *arg)
+{
+	gale_rpc_client_free(wcl);
+	wcl = NULL;
+	gale_rpc_server_worker_fini(w, arg);
+}
+
 static int
 h_echo(void *user, const struct gale_echo_Echo_echo_args *args,
        struct gale_echo_Echo_echo_result *res)
@@ -108,6 +189,8 @@ h_echo(void *user, const struct gale_echo_Echo_echo_args *args,
 		               gale_worker_now_us(req->w) + 50000);
 		return GALE_RPC_DEFERRED;
 	}
+	if (args->message.len == 5 && memcmp(args->message.ptr, "proxy", 5) == 0 && req != NULL)
+		return proxy(req);
 	if (args->message.len == 4 && memcmp(args->message.ptr, "fail", 4) == 0)
 		return -EIO;
 	res->success = args->message;
@@ -326,6 +409,12 @@ client_thread(void *arg)
 		CHECK(d1.ok, "deferred result did not match");
 	}
 
+	/* A handler that calls downstream from its worker and replies on completion. */
+	ea.message = str("proxy");
+	rc = gale_echo_Echo_echo_call(&ch, &ea, &er);
+	CHECK(rc == 0 && er.success.len == 8 && memcmp(er.success.ptr, "proxy:42", 8) == 0,
+	      "proxy: rc %d '%.*s'", rc, (int)er.success.len, (const char *)er.success.ptr);
+
 	/* A silent connection is closed by the idle timeout (300 ms). */
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	memset(&sa, 0, sizeof(sa));
@@ -343,7 +432,7 @@ client_thread(void *arg)
 	close(fd);
 	gale_rpc_server_stats(x->srv, &st);
 	CHECK(st.idle_closed >= 1, "idle_closed %lu", (unsigned long)st.idle_closed);
-	CHECK(st.deferred == 1, "deferred %lu", (unsigned long)st.deferred);
+	CHECK(st.deferred == 2, "deferred %lu", (unsigned long)st.deferred);
 	CHECK(st.ex_handler == 2, "ex_handler %lu, want 2 (failing handler, refusal)",
 	      (unsigned long)st.ex_handler);
 out:
@@ -389,6 +478,9 @@ main(void)
 	rc.name = "rpcft";
 	rc.idle.mode = GALE_IDLE_SLEEP;
 	gale_rpc_server_runtime_conf(x.srv, &rc);
+	rc.work_cb = work;
+	rc.fini_cb = fini;
+	the_srv = x.srv;
 	x.rt = gale_runtime_create(&rc);
 	if (x.rt == NULL) {
 		fprintf(stderr, "runtime: %s\n", strerror(errno));
