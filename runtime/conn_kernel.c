@@ -35,9 +35,9 @@
 
 #include <gale/conn.h>
 
-#define GALE__CONN_EVENTS 64
-#define GALE__CONN_IBUF0 (64u << 10)
-#define GALE__CONN_OBUF0 (64u << 10)
+#define GALE__CONN_EVENTS   64
+#define GALE__CONN_IBUF0    (64u << 10)
+#define GALE__CONN_OBUF0    (64u << 10)
 #define GALE__CONN_READ_MIN 4096u
 
 enum gale__conn_state {
@@ -52,11 +52,11 @@ struct gale_conn {
 	int fd;
 	uint8_t state;
 	bool eof;
-	bool want_out;    /**< EPOLLOUT armed */
-	bool on_dirty;    /**< on the dirty list (output to flush) */
-	bool tx_open;     /**< between tx_begin and commit/abort */
-	bool tx_blocked;  /**< a send was refused or output backed up: tell writable */
-	int err;          /**< error to report before closed (negative errno), 0 = none */
+	bool want_out;   /**< EPOLLOUT armed */
+	bool on_dirty;   /**< on the dirty list (output to flush) */
+	bool tx_open;    /**< between tx_begin and commit/abort */
+	bool tx_blocked; /**< a send was refused or output backed up: tell writable */
+	int err;         /**< error to report before closed (negative errno), 0 = none */
 	const struct gale_conn_callbacks *cbs;
 	void *arg;
 	uint8_t *ibuf;
@@ -64,7 +64,7 @@ struct gale_conn {
 	uint8_t *obuf;
 	size_t ooff, olen, ocap;
 	struct sockaddr_in peer;
-	struct gale_conn *prev, *next;  /**< all connections of the instance */
+	struct gale_conn *prev, *next; /**< all connections of the instance */
 	struct gale_conn *next_dirty;
 	struct gale_conn *next_dead;
 };
@@ -303,7 +303,8 @@ gale_conn_listen(struct gale_conn_backend *be, const char *host, uint16_t port,
 		return -errno;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, (int)be->conf.backlog) != 0 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    listen(fd, (int)be->conf.backlog) != 0 ||
 	    getsockname(fd, (struct sockaddr *)&sa, &slen) != 0)
 		goto fail;
 	memset(&ev, 0, sizeof(ev));
@@ -532,7 +533,8 @@ gale_conn_tx_commit(struct gale_conn_tx *tx)
 	for (i = 1; i < n; i++)
 		extra += tx->segs[i].len;
 	if (extra != 0) {
-		/* The spill: grow the buffer once (the next reply of this size fits) and copy back. */
+		/* The spill: grow the buffer once (the next reply of this size fits) and copy back.
+		 */
 		ret = gale__obuf_reserve(c, extra);
 		if (ret == 0) {
 			for (i = 1; i < n; i++) {
@@ -540,7 +542,8 @@ gale_conn_tx_commit(struct gale_conn_tx *tx)
 				c->olen += tx->segs[i].len;
 			}
 		} else {
-			/* Cannot queue all of it: drop the whole message, keep the stream consistent. */
+			/* Cannot queue all of it: drop the whole message, keep the stream
+			 * consistent. */
 			c->olen -= tx->segs[0].len;
 			GALE__CNT(c->be, tx_full, 1);
 		}
@@ -681,7 +684,8 @@ gale__conn_accept(struct gale_conn_backend *be)
 		gale__sock_opts(fd);
 		c->peer = sa;
 		c->state = GALE__CS_OPEN;
-		if (be->accept_cb(be->accept_arg, c) != 0 || gale__conn_epoll(c, EPOLL_CTL_ADD) != 0) {
+		if (be->accept_cb(be->accept_arg, c) != 0 ||
+		    gale__conn_epoll(c, EPOLL_CTL_ADD) != 0) {
 			GALE__CNT(be, refused, 1);
 			c->cbs = NULL;
 			close(fd);
@@ -717,7 +721,8 @@ gale__conn_read(struct gale_conn *c)
 				if (cap > be->conf.rx_max)
 					cap = be->conf.rx_max;
 				if (cap <= c->icap) {
-					/* Full of bytes nobody consumes: a frame over every limit. */
+					/* Full of bytes nobody consumes: a frame over every limit.
+					 */
 					GALE__CNT(be, rx_full, 1);
 					gale__conn_kill(c, -EMSGSIZE);
 					return false;

@@ -59,7 +59,7 @@ struct gale__cl_conn {
 	struct gale__cl_ep *ep;
 	struct gale_conn *c; /**< NULL: none (open one on demand) */
 	bool open;
-	int err;             /**< why it is closing */
+	int err; /**< why it is closing */
 	unsigned int npending;
 	struct gale_timer ctimer;
 	struct gale__cl_call *head, *tail;
@@ -150,7 +150,8 @@ gale_rpc_client_create(const struct gale_rpc_client_conf *conf, struct gale_work
 	for (i = 0; i < conf->nb_endpoints; i++) {
 		struct gale__cl_ep *ep = &cl->eps[i];
 
-		if (gale_conn_parse_addr(conf->endpoints[i], ep->host, sizeof(ep->host), &ep->port) != 0 ||
+		if (gale_conn_parse_addr(conf->endpoints[i], ep->host, sizeof(ep->host),
+		                         &ep->port) != 0 ||
 		    ep->port == 0 || ep->host[0] == '\0') {
 			errno = EINVAL;
 			goto fail_errno;
@@ -161,7 +162,8 @@ gale_rpc_client_create(const struct gale_rpc_client_conf *conf, struct gale_work
 		for (k = 0; k < cl->conf.conns_per_endpoint; k++) {
 			ep->conns[k].cl = cl;
 			ep->conns[k].ep = ep;
-			gale_timer_init(&ep->conns[k].ctimer, gale__cl_connect_timeout, &ep->conns[k]);
+			gale_timer_init(&ep->conns[k].ctimer, gale__cl_connect_timeout,
+			                &ep->conns[k]);
 		}
 	}
 	for (i = 0; i < cl->conf.max_pending; i++) {
@@ -181,8 +183,9 @@ gale_rpc_client_create(const struct gale_rpc_client_conf *conf, struct gale_work
 	memset(&cc, 0, sizeof(cc));
 	cc.kind = GALE_CONN_KERNEL;
 	cc.max_conns = conf->nb_endpoints * cl->conf.conns_per_endpoint + 1;
-	cc.rx_max = (size_t)(conf->limits.max_frame != 0 ? conf->limits.max_frame :
-	                                                   GALE_CODEC_DEFAULT_MAX_FRAME) + (64u << 10);
+	cc.rx_max = (size_t)(conf->limits.max_frame != 0 ? conf->limits.max_frame
+	                                                 : GALE_CODEC_DEFAULT_MAX_FRAME) +
+	            (64u << 10);
 	cl->be = gale_conn_backend_create(&cc);
 	if (cl->be == NULL)
 		goto fail_errno;
@@ -192,13 +195,12 @@ nomem:
 	return NULL;
 fail:
 	errno = ENOMEM;
-fail_errno:
-	{
-		int e = errno;
+fail_errno : {
+	int e = errno;
 
-		gale_rpc_client_free(cl);
-		errno = e;
-	}
+	gale_rpc_client_free(cl);
+	errno = e;
+}
 	return NULL;
 }
 
@@ -396,12 +398,12 @@ gale__cl_on_readable(struct gale_conn *c, void *arg)
 		 * Apache's C++ TThreadedServer answers a compact THeader call in binary.
 		 */
 		ops = gale_proto_ops(f.transport == GALE_TRANSPORT_THEADER ||
-		                             f.transport == GALE_TRANSPORT_TTHEADER ?
-		                             f.proto :
-		                             cl->conf.proto);
+		                                     f.transport == GALE_TRANSPORT_TTHEADER
+		                             ? f.proto
+		                             : cl->conf.proto);
 		if (n <= 0 || ops == NULL ||
-		    gale_frame_payload_reader(&f, segs, nseg, &cl->conf.limits, &cl->arena,
-		                                        &r) != 0 ||
+		    gale_frame_payload_reader(&f, segs, nseg, &cl->conf.limits, &cl->arena, &r) !=
+		            0 ||
 		    ops->read_message_begin(&r, &name, &type, &seqid) != 0) {
 			GALE__CCNT(cl, bad_replies);
 			cc->err = -EBADMSG;
@@ -448,9 +450,9 @@ gale__cl_on_readable(struct gale_conn *c, void *arg)
 			memset(&ex, 0, sizeof(ex));
 			status = -EREMOTEIO;
 			if (gale_appex_read(&r, ops, &ex) == 0) {
-				size_t ml = ex.message.len < sizeof(cl->last_ex_msg) - 1 ?
-				                    ex.message.len :
-				                    sizeof(cl->last_ex_msg) - 1;
+				size_t ml = ex.message.len < sizeof(cl->last_ex_msg) - 1
+				                    ? ex.message.len
+				                    : sizeof(cl->last_ex_msg) - 1;
 
 				cl->last_ex_type = ex.type;
 				if (ml != 0)
@@ -560,7 +562,8 @@ gale__cl_call_async(void *chan, const struct gale_tc_call *call, gale_tc_done_cb
 		return -EBUSY;
 	cc = gale__cl_pick(cl);
 	if (cc->c == NULL) {
-		ret = gale_conn_connect(cl->be, cc->ep->host, cc->ep->port, &gale__cl_cbs, cc, &cc->c);
+		ret = gale_conn_connect(cl->be, cc->ep->host, cc->ep->port, &gale__cl_cbs, cc,
+		                        &cc->c);
 		if (ret != 0) {
 			cc->c = NULL;
 			return ret;
@@ -661,8 +664,8 @@ gale__cl_poll(struct gale_rpc_client *cl, int wait_ms)
 {
 	unsigned int work;
 
-	work = wait_ms > 0 && cl->done_head == NULL ? gale_conn_poll_wait(cl->be, wait_ms) :
-	                                              gale_conn_poll(cl->be);
+	work = wait_ms > 0 && cl->done_head == NULL ? gale_conn_poll_wait(cl->be, wait_ms)
+	                                            : gale_conn_poll(cl->be);
 	if (cl->own_wheel)
 		work += gale_timer_wheel_advance(cl->wheel, gale_timer_now_us());
 	while (cl->done_head != NULL) {

@@ -42,6 +42,7 @@
 #include <gale/proto.h>
 #include <gale/rpc.h>
 #include <gale/runtime.h>
+#include <gale/timer.h>
 #include <gale/worker.h>
 
 #define GALE__RPC_SEGS 8
@@ -57,7 +58,7 @@ struct gale__rpc_conn {
 	bool on_again;
 	bool closing;
 	struct gale_rpc_deferred *waiting; /**< a deferred reply holds the connection's order */
-	uint64_t last_us; /**< last activity, for the idle timeout */
+	uint64_t last_us;                  /**< last activity, for the idle timeout */
 	struct gale__rpc_conn *prev, *next;
 	struct gale__rpc_conn *next_again;
 };
@@ -69,15 +70,17 @@ struct gale_rpc_deferred {
 	struct gale_rpc_req req;   /**< copied; method points at name, frame at frame */
 	struct gale_frame frame;   /**< transport, proto, seqid, flags (no headers kept) */
 	char name[128];
+	struct gale_timer deadline;     /**< the caller's deadline, when it sent one */
+	bool expired;                   /**< the deadline passed: answered with an exception */
 	struct gale_rpc_deferred *next; /**< free list */
 };
 
 struct gale__rpc_worker {
 	alignas(64) struct gale_rpc_server *srv;
-	struct gale_rpc_deferred *defs;      /**< max_deferred entries */
+	struct gale_rpc_deferred *defs; /**< max_deferred entries */
 	struct gale_rpc_deferred *free_defs;
-	unsigned int ndeferred;              /**< in use */
-	struct gale_rpc_deferred *taken;     /**< set by gale_rpc_defer during a dispatch */
+	unsigned int ndeferred;          /**< in use */
+	struct gale_rpc_deferred *taken; /**< set by gale_rpc_defer during a dispatch */
 	struct gale_worker *w;
 	struct gale_conn_backend *be;
 	unsigned int id;
@@ -114,7 +117,8 @@ gale__pick_port(const char *host, uint16_t *port)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
-	if (host[0] != '\0' && strcmp(host, "*") != 0 && inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+	if (host[0] != '\0' && strcmp(host, "*") != 0 &&
+	    inet_pton(AF_INET, host, &sa.sin_addr) != 1)
 		return -EINVAL;
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -305,8 +309,8 @@ gale__reply_end(struct gale__rpc_worker *wk, const struct gale_rpc_req *req,
                 size_t inner_start)
 {
 	if (req->inner_framed) {
-		uint32_t len = gale_codec_be32(
-			(uint32_t)(gale_codec_writer_offset(&tx->w) - inner_start));
+		uint32_t len =
+		        gale_codec_be32((uint32_t)(gale_codec_writer_offset(&tx->w) - inner_start));
 
 		gale_codec_writer_patch(&tx->w, inner, &len, 4);
 	}
@@ -332,7 +336,8 @@ gale__send_appex(struct gale__rpc_worker *wk, const struct gale_rpc_req *req, in
 	if (gale__reply_begin(req, &tx, &rf, &inner) != 0)
 		goto fail;
 	start = gale_codec_writer_offset(&tx.w);
-	if (gale_appex_write_message(&tx.w, ops, req->method, req->method_len, req->seqid, &ex) != 0 ||
+	if (gale_appex_write_message(&tx.w, ops, req->method, req->method_len, req->seqid, &ex) !=
+	            0 ||
 	    gale__reply_end(wk, req, &tx, &rf, &inner, start) != 0)
 		goto fail;
 	if (gale_conn_tx_commit(&tx) != 0) {
@@ -463,13 +468,14 @@ gale__serve_frame(struct gale__rpc_conn *rc, const struct gale_codec_seg *segs, 
 		uint32_t l;
 
 		memcpy(&l, hdr, 4);
-		if (gale_codec_be32(l) == f->payload_len - 4 && (hdr[4] == 0x80 || hdr[4] == 0x82) &&
-		    gale_codec_skip_raw(&r, 4) == 0)
+		if (gale_codec_be32(l) == f->payload_len - 4 &&
+		    (hdr[4] == 0x80 || hdr[4] == 0x82) && gale_codec_skip_raw(&r, 4) == 0)
 			req.inner_framed = 1;
 	}
 	if (ops->read_message_begin(&r, &name, &type, &req.seqid) != 0) {
 		GALE__RCNT(wk, ex_protocol);
-		gale__send_appex(wk, &req, GALE_APPEX_PROTOCOL_ERROR, "cannot read the message header");
+		gale__send_appex(wk, &req, GALE_APPEX_PROTOCOL_ERROR,
+		                 "cannot read the message header");
 		return;
 	}
 	req.method = name.len != 0 ? (const char *)name.ptr : "";
@@ -513,7 +519,8 @@ gale__serve_frame(struct gale__rpc_conn *rc, const struct gale_codec_seg *segs, 
 		gale__cur_req = NULL;
 		GALE__RCNT(wk, ex_handler);
 		if (type == GALE_MSG_CALL)
-			gale__send_appex(wk, &req, GALE_APPEX_INTERNAL_ERROR, "refused by middleware");
+			gale__send_appex(wk, &req, GALE_APPEX_INTERNAL_ERROR,
+			                 "refused by middleware");
 		return;
 	}
 	if (gale_conn_tx_begin(rc->c, &tx, 0) != 0) {
@@ -579,7 +586,8 @@ failed:
 	} else if (tx.w.reason != GALE_CODEC_E_OK) {
 		GALE__RCNT(wk, ex_encode);
 		if (type == GALE_MSG_CALL)
-			gale__send_appex(wk, &req, GALE_APPEX_INTERNAL_ERROR, "cannot encode the reply");
+			gale__send_appex(wk, &req, GALE_APPEX_INTERNAL_ERROR,
+			                 "cannot encode the reply");
 	} else {
 		GALE__RCNT(wk, ex_handler);
 		if (type == GALE_MSG_CALL)
@@ -613,7 +621,8 @@ gale__conn_process(struct gale__rpc_conn *rc)
 		if (len == 0)
 			break;
 		if (rc->transport == GALE_TRANSPORT_NONE) {
-			int d = gale_frame_detect(segs, nseg, &rc->transport, &rc->proto, &rc->nonstrict);
+			int d = gale_frame_detect(segs, nseg, &rc->transport, &rc->proto,
+			                          &rc->nonstrict);
 
 			if (d == -2) {
 				rc->transport = GALE_TRANSPORT_NONE;
@@ -720,6 +729,26 @@ gale__on_accept(void *arg, struct gale_conn *c)
 
 /* ---- deferred replies ---- */
 
+static void gale__defer_resume(struct gale_rpc_deferred *d);
+
+/* The caller's deadline passed before the handler answered: answer for it, free the connection. */
+static void
+gale__defer_expire(struct gale_timer *t, void *arg)
+{
+	struct gale_rpc_deferred *d = arg;
+	struct gale__rpc_worker *wk = d->wk;
+
+	(void)t;
+	GALE__RCNT(wk, deadline_exceeded);
+	d->expired = true;
+	if (d->rc != NULL && !d->rc->closing) {
+		d->req.conn = d->rc->c;
+		gale__send_appex(wk, &d->req, GALE_APPEX_INTERNAL_ERROR, "deadline exceeded");
+	}
+	gale__defer_resume(d);
+	d->rc = NULL;
+}
+
 struct gale_rpc_deferred *
 gale_rpc_defer(void)
 {
@@ -750,20 +779,21 @@ gale_rpc_defer(void)
 	d->frame.flags = req->frame->flags;
 	d->req.frame = &d->frame;
 	d->req.arena = NULL;
+	d->expired = false;
+	gale_timer_init(&d->deadline, gale__defer_expire, d);
+	if (req->deadline_us != 0)
+		gale_timer_arm(gale_worker_timers(wk->w), &d->deadline, req->deadline_us);
 	wk->taken = d;
 	return d;
 }
 
-/* Release d and let its connection read on. */
+/* Let d's connection read on. */
 static void
-gale__defer_release(struct gale_rpc_deferred *d)
+gale__defer_resume(struct gale_rpc_deferred *d)
 {
 	struct gale__rpc_worker *wk = d->wk;
 	struct gale__rpc_conn *rc = d->rc;
 
-	d->next = wk->free_defs;
-	wk->free_defs = d;
-	wk->ndeferred--;
 	if (rc != NULL && rc->waiting == d) {
 		rc->waiting = NULL;
 		if (!rc->closing && !rc->on_again) {
@@ -772,6 +802,19 @@ gale__defer_release(struct gale_rpc_deferred *d)
 			wk->again = rc;
 		}
 	}
+}
+
+/* Release d (timer off) and let its connection read on. */
+static void
+gale__defer_release(struct gale_rpc_deferred *d)
+{
+	struct gale__rpc_worker *wk = d->wk;
+
+	gale_timer_cancel(gale_worker_timers(wk->w), &d->deadline);
+	gale__defer_resume(d);
+	d->next = wk->free_defs;
+	wk->free_defs = d;
+	wk->ndeferred--;
 }
 
 int
@@ -785,6 +828,10 @@ gale_rpc_reply(struct gale_rpc_deferred *d, gale_rpc_result_write_fn write, cons
 	size_t start;
 	int ret = 0;
 
+	if (d->expired) {
+		gale__defer_release(d);
+		return -ETIMEDOUT;
+	}
 	if (d->rc == NULL || d->rc->closing || ops == NULL) {
 		GALE__RCNT(wk, deferred_dropped);
 		gale__defer_release(d);
@@ -821,6 +868,10 @@ gale_rpc_reply_error(struct gale_rpc_deferred *d, int type, const char *message)
 {
 	struct gale__rpc_worker *wk = d->wk;
 
+	if (d->expired) {
+		gale__defer_release(d);
+		return -ETIMEDOUT;
+	}
 	if (d->rc == NULL || d->rc->closing) {
 		GALE__RCNT(wk, deferred_dropped);
 		gale__defer_release(d);
@@ -923,7 +974,8 @@ gale_rpc_server_worker_work(struct gale_worker *w, void *arg)
 		}
 	}
 	if (srv->conf.idle_timeout_ms != 0) {
-		uint64_t now = gale_worker_now_us(w), idle = (uint64_t)srv->conf.idle_timeout_ms * 1000;
+		uint64_t now = gale_worker_now_us(w),
+		         idle = (uint64_t)srv->conf.idle_timeout_ms * 1000;
 
 		if (now >= wk->next_scan_us) {
 			struct gale__rpc_conn *rc;
@@ -955,12 +1007,15 @@ gale_rpc_server_worker_fini(struct gale_worker *w, void *arg)
 {
 	struct gale_rpc_server *srv = arg;
 	struct gale__rpc_worker *wk = &srv->wk[gale_worker_id(w)];
+	unsigned int i;
 
 	gale_conn_backend_free(wk->be);
 	wk->be = NULL;
 	free(wk->arena_mem);
 	wk->arena_mem = NULL;
 	/* Deferred handles still out belong to handlers that never answered: forget them. */
+	for (i = 0; wk->defs != NULL && i < srv->conf.max_deferred; i++)
+		gale_timer_cancel(gale_worker_timers(w), &wk->defs[i].deadline);
 	free(wk->defs);
 	wk->defs = NULL;
 	wk->free_defs = NULL;

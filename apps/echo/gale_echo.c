@@ -128,11 +128,14 @@ static void
 usage(const char *prog)
 {
 	printf("usage: %s [EAL args --] [options]\n"
-	       "Serves apps/echo/echo.thrift (Echo: echo, echo_binary, ping, add, echo_or_fail, notify)\n"
+	       "Serves apps/echo/echo.thrift (Echo: echo, echo_binary, ping, add, echo_or_fail, "
+	       "notify)\n"
 	       "on every Thrift transport and protocol, detected per connection.\n"
-	       "  --backend kernel        network backend (kernel: sockets + epoll; native: later)\n"
+	       "  --backend kernel        network backend (kernel: sockets + epoll; native: "
+	       "later)\n"
 	       "  --listen HOST:PORT      listen address (default 127.0.0.1:9090; port 0 = any)\n"
-	       "  --workers N             worker lcores (default 1; N+1 CPUs with default EAL args)\n"
+	       "  --workers N             worker lcores (default 1; N+1 CPUs with default EAL "
+	       "args)\n"
 	       "  --port-file FILE        write the listening port to FILE once listening\n"
 	       "  --idle poll|sleep       idle workers poll or sleep (default sleep)\n"
 	       "  --idle-timeout-ms MS    close connections idle that long (default 0: never)\n"
@@ -164,8 +167,10 @@ parse_args(int argc, char **argv, struct echo_opts *o)
 		switch (c) {
 		case 'b':
 			if (strcmp(optarg, "kernel") != 0) {
-				fprintf(stderr, "gale-echo: backend '%s' is not available (only kernel "
-				                "is built)\n", optarg);
+				fprintf(stderr,
+				        "gale-echo: backend '%s' is not available (only kernel "
+				        "is built)\n",
+				        optarg);
 				return -1;
 			}
 			break;
@@ -258,7 +263,8 @@ main(int argc, char **argv)
 	struct echo_opts o = { "127.0.0.1:9090", NULL, 1, 1, 0, 0 };
 	struct gale_rpc_service svc = { "Echo", gale_echo_Echo_gale_rpc_dispatch, &echo_handlers,
 		                        NULL };
-	struct gale_eal_defaults def = { .log_level = "lib.eal:warning", .no_huge = true,
+	struct gale_eal_defaults def = { .log_level = "lib.eal:warning",
+		                         .no_huge = true,
 		                         .mem_mb = 256 };
 	struct gale_rpc_server_conf sc;
 	struct gale_runtime_conf rc;
@@ -300,14 +306,17 @@ main(int argc, char **argv)
 	snprintf(lcores, sizeof(lcores), "0-%u", o.workers);
 	def.lcores = lcores;
 	if (eargc > 1 && strcmp(eargv[1], "--") == 0 && (long)o.workers + 1 > ncpu) {
-		fprintf(stderr, "gale-echo: %u workers need %u CPUs (there are %ld); give EAL "
-		                "arguments such as --lcores\n", o.workers, o.workers + 1, ncpu);
+		fprintf(stderr,
+		        "gale-echo: %u workers need %u CPUs (there are %ld); give EAL "
+		        "arguments such as --lcores\n",
+		        o.workers, o.workers + 1, ncpu);
 		return 1;
 	}
 	ret = gale_eal_init(eargc, eargv, &def, &info);
 	if (ret < 0) {
-		fprintf(stderr, "gale-echo: the EAL cannot start (%s); the kernel backend runs its "
-		                "workers on EAL lcores, so there is nothing to serve with\n",
+		fprintf(stderr,
+		        "gale-echo: the EAL cannot start (%s); the kernel backend runs its "
+		        "workers on EAL lcores, so there is nothing to serve with\n",
 		        strerror(-ret));
 		return 1;
 	}
@@ -355,8 +364,8 @@ main(int argc, char **argv)
 	}
 	gale_runtime_signals_install(rt);
 	printf("gale-echo: listening on %s:%u (backend kernel, %u worker%s, %s)\n",
-	       host[0] != '\0' ? host : "0.0.0.0", (unsigned int)gale_rpc_server_port(srv), o.workers,
-	       o.workers == 1 ? "" : "s", info.huge ? "hugepages" : "no hugepages");
+	       host[0] != '\0' ? host : "0.0.0.0", (unsigned int)gale_rpc_server_port(srv),
+	       o.workers, o.workers == 1 ? "" : "s", info.huge ? "hugepages" : "no hugepages");
 	fflush(stdout);
 	ret = gale_runtime_run(rt);
 	gale_rpc_server_stats(srv, &st);

@@ -58,8 +58,9 @@ struct gale_conn_callbacks {
 	void (*connected)(struct gale_conn *c, void *arg); /**< active open completed. */
 	void (*readable)(struct gale_conn *c, void *arg);  /**< new bytes or EOF. */
 	void (*writable)(struct gale_conn *c, void *arg);  /**< send space came back. */
-	void (*error)(struct gale_conn *c, void *arg, int err); /**< negative errno; closed follows. */
-	void (*closed)(struct gale_conn *c, void *arg);    /**< last call; the handle dies after it. */
+	void (*error)(struct gale_conn *c, void *arg,
+	              int err);                         /**< negative errno; closed follows. */
+	void (*closed)(struct gale_conn *c, void *arg); /**< last call; the handle dies after it. */
 };
 
 /**
@@ -72,23 +73,24 @@ typedef int (*gale_conn_accept_cb_t)(void *arg, struct gale_conn *c);
 struct gale_conn_conf {
 	enum gale_conn_kind kind;
 	unsigned int max_conns; /**< open connections per instance; 0 = 1024. */
-	size_t rx_max;          /**< most bytes buffered unconsumed per connection; 0 = 16 MiB + 64 KiB. */
-	size_t tx_max;          /**< most bytes queued unsent per connection; 0 = 64 MiB. */
-	uint32_t backlog;       /**< listen backlog; 0 = 1024. */
+	size_t rx_max; /**< most bytes buffered unconsumed per connection; 0 = 16 MiB + 64 KiB. */
+	size_t tx_max; /**< most bytes queued unsent per connection; 0 = 64 MiB. */
+	uint32_t backlog; /**< listen backlog; 0 = 1024. */
 };
 
 /** Counters of one instance (owner-written; other threads read them with relaxed loads). */
 struct gale_conn_stats {
-	uint64_t accepted;     /**< connections accepted. */
-	uint64_t refused;      /**< accepted then refused (table full, accept callback said no). */
-	uint64_t connected;    /**< active opens completed. */
-	uint64_t closed;       /**< closed callbacks run. */
-	uint64_t errors;       /**< error callbacks run (resets, refused connects, I/O errors). */
-	uint64_t rx_bytes;     /**< bytes received. */
-	uint64_t tx_bytes;     /**< bytes the kernel (or stack) took. */
-	uint64_t rx_full;      /**< times a connection hit rx_max with nothing consumed (it is closed). */
-	uint64_t tx_full;      /**< sends refused because tx_max would be passed. */
-	uint64_t polls;        /**< gale_conn_poll calls that found events. */
+	uint64_t accepted;  /**< connections accepted. */
+	uint64_t refused;   /**< accepted then refused (table full, accept callback said no). */
+	uint64_t connected; /**< active opens completed. */
+	uint64_t closed;    /**< closed callbacks run. */
+	uint64_t errors;    /**< error callbacks run (resets, refused connects, I/O errors). */
+	uint64_t rx_bytes;  /**< bytes received. */
+	uint64_t tx_bytes;  /**< bytes the kernel (or stack) took. */
+	uint64_t
+	        rx_full; /**< times a connection hit rx_max with nothing consumed (it is closed). */
+	uint64_t tx_full; /**< sends refused because tx_max would be passed. */
+	uint64_t polls;   /**< gale_conn_poll calls that found events. */
 };
 
 /** Most output segments one gale_conn_tx_begin hands to the writer. */

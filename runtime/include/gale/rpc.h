@@ -71,13 +71,13 @@ typedef int (*gale_rpc_dispatch_fn)(const void *handlers, void *user, int proto,
  * Define `static int <svc>_gale_rpc_dispatch(...)`, an adapter from the generated
  * <svc>_dispatch (svc is the generated prefix, e.g. gale_echo_Echo) to gale_rpc_dispatch_fn.
  */
-#define GALE_RPC_DISPATCH(svc)                                                                    \
-	static int svc##_gale_rpc_dispatch(const void *h, void *user, int proto, const char *name, \
-	                                   size_t name_len, int32_t seqid,                        \
-	                                   struct gale_codec_reader *r, struct gale_codec_writer *w) \
-	{                                                                                         \
-		return svc##_dispatch((const struct svc##_handlers *)h, user, proto, name, name_len, \
-		                      seqid, r, w);                                               \
+#define GALE_RPC_DISPATCH(svc)                                                                     \
+	static int svc##_gale_rpc_dispatch(                                                        \
+	        const void *h, void *user, int proto, const char *name, size_t name_len,           \
+	        int32_t seqid, struct gale_codec_reader *r, struct gale_codec_writer *w)           \
+	{                                                                                          \
+		return svc##_dispatch((const struct svc##_handlers *)h, user, proto, name,         \
+		                      name_len, seqid, r, w);                                      \
 	}
 
 /** One registered service. */
@@ -90,21 +90,21 @@ struct gale_rpc_service {
 
 /** A request being served (valid during its dispatch and its middleware). */
 struct gale_rpc_req {
-	const char *method;       /**< method name as called (not NUL-terminated), prefix stripped. */
+	const char *method; /**< method name as called (not NUL-terminated), prefix stripped. */
 	size_t method_len;
 	const struct gale_rpc_service *service; /**< the service that serves it (NULL before). */
-	uint8_t transport;        /**< enum gale_transport. */
-	uint8_t proto;            /**< enum gale_proto. */
-	uint8_t msg_type;         /**< GALE_MSG_CALL or GALE_MSG_ONEWAY. */
-	uint8_t inner_framed;     /**< TTHeaderFramed: payload had its own length word. */
-	int32_t seqid;            /**< envelope sequence id. */
+	uint8_t transport;                      /**< enum gale_transport. */
+	uint8_t proto;                          /**< enum gale_proto. */
+	uint8_t msg_type;                       /**< GALE_MSG_CALL or GALE_MSG_ONEWAY. */
+	uint8_t inner_framed;           /**< TTHeaderFramed: payload had its own length word. */
+	int32_t seqid;                  /**< envelope sequence id. */
 	const struct gale_frame *frame; /**< transport header (headers of TTHeader/THeader). */
-	uint64_t start_us;        /**< arrival (worker wheel time). */
-	uint64_t deadline_us;     /**< start + the caller's RPC timeout; 0 = none. */
-	unsigned int worker;      /**< worker id. */
-	struct gale_worker *w;    /**< the worker (its timers, for deferred replies). */
-	struct gale_conn *conn;   /**< the connection (borrowed). */
-	struct gale_arena *arena; /**< the request's arena. */
+	uint64_t start_us;              /**< arrival (worker wheel time). */
+	uint64_t deadline_us;           /**< start + the caller's RPC timeout; 0 = none. */
+	unsigned int worker;            /**< worker id. */
+	struct gale_worker *w;          /**< the worker (its timers, for deferred replies). */
+	struct gale_conn *conn;         /**< the connection (borrowed). */
+	struct gale_arena *arena;       /**< the request's arena. */
 };
 
 /** Middleware: before may refuse (negative errno); after gets the status (0 or negative errno). */
@@ -122,34 +122,37 @@ struct gale_rpc_server_conf {
 	unsigned int nb_middleware;
 	enum gale_conn_kind backend; /**< 0 = GALE_CONN_KERNEL. */
 	const char *host;            /**< listen address (numeric IPv4; NULL = any). */
-	uint16_t port;               /**< listen port (0 = any free one, see gale_rpc_server_port). */
+	uint16_t port; /**< listen port (0 = any free one, see gale_rpc_server_port). */
 	struct gale_codec_limits limits; /**< frame, string, container, depth (zeros: defaults). */
-	unsigned int max_conns;      /**< connections per worker; 0 = 1024. */
-	unsigned int max_batch;      /**< requests run per connection before others get a turn
-	                              * (the rest wait in the receive buffer); 0 = 64. */
-	uint32_t idle_timeout_ms;    /**< close connections idle this long; 0 = never. */
-	size_t arena_size;           /**< per-request arena, bytes; 0 = 1 MiB. */
-	unsigned int max_deferred;   /**< deferred requests per worker at once; 0 = 256. */
+	unsigned int max_conns;          /**< connections per worker; 0 = 1024. */
+	unsigned int max_batch;          /**< requests run per connection before others get a turn
+	                                  * (the rest wait in the receive buffer); 0 = 64. */
+	uint32_t idle_timeout_ms;        /**< close connections idle this long; 0 = never. */
+	size_t arena_size;               /**< per-request arena, bytes; 0 = 1 MiB. */
+	unsigned int max_deferred;       /**< deferred requests per worker at once; 0 = 256. */
 };
 
 /** Server counters (sums over workers). */
 struct gale_rpc_stats {
-	uint64_t conns_accepted;   /**< connections taken. */
-	uint64_t conns_closed;     /**< connections gone. */
-	uint64_t requests;         /**< requests dispatched (calls and oneways). */
-	uint64_t replies;          /**< replies sent (exceptions included). */
-	uint64_t oneways;          /**< oneway requests. */
-	uint64_t ex_unknown_method;  /**< UNKNOWN_METHOD sent. */
-	uint64_t ex_protocol;      /**< PROTOCOL_ERROR sent (message not decodable). */
-	uint64_t ex_bad_type;      /**< INVALID_MESSAGE_TYPE sent. */
-	uint64_t ex_handler;       /**< INTERNAL_ERROR for a handler or middleware failure. */
-	uint64_t ex_encode;        /**< INTERNAL_ERROR for a reply that could not be encoded. */
-	uint64_t bad_frames;       /**< connections closed for broken framing. */
-	uint64_t idle_closed;      /**< connections closed by the idle timeout. */
-	uint64_t send_failed;      /**< replies dropped: the connection could not queue them. */
-	uint64_t deferred;         /**< replies deferred by handlers. */
-	uint64_t deferred_dropped; /**< deferred replies whose connection was gone. */
-	uint64_t arena_high;       /**< largest arena use seen (bytes), max over workers. */
+	uint64_t conns_accepted;    /**< connections taken. */
+	uint64_t conns_closed;      /**< connections gone. */
+	uint64_t requests;          /**< requests dispatched (calls and oneways). */
+	uint64_t replies;           /**< replies sent (exceptions included). */
+	uint64_t oneways;           /**< oneway requests. */
+	uint64_t ex_unknown_method; /**< UNKNOWN_METHOD sent. */
+	uint64_t ex_protocol;       /**< PROTOCOL_ERROR sent (message not decodable). */
+	uint64_t ex_bad_type;       /**< INVALID_MESSAGE_TYPE sent. */
+	uint64_t ex_handler;        /**< INTERNAL_ERROR for a handler or middleware failure. */
+	uint64_t ex_encode;         /**< INTERNAL_ERROR for a reply that could not be encoded. */
+	uint64_t bad_frames;        /**< connections closed for broken framing. */
+	uint64_t idle_closed;       /**< connections closed by the idle timeout. */
+	uint64_t send_failed;       /**< replies dropped: the connection could not queue them. */
+	uint64_t deferred;          /**< replies deferred by handlers. */
+	uint64_t deferred_dropped;  /**< deferred replies whose connection was gone. */
+	uint64_t deadline_exceeded; /**< deferred requests whose caller's deadline passed first:
+	                             * answered INTERNAL_ERROR "deadline exceeded", late reply
+	                             * dropped. */
+	uint64_t arena_high;        /**< largest arena use seen (bytes), max over workers. */
 };
 
 /**
@@ -199,8 +202,10 @@ struct gale_arena *gale_rpc_req_arena(void);
  * call), it answers with gale_rpc_reply() or gale_rpc_reply_error(), exactly once. Replies stay in
  * request order: the connection reads no further request until the deferred one is answered. If
  * the connection closes first, the reply is dropped (the handle is still released by the reply
- * call). At most max_deferred requests per worker are deferred at once (gale_rpc_defer returns
- * NULL beyond; the handler then answers at once or fails). A oneway call cannot be deferred.
+ * call). When the caller sent a deadline (TTHeader RPC_TIMEOUT) and it passes first, the server
+ * answers INTERNAL_ERROR "deadline exceeded" at that moment and drops the handler's late reply. At
+ * most max_deferred requests per worker are deferred at once (gale_rpc_defer returns NULL beyond;
+ * the handler then answers at once or fails). A oneway call cannot be deferred.
  */
 struct gale_rpc_deferred;
 
@@ -215,8 +220,9 @@ struct gale_rpc_deferred *gale_rpc_defer(void);
 
 /**
  * Answer a deferred request with its result (borrowed during the call). 0, -ENOTCONN (the
- * connection is gone: dropped), or -EMSGSIZE (could not encode: an exception was sent instead).
- * Releases d either way.
+ * connection is gone: dropped), -ETIMEDOUT (the caller's deadline passed first: the server already
+ * answered with an exception; dropped), or -EMSGSIZE (could not encode: an exception was sent
+ * instead). Releases d either way.
  */
 int gale_rpc_reply(struct gale_rpc_deferred *d, gale_rpc_result_write_fn write, const void *result);
 
@@ -248,16 +254,16 @@ struct gale_tc_channel;
  * counted), or when its connection did not open within connect_timeout_ms.
  */
 struct gale_rpc_client_conf {
-	const char *const *endpoints;    /**< "IPv4:PORT" each (borrowed during create). */
+	const char *const *endpoints; /**< "IPv4:PORT" each (borrowed during create). */
 	unsigned int nb_endpoints;
-	uint8_t transport;               /**< enum gale_transport; 0 = framed. */
-	uint8_t proto;                   /**< enum gale_proto (binary = 0). */
-	unsigned int conns_per_endpoint; /**< 0 = 1. */
-	unsigned int max_pending;        /**< calls in flight per client; 0 = 1024. */
-	uint32_t connect_timeout_ms;     /**< 0 = 1000. */
-	uint32_t rpc_timeout_ms;         /**< 0 = 1000. */
-	struct gale_codec_limits limits; /**< for replies (zeros: defaults). */
-	size_t arena_size;               /**< arena for decoding a reply; 0 = 1 MiB. */
+	uint8_t transport;                            /**< enum gale_transport; 0 = framed. */
+	uint8_t proto;                                /**< enum gale_proto (binary = 0). */
+	unsigned int conns_per_endpoint;              /**< 0 = 1. */
+	unsigned int max_pending;                     /**< calls in flight per client; 0 = 1024. */
+	uint32_t connect_timeout_ms;                  /**< 0 = 1000. */
+	uint32_t rpc_timeout_ms;                      /**< 0 = 1000. */
+	struct gale_codec_limits limits;              /**< for replies (zeros: defaults). */
+	size_t arena_size;                            /**< arena for decoding a reply; 0 = 1 MiB. */
 	const struct gale_rpc_middleware *middleware; /**< around every call (may be NULL). */
 	unsigned int nb_middleware;
 	/** String headers sent with every call on THeader and TTHeader (borrowed for the client's
@@ -268,13 +274,14 @@ struct gale_rpc_client_conf {
 
 /** Client counters (owner-written, relaxed loads elsewhere). */
 struct gale_rpc_client_stats {
-	uint64_t calls;        /**< calls started. */
-	uint64_t completed;    /**< completed with status 0. */
-	uint64_t failed;       /**< completed with an error (timeouts included). */
-	uint64_t timeouts;     /**< RPC or connect timeouts. */
-	uint64_t app_ex;       /**< TApplicationException replies. */
-	uint64_t late_replies; /**< replies for calls that were already gone (timed out): dropped. */
-	uint64_t bad_replies;  /**< replies that could not be framed (connection closed). */
+	uint64_t calls;     /**< calls started. */
+	uint64_t completed; /**< completed with status 0. */
+	uint64_t failed;    /**< completed with an error (timeouts included). */
+	uint64_t timeouts;  /**< RPC or connect timeouts. */
+	uint64_t app_ex;    /**< TApplicationException replies. */
+	uint64_t
+	        late_replies; /**< replies for calls that were already gone (timed out): dropped. */
+	uint64_t bad_replies; /**< replies that could not be framed (connection closed). */
 	uint64_t conns_opened; /**< connections established. */
 	uint64_t conns_failed; /**< connections that failed or closed with calls pending. */
 };
@@ -295,11 +302,11 @@ void gale_rpc_client_free(struct gale_rpc_client *cl);
 unsigned int gale_rpc_client_poll(struct gale_rpc_client *cl);
 
 /**
- * The channel for the generated client stubs (<gale/thriftc.h>): P_Svc_fn_call_async(&ch, ...) starts a
- * call whose done callback runs later from gale_rpc_client_poll (exactly once: 0 with the result
- * filled, -EREMOTEIO for a TApplicationException, -ETIMEDOUT, -ECONNRESET..., or a codec error);
- * strings in the result are views valid only during the callback. P_Svc_fn_call(&ch, ...) is the
- * blocking form, for a client without a worker: its result stays valid until the next call.
+ * The channel for the generated client stubs (<gale/thriftc.h>): P_Svc_fn_call_async(&ch, ...)
+ * starts a call whose done callback runs later from gale_rpc_client_poll (exactly once: 0 with the
+ * result filled, -EREMOTEIO for a TApplicationException, -ETIMEDOUT, -ECONNRESET..., or a codec
+ * error); strings in the result are views valid only during the callback. P_Svc_fn_call(&ch, ...)
+ * is the blocking form, for a client without a worker: its result stays valid until the next call.
  */
 void gale_rpc_client_channel(struct gale_rpc_client *cl, struct gale_tc_channel *ch);
 

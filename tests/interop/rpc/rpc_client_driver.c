@@ -31,19 +31,19 @@
 
 #include "echo.h"
 
-#define MAX_EP 8
+#define MAX_EP  8
 #define ASYNC_N 64
 
 static int failures;
 
-#define EXPECT(cond, ...)                                                                         \
-	do {                                                                                      \
-		if (!(cond)) {                                                                    \
-			fprintf(stderr, "rpc_client_driver: %s:%d: ", __FILE__, __LINE__);        \
-			fprintf(stderr, __VA_ARGS__);                                             \
-			fprintf(stderr, "\n");                                                    \
-			failures++;                                                               \
-		}                                                                                 \
+#define EXPECT(cond, ...)                                                                          \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "rpc_client_driver: %s:%d: ", __FILE__, __LINE__);         \
+			fprintf(stderr, __VA_ARGS__);                                              \
+			fprintf(stderr, "\n");                                                     \
+			failures++;                                                                \
+		}                                                                                  \
 	} while (0)
 
 static struct gale_codec_bytes
@@ -131,7 +131,8 @@ run_basic(struct gale_rpc_client *cl, unsigned int calls, size_t payload)
 		aa.a = (int64_t)i;
 		aa.b = -3 * (int64_t)i + (1LL << 40);
 		rc = gale_echo_Echo_add_call(&ch, &aa, &ar);
-		EXPECT(rc == 0 && ar.success == (1LL << 40) - 2 * (int64_t)i, "add %u: rc %d", i, rc);
+		EXPECT(rc == 0 && ar.success == (1LL << 40) - 2 * (int64_t)i, "add %u: rc %d", i,
+		       rc);
 		gale_echo_Echo_echo_or_fail_args_init(&fa);
 		fa.message = bytes_of("fine", 4);
 		fa.code = 0;
@@ -177,9 +178,11 @@ run_basic(struct gale_rpc_client *cl, unsigned int calls, size_t payload)
 	for (i = 0; i < ASYNC_N; i++)
 		EXPECT(slots[i].done == 1 && slots[i].status == 0, "async %u: done %d status %d", i,
 		       slots[i].done, slots[i].status);
-	EXPECT(max_pending == ASYNC_N, "async: %u in flight at most, want %u", max_pending, ASYNC_N);
+	EXPECT(max_pending == ASYNC_N, "async: %u in flight at most, want %u", max_pending,
+	       ASYNC_N);
 	gale_rpc_client_stats_get(cl, &st);
-	EXPECT(st.calls == (uint64_t)calls * 7 + ASYNC_N, "calls counted %lu", (unsigned long)st.calls);
+	EXPECT(st.calls == (uint64_t)calls * 7 + ASYNC_N, "calls counted %lu",
+	       (unsigned long)st.calls);
 	EXPECT(st.completed == st.calls && st.failed == 0 && st.timeouts == 0,
 	       "completed %lu failed %lu timeouts %lu", (unsigned long)st.completed,
 	       (unsigned long)st.failed, (unsigned long)st.timeouts);
@@ -211,7 +214,8 @@ run_timeout(struct gale_rpc_client *cl, unsigned int calls)
 		rc = gale_echo_Echo_add_call(&ch, &aa, &ar);
 		if (rc == -ETIMEDOUT) {
 			timeouts++;
-			/* Wait (bounded) for the late reply: it must be dropped, not given to a call. */
+			/* Wait (bounded) for the late reply: it must be dropped, not given to a
+			 * call. */
 			deadline = gale_timer_now_us() + 10u * 1000000u;
 			do {
 				gale_rpc_client_poll(cl);
@@ -229,8 +233,8 @@ run_timeout(struct gale_rpc_client *cl, unsigned int calls)
 	EXPECT(timeouts >= 1, "no call timed out (is the server stalling?)");
 	EXPECT(ok >= 1, "no call succeeded");
 	EXPECT(st.timeouts == timeouts && st.late_replies == timeouts,
-	       "counted %lu timeouts, %lu late replies; saw %u timeouts", (unsigned long)st.timeouts,
-	       (unsigned long)st.late_replies, timeouts);
+	       "counted %lu timeouts, %lu late replies; saw %u timeouts",
+	       (unsigned long)st.timeouts, (unsigned long)st.late_replies, timeouts);
 	printf("rpc_client_driver: %u calls: %u answered, %u timed out, %lu late replies dropped\n",
 	       calls, ok, timeouts, (unsigned long)st.late_replies);
 	return 0;
@@ -269,13 +273,14 @@ main(int argc, char **argv)
 				eps[nep++] = optarg;
 			break;
 		case 't':
-			conf.transport = strcmp(optarg, "buffered") == 0 ? GALE_TRANSPORT_BUFFERED :
-			                 strcmp(optarg, "header") == 0   ? GALE_TRANSPORT_THEADER :
-			                 strcmp(optarg, "ttheader") == 0 ? GALE_TRANSPORT_TTHEADER :
-			                                                   GALE_TRANSPORT_FRAMED;
+			conf.transport = strcmp(optarg, "buffered") == 0   ? GALE_TRANSPORT_BUFFERED
+			                 : strcmp(optarg, "header") == 0   ? GALE_TRANSPORT_THEADER
+			                 : strcmp(optarg, "ttheader") == 0 ? GALE_TRANSPORT_TTHEADER
+			                                                   : GALE_TRANSPORT_FRAMED;
 			break;
 		case 'p':
-			conf.proto = strcmp(optarg, "compact") == 0 ? GALE_PROTO_COMPACT : GALE_PROTO_BINARY;
+			conf.proto = strcmp(optarg, "compact") == 0 ? GALE_PROTO_COMPACT
+			                                            : GALE_PROTO_BINARY;
 			break;
 		case 'n':
 			calls = (unsigned int)strtoul(optarg, NULL, 10);
@@ -293,7 +298,8 @@ main(int argc, char **argv)
 			conf.conns_per_endpoint = (unsigned int)strtoul(optarg, NULL, 10);
 			break;
 		default:
-			fprintf(stderr, "usage: see the comment at the top of rpc_client_driver.c\n");
+			fprintf(stderr,
+			        "usage: see the comment at the top of rpc_client_driver.c\n");
 			return 2;
 		}
 	}

@@ -14,6 +14,9 @@
  *     pipelined behind it on the same connection, answered after it, in order;
  *   - a handler that calls downstream (gale's client on the worker, async, its timers on the
  *     worker's wheel; the downstream server is this one) and replies when that call completes;
+ *   - a deferred request whose caller's deadline (TTHeader RPC_TIMEOUT 100 ms) passes before the
+ *     handler answers (at 300 ms): the server answers INTERNAL_ERROR "deadline exceeded" itself,
+ *     at the deadline, and the handler's late reply is refused with -ETIMEDOUT;
  *   - the idle timeout closing a silent connection, counted;
  *   - the drain: the runtime stops cleanly with the client's connections open.
  */
@@ -28,6 +31,8 @@
 #include <unistd.h>
 
 #include <gale/appex.h>
+#include <gale/binary.h>
+#include <gale/frame.h>
 #include <gale/rpc.h>
 #include <gale/runtime.h>
 #include <gale/thriftc.h>
@@ -40,14 +45,14 @@
 
 static int failures;
 
-#define CHECK(cond, ...)                                                                          \
-	do {                                                                                      \
-		if (!(cond)) {                                                                    \
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
 			fprintf(stderr, "test_rpc_features:%d: ", __LINE__);                       \
-			fprintf(stderr, __VA_ARGS__);                                             \
-			fprintf(stderr, "\n");                                                    \
-			failures++;                                                               \
-		}                                                                                 \
+			fprintf(stderr, __VA_ARGS__);                                              \
+			fprintf(stderr, "\n");                                                     \
+			failures++;                                                                \
+		}                                                                                  \
 	} while (0)
 
 static int tag_partial, tag_echo;
@@ -132,7 +137,8 @@ proxy(const struct gale_rpc_req *req)
 		const char *eps[1] = { ep };
 		struct gale_rpc_client_conf cc;
 
-		snprintf(ep, sizeof(ep), "127.0.0.1:%u", (unsigned int)gale_rpc_server_port(the_srv));
+		snprintf(ep, sizeof(ep), "127.0.0.1:%u",
+		         (unsigned int)gale_rpc_server_port(the_srv));
 		memset(&cc, 0, sizeof(cc));
 		cc.endpoints = eps;
 		cc.nb_endpoints = 1;
@@ -175,6 +181,22 @@ fini(struct gale_worker *w, void *arg)
 	gale_rpc_server_worker_fini(w, arg);
 }
 
+/* The sleepy echo: defers and answers only after 300 ms, past a 100 ms deadline. */
+static struct gale_rpc_deferred *sleepy_d;
+static struct gale_timer sleepy_timer;
+static int sleepy_ret = 1;
+
+static void
+sleepy_fire(struct gale_timer *t, void *arg)
+{
+	(void)t;
+	(void)arg;
+	/* Release: the client thread polls it with an acquire load. */
+	__atomic_store_n(&sleepy_ret, gale_rpc_reply(sleepy_d, write_echo_result, &later_res),
+	                 __ATOMIC_RELEASE);
+	sleepy_d = NULL;
+}
+
 static int
 h_echo(void *user, const struct gale_echo_Echo_echo_args *args,
        struct gale_echo_Echo_echo_result *res)
@@ -187,6 +209,13 @@ h_echo(void *user, const struct gale_echo_Echo_echo_args *args,
 		gale_timer_init(&later_timer, later_fire, NULL);
 		gale_timer_arm(gale_worker_timers(req->w), &later_timer,
 		               gale_worker_now_us(req->w) + 50000);
+		return GALE_RPC_DEFERRED;
+	}
+	if (args->message.len == 6 && memcmp(args->message.ptr, "sleepy", 6) == 0 && req != NULL &&
+	    sleepy_d == NULL && (sleepy_d = gale_rpc_defer()) != NULL) {
+		gale_timer_init(&sleepy_timer, sleepy_fire, NULL);
+		gale_timer_arm(gale_worker_timers(req->w), &sleepy_timer,
+		               gale_worker_now_us(req->w) + 300000);
 		return GALE_RPC_DEFERRED;
 	}
 	if (args->message.len == 5 && memcmp(args->message.ptr, "proxy", 5) == 0 && req != NULL)
@@ -257,8 +286,9 @@ struct done_rec {
 	int order;
 	int status;
 	uint64_t at;
-	int ok;                                     /**< the echo result matched (in the callback) */
-	const struct gale_echo_Echo_echo_result *er; /**< checked in the callback: views die after */
+	int ok; /**< the echo result matched (in the callback) */
+	const struct gale_echo_Echo_echo_result
+	        *er; /**< checked in the callback: views die after */
 };
 
 static int done_seq;
@@ -308,6 +338,79 @@ str(const char *s)
 	struct gale_codec_bytes b = { (const uint8_t *)s, (uint32_t)strlen(s) };
 
 	return b;
+}
+
+/* A raw TTHeader call echo("sleepy") with RPC_TIMEOUT 100 ms; returns the exception type or -1. */
+static int
+sleepy_call(uint16_t port, uint64_t *elapsed_us, char *msg, size_t msg_len)
+{
+	static uint8_t out[1024], in[1024];
+	struct gale_frame_intkv kv = { GALE_TTHEADER_RPC_TIMEOUT, { (const uint8_t *)"100", 3 } };
+	struct gale_codec_wseg ws = { out, sizeof(out), 0 };
+	struct gale_echo_Echo_echo_args ea;
+	struct gale_codec_writer w;
+	struct gale_codec_reader r;
+	struct gale_codec_seg seg;
+	struct gale_codec_bytes name;
+	struct gale_frame f, g;
+	struct gale_appex ex;
+	struct sockaddr_in sa;
+	struct timeval tv = { 5, 0 };
+	size_t got = 0;
+	uint64_t t0;
+	int32_t seqid;
+	uint8_t type;
+	long n = -2;
+	int fd, ret = -1;
+
+	memset(&f, 0, sizeof(f));
+	f.transport = GALE_TRANSPORT_TTHEADER;
+	f.proto = GALE_PROTO_BINARY;
+	f.seqid = 9;
+	f.intkv = &kv;
+	f.n_intkv = 1;
+	gale_echo_Echo_echo_args_init(&ea);
+	ea.message = str("sleepy");
+	gale_codec_writer_init(&w, &ws, 1, 1, NULL, NULL);
+	if (gale_frame_encode_begin(&w, &f) != 0 ||
+	    gale_echo_Echo_echo_send(GALE_PROTO_BINARY, &w, 9, &ea) != 0 ||
+	    gale_frame_encode_end(&w, &f, NULL) != 0)
+		return -1;
+	gale_codec_writer_finish(&w);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+		goto out;
+	t0 = gale_timer_now_us();
+	if (send(fd, out, ws.len, 0) != (ssize_t)ws.len)
+		goto out;
+	while (n == -2 && got < sizeof(in)) {
+		ssize_t k = recv(fd, in + got, sizeof(in) - got, 0);
+
+		if (k <= 0)
+			goto out;
+		got += (size_t)k;
+		seg.base = in;
+		seg.len = got;
+		memset(&g, 0, sizeof(g));
+		g.transport = GALE_TRANSPORT_TTHEADER;
+		n = gale_frame_decode(&seg, 1, NULL, NULL, &g);
+	}
+	*elapsed_us = gale_timer_now_us() - t0;
+	if (n <= 0 || gale_frame_payload_reader(&g, &seg, 1, NULL, NULL, &r) != 0 ||
+	    gale_binary_read_message_begin(&r, &name, &type, &seqid) != 0 ||
+	    type != GALE_MSG_EXCEPTION || seqid != 9 ||
+	    gale_appex_read(&r, gale_proto_ops(GALE_PROTO_BINARY), &ex) != 0)
+		goto out;
+	snprintf(msg, msg_len, "%.*s", (int)ex.message.len, (const char *)ex.message.ptr);
+	ret = ex.type;
+out:
+	close(fd);
+	return ret;
 }
 
 static void *
@@ -361,7 +464,8 @@ client_thread(void *arg)
 	gale_echo_Echo_echo_args_init(&ea);
 	ea.message = str("hi");
 	rc = gale_echo_Echo_echo_call(&ch, &ea, &er);
-	CHECK(rc == 0 && er.success.len == 2 && memcmp(er.success.ptr, "hi", 2) == 0, "echo rc %d", rc);
+	CHECK(rc == 0 && er.success.len == 2 && memcmp(er.success.ptr, "hi", 2) == 0, "echo rc %d",
+	      rc);
 	CHECK(seen.user == &tag_partial, "echo served by the wrong service");
 
 	/* A failing handler: TApplicationException INTERNAL_ERROR. */
@@ -396,12 +500,14 @@ client_thread(void *arg)
 		ba.a = 40;
 		ba.b = 2;
 		done_seq = 0;
-		CHECK(gale_echo_Echo_echo_call_async(&ch, &la, &lr, rec_done, &d1) == 0, "later: start");
-		CHECK(gale_echo_Echo_add_call_async(&ch, &ba, &br, rec_done, &d2) == 0, "behind: start");
+		CHECK(gale_echo_Echo_echo_call_async(&ch, &la, &lr, rec_done, &d1) == 0,
+		      "later: start");
+		CHECK(gale_echo_Echo_add_call_async(&ch, &ba, &br, rec_done, &d2) == 0,
+		      "behind: start");
 		while ((d1.order == 0 || d2.order == 0) && gale_timer_now_us() < until)
 			gale_rpc_client_poll(cl);
-		CHECK(d1.order == 1 && d1.status == 0, "deferred call: order %d status %d", d1.order,
-		      d1.status);
+		CHECK(d1.order == 1 && d1.status == 0, "deferred call: order %d status %d",
+		      d1.order, d1.status);
 		CHECK(d2.order == 2 && d2.status == 0 && br.success == 42,
 		      "call behind it: order %d status %d", d2.order, d2.status);
 		CHECK(d1.at - t0 >= 50000, "deferred reply after %lu us, want >= 50 ms",
@@ -414,6 +520,24 @@ client_thread(void *arg)
 	rc = gale_echo_Echo_echo_call(&ch, &ea, &er);
 	CHECK(rc == 0 && er.success.len == 8 && memcmp(er.success.ptr, "proxy:42", 8) == 0,
 	      "proxy: rc %d '%.*s'", rc, (int)er.success.len, (const char *)er.success.ptr);
+
+	/* The caller's deadline passes before the deferred reply: the server answers for it. */
+	{
+		uint64_t el = 0, until;
+		char xm[64] = "";
+		int t = sleepy_call(port, &el, xm, sizeof(xm));
+
+		CHECK(t == GALE_APPEX_INTERNAL_ERROR && strcmp(xm, "deadline exceeded") == 0,
+		      "past deadline: exception type %d '%s'", t, xm);
+		CHECK(el >= 90000 && el < 290000,
+		      "past deadline: answered after %lu us, want ~100 ms", (unsigned long)el);
+		until = gale_timer_now_us() + 5000000u;
+		while (__atomic_load_n(&sleepy_ret, __ATOMIC_ACQUIRE) == 1 &&
+		       gale_timer_now_us() < until)
+			usleep(1000);
+		CHECK(sleepy_ret == -ETIMEDOUT,
+		      "late reply after the deadline: %d, want -ETIMEDOUT", sleepy_ret);
+	}
 
 	/* A silent connection is closed by the idle timeout (300 ms). */
 	fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -432,7 +556,9 @@ client_thread(void *arg)
 	close(fd);
 	gale_rpc_server_stats(x->srv, &st);
 	CHECK(st.idle_closed >= 1, "idle_closed %lu", (unsigned long)st.idle_closed);
-	CHECK(st.deferred == 2, "deferred %lu", (unsigned long)st.deferred);
+	CHECK(st.deferred == 3, "deferred %lu", (unsigned long)st.deferred);
+	CHECK(st.deadline_exceeded == 1, "deadline_exceeded %lu",
+	      (unsigned long)st.deadline_exceeded);
 	CHECK(st.ex_handler == 2, "ex_handler %lu, want 2 (failing handler, refusal)",
 	      (unsigned long)st.ex_handler);
 out:
@@ -451,7 +577,7 @@ main(void)
 		{ "Echo", gale_echo_Echo_gale_rpc_dispatch, &full, &tag_echo },
 	};
 	struct gale_rpc_middleware mw[2] = { { mw_before, mw_after, NULL },
-		                              { mw_before, mw_after, &tag_echo } };
+		                             { mw_before, mw_after, &tag_echo } };
 	struct gale_rpc_server_conf sc;
 	struct gale_runtime_conf rc;
 	struct ctx x;
@@ -490,7 +616,8 @@ main(void)
 		return 1;
 	ret = gale_runtime_run(x.rt);
 	pthread_join(th, NULL);
-	CHECK(ret == 0, "runtime run: %d (a drain with open client connections must be clean)", ret);
+	CHECK(ret == 0, "runtime run: %d (a drain with open client connections must be clean)",
+	      ret);
 	gale_runtime_free(x.rt);
 	gale_rpc_server_free(x.srv);
 	if (failures != 0) {

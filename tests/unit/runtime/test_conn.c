@@ -92,15 +92,15 @@ on_accept(void *arg, struct gale_conn *c)
 }
 
 /* Poll both until cond(arg) holds; fail after 5 s. */
-#define WAIT_FOR(a, b, cond)                                                                      \
-	do {                                                                                      \
-		int i_;                                                                           \
-		for (i_ = 0; i_ < 5000 && !(cond); i_++) {                                        \
-			gale_conn_poll_wait((a), 1);                                              \
-			if ((b) != NULL)                                                          \
-				gale_conn_poll((b));                                              \
-		}                                                                                 \
-		assert_true(cond);                                                                \
+#define WAIT_FOR(a, b, cond)                                                                       \
+	do {                                                                                       \
+		int i_;                                                                            \
+		for (i_ = 0; i_ < 5000 && !(cond); i_++) {                                         \
+			gale_conn_poll_wait((a), 1);                                               \
+			if ((b) != NULL)                                                           \
+				gale_conn_poll((b));                                               \
+		}                                                                                  \
+		assert_true(cond);                                                                 \
 	} while (0)
 
 static struct gale_conn_backend *
@@ -268,7 +268,8 @@ test_connect_refused(void **state)
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
 	close(fd);
 	memset(&k, 0, sizeof(k));
-	assert_int_equal(gale_conn_connect(cli, "127.0.0.1", ntohs(sa.sin_port), &cbs, &k, &k.c), 0);
+	assert_int_equal(gale_conn_connect(cli, "127.0.0.1", ntohs(sa.sin_port), &cbs, &k, &k.c),
+	                 0);
 	WAIT_FOR(cli, (struct gale_conn_backend *)NULL, k.closed == 1);
 	assert_int_equal(k.errors, 1);
 	assert_int_equal(k.last_err, -ECONNREFUSED);
@@ -308,9 +309,9 @@ test_max_conns_refuses(void **state)
 	(void)state;
 	pair(srv, cli, &s, &k);
 	memset(&k2, 0, sizeof(k2));
-	assert_int_equal(gale_conn_connect(cli, "127.0.0.1", gale_conn_listen_port(srv), &cbs, &k2,
-	                                   &k2.c),
-	                 0);
+	assert_int_equal(
+	        gale_conn_connect(cli, "127.0.0.1", gale_conn_listen_port(srv), &cbs, &k2, &k2.c),
+	        0);
 	/* The kernel completes the handshake; the server closes it at once. */
 	WAIT_FOR(cli, srv, k2.closed == 1 || (k2.c != NULL && gale_conn_eof(k2.c)));
 	gale_conn_stats_get(srv, &st);
