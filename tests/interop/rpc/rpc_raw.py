@@ -17,6 +17,8 @@ parts are written by hand. Each check prints one line; the script exits 0 only i
   - TTHeader (Kitex), bare payload and TTHeaderFramed (inner length word), binary and compact, with string and
     int headers: answered in kind with the header seqid
   - garbage bytes, an oversized Framed length, a TTHeader with a bad header: the connection is closed
+  - 300 seeded damaged requests (cut, bit-flipped, bytes inserted or dropped, noise), each followed by EOF:
+    the server closes every one of those connections and keeps serving new ones
   - a connection opened before all that still answers afterwards (only the offending connections suffered)
 """
 import argparse
@@ -240,6 +242,58 @@ def main():
     bad = struct.pack(">HHIH", 0x1000, 0, 1, 1) + bytes([0, 0, 0x55, 0])  # info id 0x55 is unknown
     s.sendall(framed(bad + call("binary", "ping", 1, Echo.ping_args())))
     ck.check("TTHeader with an unknown info id -> connection closed", closed_by_server(s))
+    s.close()
+
+    # Seeded random damage: valid requests of every kind cut short, bit-flipped, with bytes inserted or
+    # dropped, and plain noise, 300 connections. Each may get exceptions or be closed; the server must
+    # survive all of them (checked by the bystander below).
+    import random
+    rng = random.Random(7)
+    samples = []
+    for proto in ("binary", "compact"):
+        m = call(proto, "echo_or_fail", 5, Echo.echo_or_fail_args(message="x" * 40, code=3))
+        samples.append(framed(m))
+        samples.append(m)
+        hdr = bytes([0 if proto == "binary" else 2, 0, 0, 0])
+        samples.append(framed(struct.pack(">HHIH", 0x1000, 0, 5, 1) + hdr + m))
+        samples.append(framed(struct.pack(">HHIH", 0x0FFF, 0, 5, 1) + hdr + m))
+    survived_answers = 0
+    hung = 0
+    for i in range(300):
+        data = bytearray(rng.choice(samples))
+        kind = i % 5
+        if kind == 0:
+            data = data[: rng.randrange(1, len(data))]
+        elif kind == 1:
+            for _ in range(rng.randrange(1, 4)):
+                j = rng.randrange(len(data))
+                data[j] ^= 1 << rng.randrange(8)
+        elif kind == 2:
+            j = rng.randrange(len(data))
+            data[j:j] = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 8)))
+        elif kind == 3:
+            j = rng.randrange(len(data))
+            del data[j: j + rng.randrange(1, 8)]
+        else:
+            data = bytearray(rng.randrange(256) for _ in range(rng.randrange(1, 200)))
+        s = connect()
+        s.settimeout(5)
+        try:
+            s.sendall(bytes(data))
+            s.shutdown(socket.SHUT_WR)
+            while s.recv(65536):
+                survived_answers += 1
+        except socket.timeout:
+            hung += 1
+        except (ConnectionResetError, BrokenPipeError):
+            pass
+        s.close()
+    ck.check("300 damaged requests then EOF: every connection closed by the server (%d hung, %d replies)"
+             % (hung, survived_answers), hung == 0)
+    s = connect()
+    s.sendall(framed(call("compact", "add", 3, add_args(1, 1))))
+    _, _, seqid, r = parse_reply("compact", recv_framed(s), Echo.add_result)
+    ck.check("a new connection is served after the damage", seqid == 3 and r.success == 2)
     s.close()
 
     # The bystander saw none of it.
