@@ -310,6 +310,35 @@ struct ctx {
 	struct gale_rpc_server *srv;
 };
 
+/* Client middleware: counts calls and outcomes, and sees each call's method and seqid. */
+static struct {
+	unsigned int before, after, failed, bad;
+	int32_t last_seqid;
+} cmw;
+
+static int
+cmw_before(void *arg, struct gale_rpc_req *req)
+{
+	(void)arg;
+	cmw.before++;
+	if (req->method_len == 0 || req->seqid <= cmw.last_seqid ||
+	    req->deadline_us <= req->start_us)
+		cmw.bad++;
+	cmw.last_seqid = req->seqid;
+	return 0;
+}
+
+static void
+cmw_after(void *arg, const struct gale_rpc_req *req, int status)
+{
+	(void)arg;
+	(void)req;
+	cmw.after++;
+	cmw.failed += status != 0;
+}
+
+static const struct gale_rpc_middleware client_mw = { cmw_before, cmw_after, NULL };
+
 static struct gale_rpc_client *
 client(uint16_t port, uint8_t transport, const struct gale_frame_kv *hdrs, unsigned int nh)
 {
@@ -327,6 +356,10 @@ client(uint16_t port, uint8_t transport, const struct gale_frame_kv *hdrs, unsig
 	cc.rpc_timeout_ms = 1500;
 	cc.headers = hdrs;
 	cc.nb_headers = nh;
+	if (transport == GALE_TRANSPORT_TTHEADER) {
+		cc.middleware = &client_mw;
+		cc.nb_middleware = 1;
+	}
 	cl = gale_rpc_client_create(&cc, NULL);
 	CHECK(cl != NULL, "client: %s", strerror(errno));
 	return cl;
@@ -554,6 +587,10 @@ client_thread(void *arg)
 	r = recv(fd, buf, sizeof(buf), 0);
 	CHECK(r == 0, "idle connection: recv %zd (%s), want EOF", r, strerror(errno));
 	close(fd);
+	/* The TTHeader client's calls: add, echo, echo(fail), ping, later, add, proxy. */
+	CHECK(cmw.before == 7 && cmw.after == 7 && cmw.failed == 1 && cmw.bad == 0,
+	      "client middleware: before %u after %u failed %u bad %u", cmw.before, cmw.after,
+	      cmw.failed, cmw.bad);
 	gale_rpc_server_stats(x->srv, &st);
 	CHECK(st.idle_closed >= 1, "idle_closed %lu", (unsigned long)st.idle_closed);
 	CHECK(st.deferred == 3, "deferred %lu", (unsigned long)st.deferred);
