@@ -23,6 +23,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,6 +220,8 @@ struct echo_ctl {
 	const char *port_file;
 	unsigned int workers;
 	int written;
+	const char *host; /**< for the announcement */
+	bool huge;
 };
 
 static int write_port_file(const char *path, uint16_t port);
@@ -234,7 +237,10 @@ echo_control(struct gale_runtime *rt, void *arg)
 	if (ec->written || gale_rpc_server_listening(ec->srv) < ec->workers)
 		return;
 	ec->written = 1;
-	printf("gale-echo: %u worker%s listening\n", ec->workers, ec->workers == 1 ? "" : "s");
+	printf("gale-echo: listening on %s:%u (backend kernel, %u worker%s, %s)\n",
+	       ec->host[0] != '\0' ? ec->host : "0.0.0.0",
+	       (unsigned int)gale_rpc_server_port(ec->srv), ec->workers,
+	       ec->workers == 1 ? "" : "s", ec->huge ? "hugepages" : "no hugepages");
 	fflush(stdout);
 	if (ec->port_file != NULL &&
 	    (ret = write_port_file(ec->port_file, gale_rpc_server_port(ec->srv))) != 0)
@@ -272,7 +278,7 @@ main(int argc, char **argv)
 	struct gale_rpc_server *srv;
 	struct gale_runtime *rt;
 	struct gale_rpc_stats st;
-	struct echo_ctl ectl = { NULL, NULL, 0, 0 };
+	struct echo_ctl ectl = { NULL, NULL, 0, 0, "", false };
 	char host[64], lcores[32], **eargv;
 	uint16_t port;
 	int i, ret, has_dd = 0, eargc;
@@ -353,6 +359,8 @@ main(int argc, char **argv)
 	ectl.srv = srv;
 	ectl.port_file = o.port_file;
 	ectl.workers = o.workers;
+	ectl.host = host;
+	ectl.huge = info.huge;
 	rc.control_cb = echo_control;
 	rc.control_arg = &ectl;
 	rt = gale_runtime_create(&rc);
@@ -363,9 +371,9 @@ main(int argc, char **argv)
 		return 1;
 	}
 	gale_runtime_signals_install(rt);
-	printf("gale-echo: listening on %s:%u (backend kernel, %u worker%s, %s)\n",
-	       host[0] != '\0' ? host : "0.0.0.0", (unsigned int)gale_rpc_server_port(srv),
-	       o.workers, o.workers == 1 ? "" : "s", info.huge ? "hugepages" : "no hugepages");
+	printf("gale-echo: starting %u worker%s on %s:%u (backend kernel)\n", o.workers,
+	       o.workers == 1 ? "" : "s", host[0] != '\0' ? host : "0.0.0.0",
+	       (unsigned int)gale_rpc_server_port(srv));
 	fflush(stdout);
 	ret = gale_runtime_run(rt);
 	gale_rpc_server_stats(srv, &st);
