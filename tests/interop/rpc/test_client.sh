@@ -5,6 +5,7 @@
 #   - Apache Thrift's C++ TNonblockingServer (framed, header) and TThreadedServer (framed, buffered, header), binary
 #     and compact, when tests/peers built thrift-echo-server;
 #   - gale-echo, for framed, buffered, THeader and TTHeader, binary and compact;
+#   - two servers as two endpoints: round-robin sends each about half of the calls;
 #   - a TThreadedServer that stalls every 4th call for 1500 ms, with a 300 ms RPC timeout: calls time out, late
 #     replies are dropped and counted, and the other calls get their own answers.
 set -euo pipefail
@@ -51,6 +52,26 @@ done
 kill -TERM "$(gale__bg_pid gale-echo)"
 gale_wait_pid gale-echo 30
 echo "gale client vs gale-echo: $m transport/protocol pairs ok"
+
+# Two endpoints: round-robin spreads the calls over both servers (each reports how many it served).
+for e in rr1 rr2; do
+	gale_bg "$e" "$server" --server threaded --transport framed --protocol binary --port-file "$GALE_TMP/$e.port"
+	gale_wait_for 20 "$e to listen" test -s "$GALE_TMP/$e.port"
+done
+timeout 120 "$driver" --endpoint "127.0.0.1:$(cat "$GALE_TMP/rr1.port")" \
+	--endpoint "127.0.0.1:$(cat "$GALE_TMP/rr2.port")" --transport framed --protocol binary --calls 10
+for e in rr1 rr2; do
+	kill -TERM "$(gale__bg_pid "$e")"
+	gale_wait_pid "$e" 20 || true
+	served=$(sed -n 's/.*stopped after \([0-9]*\) calls.*/\1/p' "$GALE_TMP/$e.log")
+	# 10 x 7 blocking calls and 64 async ones: about half each way.
+	if [ -z "$served" ] || [ "$served" -lt 50 ]; then
+		echo "round-robin: $e served ${served:-no} calls, expected about 67" >&2
+		cat "$GALE_TMP/$e.log" >&2
+		exit 1
+	fi
+	echo "round-robin: $e served $served calls"
+done
 
 gale_bg stall "$server" --server threaded --transport framed --protocol binary --stall-every 4 --stall-ms 1500 \
 	--port-file "$GALE_TMP/stall.port"
