@@ -16,6 +16,10 @@
  *          until some timed out (-ETIMEDOUT) and others succeeded with the right sums; every
  *          late reply must be dropped and counted (late_replies == timeouts), none confused
  *          with a later call.
+ * connect-timeout: no server needed: a listener that never accepts, its queue filled, so further
+ *          SYNs are dropped; a call with a 200 ms connect timeout (3 s RPC timeout) must fail
+ *          with -ETIMEDOUT well before the RPC timeout, counted as a failed connection; and a
+ *          call to a port with no listener fails with -ECONNREFUSED.
  * Exit 0 when everything matched; the first mismatch is printed.
  */
 #include <errno.h>
@@ -24,6 +28,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <gale/rpc.h>
 #include <gale/thriftc.h>
@@ -240,6 +248,74 @@ run_timeout(struct gale_rpc_client *cl, unsigned int calls)
 	return 0;
 }
 
+static int
+run_connect_timeout(void)
+{
+	struct gale_rpc_client_conf conf;
+	struct gale_rpc_client_stats st;
+	struct gale_echo_Echo_ping_args pa;
+	struct gale_echo_Echo_ping_result pr;
+	struct gale_rpc_client *cl;
+	struct gale_tc_channel ch;
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	char ep[32];
+	const char *eps[1] = { ep };
+	int lfd, fill[8], i, rc;
+	uint64_t t0, el;
+
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(lfd, 0) != 0 ||
+	    getsockname(lfd, (struct sockaddr *)&sa, &sl) != 0)
+		return 1;
+	/* Fill the accept queue (backlog 0 holds one): later SYNs are dropped, connects hang. */
+	for (i = 0; i < 8; i++) {
+		fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		connect(fill[i], (struct sockaddr *)&sa, sizeof(sa));
+	}
+	usleep(100000);
+	snprintf(ep, sizeof(ep), "127.0.0.1:%u", (unsigned int)ntohs(sa.sin_port));
+	memset(&conf, 0, sizeof(conf));
+	conf.endpoints = eps;
+	conf.nb_endpoints = 1;
+	conf.connect_timeout_ms = 200;
+	conf.rpc_timeout_ms = 3000;
+	cl = gale_rpc_client_create(&conf, NULL);
+	if (cl == NULL)
+		return 1;
+	gale_rpc_client_channel(cl, &ch);
+	gale_echo_Echo_ping_args_init(&pa);
+	t0 = gale_timer_now_us();
+	rc = gale_echo_Echo_ping_call(&ch, &pa, &pr);
+	el = gale_timer_now_us() - t0;
+	gale_rpc_client_stats_get(cl, &st);
+	EXPECT(rc == -ETIMEDOUT, "connect timeout: rc %d", rc);
+	EXPECT(el >= 150000 && el < 1500000, "connect timeout after %lu us, want ~200 ms",
+	       (unsigned long)el);
+	EXPECT(st.timeouts == 1 && st.conns_failed == 1 && st.conns_opened == 0,
+	       "timeouts %lu conns_failed %lu opened %lu", (unsigned long)st.timeouts,
+	       (unsigned long)st.conns_failed, (unsigned long)st.conns_opened);
+	gale_rpc_client_free(cl);
+	for (i = 0; i < 8; i++)
+		close(fill[i]);
+	close(lfd);
+
+	/* Nothing listens there any more: refused. */
+	cl = gale_rpc_client_create(&conf, NULL);
+	if (cl == NULL)
+		return 1;
+	gale_rpc_client_channel(cl, &ch);
+	rc = gale_echo_Echo_ping_call(&ch, &pa, &pr);
+	EXPECT(rc == -ECONNREFUSED, "no listener: rc %d", rc);
+	gale_rpc_client_free(cl);
+	printf("rpc_client_driver: connect timeout after %lu us; refused connect reported\n",
+	       (unsigned long)el);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -302,6 +378,10 @@ main(int argc, char **argv)
 			        "usage: see the comment at the top of rpc_client_driver.c\n");
 			return 2;
 		}
+	}
+	if (strcmp(mode, "connect-timeout") == 0) {
+		ret = run_connect_timeout();
+		return ret != 0 || failures != 0 ? 1 : 0;
 	}
 	if (nep == 0) {
 		fprintf(stderr, "rpc_client_driver: --endpoint is required\n");

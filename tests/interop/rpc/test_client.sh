@@ -6,6 +6,7 @@
 #     and compact, when tests/peers built thrift-echo-server;
 #   - gale-echo, for framed, buffered, THeader and TTHeader, binary and compact;
 #   - two servers as two endpoints: round-robin sends each about half of the calls;
+#   - a connect that never completes (connect timeout) and one that is refused;
 #   - a TThreadedServer that stalls every 4th call for 1500 ms, with a 300 ms RPC timeout: calls time out, late
 #     replies are dropped and counted, and the other calls get their own answers.
 set -euo pipefail
@@ -15,6 +16,8 @@ driver=$GALE_BUILD_DIR/tests/interop/rpc/rpc_client_driver
 server=$GALE_BUILD_DIR/tests/peers/thrift-echo-server
 echo_bin=$GALE_BUILD_DIR/apps/echo/gale-echo
 [ -x "$driver" ] || gale_skip "rpc_client_driver not built"
+# Connect timeout (a listener whose queue is full drops SYNs) and a refused connect: no peer needed.
+timeout 60 "$driver" --mode connect-timeout
 [ -x "$server" ] || gale_skip "thrift-echo-server not built (needs thrift-compiler and libthrift-dev)"
 n=0
 
