@@ -16,6 +16,12 @@
  *           of a buffer chain that the backend hands out (mbuf data rooms there), writable and
  *           closed callbacks.
  *
+ * Where the kernel backend runs: on the runtime's workers, which are EAL lcores; with no DPDK port
+ * the EAL needs no hugepages (--no-pci --no-huge is enough), and the RPC server fills the runtime's
+ * init/work/fini callbacks (gale_rpc_server_runtime_conf). A program that cannot start the EAL
+ * cannot run workers and says so (gale-echo exits 1). The backend itself uses no EAL service: a
+ * plain thread may own an instance too (the blocking RPC client does, with gale_conn_poll_wait).
+ *
  * Receiving: the readable callback says new bytes (or EOF) arrived. gale_conn_recv_peek borrows
  * what is buffered as a chain of segments, valid until the next consume, close or return to the
  * backend; gale_conn_consume releases bytes from its front. Unconsumed bytes stay and are shown
