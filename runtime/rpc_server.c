@@ -46,6 +46,8 @@
 #include <gale/worker.h>
 
 #define GALE__RPC_SEGS 8
+/* Replies queued on a connection beyond which its requests wait (the peer is not reading). */
+#define GALE__RPC_TX_HIGH (4u << 20)
 
 struct gale__rpc_worker;
 
@@ -57,6 +59,7 @@ struct gale__rpc_conn {
 	uint8_t nonstrict;
 	bool on_again;
 	bool closing;
+	bool tx_wait;                      /**< paused on unsent replies; writable resumes */
 	struct gale_rpc_deferred *waiting; /**< a deferred reply holds the connection's order */
 	uint64_t last_us;                  /**< last activity, for the idle timeout */
 	struct gale__rpc_conn *prev, *next;
@@ -620,6 +623,23 @@ gale__conn_process(struct gale__rpc_conn *rc)
 		nseg = gale_conn_recv_peek(rc->c, segs, GALE__RPC_SEGS, &len);
 		if (len == 0)
 			break;
+		if (gale_conn_tx_pending(rc->c) >= GALE__RPC_TX_HIGH) {
+			/*
+			 * The peer is not reading its replies: stop decoding its requests. The
+			 * first time, retry after this iteration's flush (the again list); if the
+			 * replies are still queued then, the kernel refused them and the writable
+			 * callback resumes us.
+			 */
+			GALE__RCNT(wk, tx_paused);
+			if (!rc->tx_wait && !rc->on_again) {
+				rc->tx_wait = true;
+				rc->on_again = true;
+				rc->next_again = wk->again;
+				wk->again = rc;
+			}
+			return;
+		}
+		rc->tx_wait = false;
 		if (rc->transport == GALE_TRANSPORT_NONE) {
 			int d = gale_frame_detect(segs, nseg, &rc->transport, &rc->proto,
 			                          &rc->nonstrict);
@@ -699,8 +719,19 @@ gale__on_closed(struct gale_conn *c, void *arg)
 	free(rc);
 }
 
+static void
+gale__on_writable(struct gale_conn *c, void *arg)
+{
+	struct gale__rpc_conn *rc = arg;
+
+	(void)c;
+	rc->tx_wait = false;
+	gale__conn_process(rc);
+}
+
 static const struct gale_conn_callbacks gale__rpc_conn_cbs = {
 	.readable = gale__on_readable,
+	.writable = gale__on_writable,
 	.closed = gale__on_closed,
 };
 

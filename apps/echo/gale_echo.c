@@ -378,11 +378,13 @@ main(int argc, char **argv)
 	ret = gale_runtime_run(rt);
 	gale_rpc_server_stats(srv, &st);
 	printf("gale-echo: stopped (%s): %lu connections, %lu requests, %lu replies, %lu oneway, "
-	       "exceptions: %lu unknown method, %lu protocol, %lu handler; %lu bad frames\n",
+	       "exceptions: %lu unknown method, %lu protocol, %lu handler; %lu bad frames; "
+	       "%lu pauses for unread replies\n",
 	       ret == 0 ? "clean" : strerror(-ret), (unsigned long)st.conns_accepted,
 	       (unsigned long)st.requests, (unsigned long)st.replies, (unsigned long)st.oneways,
 	       (unsigned long)st.ex_unknown_method, (unsigned long)st.ex_protocol,
-	       (unsigned long)st.ex_handler, (unsigned long)st.bad_frames);
+	       (unsigned long)st.ex_handler, (unsigned long)st.bad_frames,
+	       (unsigned long)st.tx_paused);
 	fflush(stdout);
 	gale_runtime_free(rt);
 	gale_rpc_server_free(srv);

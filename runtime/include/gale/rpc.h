@@ -147,7 +147,8 @@ struct gale_rpc_stats {
 	uint64_t bad_frames;        /**< connections closed for broken framing. */
 	uint64_t idle_closed;       /**< connections closed by the idle timeout. */
 	uint64_t send_failed;       /**< replies dropped: the connection could not queue them. */
-	uint64_t deferred;          /**< replies deferred by handlers. */
+	uint64_t tx_paused; /**< times a connection's requests waited for its unsent replies. */
+	uint64_t deferred;  /**< replies deferred by handlers. */
 	uint64_t deferred_dropped;  /**< deferred replies whose connection was gone. */
 	uint64_t deadline_exceeded; /**< deferred requests whose caller's deadline passed first:
 	                             * answered INTERNAL_ERROR "deadline exceeded", late reply

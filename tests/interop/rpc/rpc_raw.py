@@ -227,6 +227,26 @@ def main():
                      "magic %x hseq %d inner %r seqid %r %r" % (magic, hseq, ok_inner, seqid, r))
             t.close()
 
+    # A client that sends 200 large requests before reading any reply (~13 MB of replies): the server
+    # stops decoding while the replies wait, resumes as they drain, and every reply arrives in order.
+    import threading
+    s = connect()
+    s.settimeout(30)
+    big = "y" * 65536
+    reqs = b"".join(framed(call("binary", "echo", 5000 + i, Echo.echo_args(message=big))) for i in range(200))
+    sender = threading.Thread(target=s.sendall, args=(reqs,))
+    sender.start()
+    time.sleep(0.5)
+    ok = True
+    for i in range(200):
+        _, _, seqid, r = parse_reply("binary", recv_framed(s), Echo.echo_result)
+        if seqid != 5000 + i or r.success != big:
+            ok = False
+            break
+    sender.join()
+    ck.check("200 x 64 KiB requests sent before reading: all answered in order (back-pressure)", ok)
+    s.close()
+
     # Broken framing: the server closes the offending connection.
     s = connect()
     s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")

@@ -76,5 +76,7 @@ for workers in 1 2; do
 	fi
 	grep -q "[1-9][0-9]* bad frames" "$GALE_TMP/$name.log" ||
 		{ echo "$name did not count the malformed frames" >&2; exit 1; }
+	grep -q "[1-9][0-9]* pauses for unread replies" "$GALE_TMP/$name.log" ||
+		{ echo "$name never paused a connection whose replies were not read" >&2; exit 1; }
 	echo "gale-echo ($workers worker(s)): $n transport/protocol pairs (Python; C++: $cpp), raw checks, 4 parallel clients, clean drain"
 done
