@@ -10,7 +10,10 @@ gale_fixture_init
 N=200
 gale_netns_new ns
 gale_tap_start "$ns" gtap0 198.18.0.1 "$GALE_PORT_TEST" --no-pci -l 0-1 --no-huge -m 512 \
-	--file-prefix "gale-tap-$$" --vdev=net_tap0,iface=gtap0 -- --expect "$N" --duration 60
+	--file-prefix "gale-tap-$$" --vdev=net_tap0,iface=gtap0 -- --expect "$N" --duration 60 \
+	--ready-file "$GALE_TMP/ready"
+# The tap exists from EAL probe time, before the port is started: wait until it is.
+gale_wait_for 30 "gale port ready" test -s "$GALE_TMP/ready"
 # Send to a static neighbour so no ARP answer is needed; many source ports so both queues can get flows.
 ip -n "$ns" neigh add 198.18.0.2 lladdr 02:00:00:00:00:02 dev gtap0
 ip netns exec "$ns" /usr/bin/python3 - "$N" <<'PY'
