@@ -500,6 +500,12 @@ gale__serve_frame(struct gale__rpc_conn *rc, const struct gale_codec_seg *segs, 
 		req.method_len -= sname_len + 1;
 		req.method = colon + 1;
 	}
+	/* Kitex names the callee service in TTHeader's TO_SERVICE: route by it when it is ours. */
+	if (sname == NULL && gale_rpc_req_int_header(&req, GALE_TTHEADER_TO_SERVICE, &tmo) == 0 &&
+	    tmo.len != 0 && gale__find_service(srv, (const char *)tmo.ptr, tmo.len) != NULL) {
+		sname = (const char *)tmo.ptr;
+		sname_len = tmo.len;
+	}
 	if (gale_rpc_req_int_header(&req, GALE_TTHEADER_RPC_TIMEOUT, &tmo) == 0) {
 		uint64_t ms = gale__parse_ms(tmo);
 

@@ -15,7 +15,8 @@
  * each is run to completion before the next is decoded.
  *
  * Routing among services: a method name "Service:method" (Apache's TMultiplexedProtocol) picks the
- * service by name and strips the prefix; otherwise each service's dispatch is tried in
+ * service by name and strips the prefix; a TTHeader TO_SERVICE header naming a registered service
+ * (Kitex's transmeta) picks that one; otherwise each service's dispatch is tried in
  * registration order and the first that knows the method (the generated dispatch returns -ENOENT
  * for a method it does not know without reading anything) serves it. Register services whose
  * method names collide under distinct names and call them multiplexed.

@@ -5,6 +5,7 @@
  *
  *   - multi-service dispatch: a first service without `add` passes it on to the next one (-ENOENT
  *     from the generated dispatch), `echo` stays with the first; each handler sees its own user;
+ *   - routing by TTHeader TO_SERVICE, which overrides the registration order;
  *   - request metadata from a TTHeader call: transport, a string header, and the deadline derived
  *     from the caller's RPC_TIMEOUT, through gale_rpc_req_current();
  *   - a handler failure answered with TApplicationException INTERNAL_ERROR;
@@ -373,12 +374,17 @@ str(const char *s)
 	return b;
 }
 
-/* A raw TTHeader call echo("sleepy") with RPC_TIMEOUT 100 ms; returns the exception type or -1. */
+#define RAW_REPLY 100
+
+/*
+ * A raw TTHeader call echo(message) with the given int headers: returns RAW_REPLY for a reply, the
+ * exception type for a TApplicationException (its message in msg), or -1.
+ */
 static int
-sleepy_call(uint16_t port, uint64_t *elapsed_us, char *msg, size_t msg_len)
+raw_call(uint16_t port, const struct gale_frame_intkv *kvs, uint16_t nkv, const char *message,
+         uint64_t *elapsed_us, char *msg, size_t msg_len)
 {
 	static uint8_t out[1024], in[1024];
-	struct gale_frame_intkv kv = { GALE_TTHEADER_RPC_TIMEOUT, { (const uint8_t *)"100", 3 } };
 	struct gale_codec_wseg ws = { out, sizeof(out), 0 };
 	struct gale_echo_Echo_echo_args ea;
 	struct gale_codec_writer w;
@@ -400,10 +406,10 @@ sleepy_call(uint16_t port, uint64_t *elapsed_us, char *msg, size_t msg_len)
 	f.transport = GALE_TRANSPORT_TTHEADER;
 	f.proto = GALE_PROTO_BINARY;
 	f.seqid = 9;
-	f.intkv = &kv;
-	f.n_intkv = 1;
+	f.intkv = kvs;
+	f.n_intkv = nkv;
 	gale_echo_Echo_echo_args_init(&ea);
-	ea.message = str("sleepy");
+	ea.message = str(message);
 	gale_codec_writer_init(&w, &ws, 1, 1, NULL, NULL);
 	if (gale_frame_encode_begin(&w, &f) != 0 ||
 	    gale_echo_Echo_echo_send(GALE_PROTO_BINARY, &w, 9, &ea) != 0 ||
@@ -435,8 +441,13 @@ sleepy_call(uint16_t port, uint64_t *elapsed_us, char *msg, size_t msg_len)
 	}
 	*elapsed_us = gale_timer_now_us() - t0;
 	if (n <= 0 || gale_frame_payload_reader(&g, &seg, 1, NULL, NULL, &r) != 0 ||
-	    gale_binary_read_message_begin(&r, &name, &type, &seqid) != 0 ||
-	    type != GALE_MSG_EXCEPTION || seqid != 9 ||
+	    gale_binary_read_message_begin(&r, &name, &type, &seqid) != 0 || seqid != 9)
+		goto out;
+	if (type == GALE_MSG_REPLY) {
+		ret = RAW_REPLY;
+		goto out;
+	}
+	if (type != GALE_MSG_EXCEPTION ||
 	    gale_appex_read(&r, gale_proto_ops(GALE_PROTO_BINARY), &ex) != 0)
 		goto out;
 	snprintf(msg, msg_len, "%.*s", (int)ex.message.len, (const char *)ex.message.ptr);
@@ -554,11 +565,31 @@ client_thread(void *arg)
 	CHECK(rc == 0 && er.success.len == 8 && memcmp(er.success.ptr, "proxy:42", 8) == 0,
 	      "proxy: rc %d '%.*s'", rc, (int)er.success.len, (const char *)er.success.ptr);
 
+	/* TTHeader TO_SERVICE picks the service: "Echo" serves echo although "Partial" has it. */
+	{
+		struct gale_frame_intkv kv = { GALE_TTHEADER_TO_SERVICE,
+			                       { (const uint8_t *)"Echo", 4 } };
+		uint64_t el;
+		char xm[64] = "";
+
+		seen.user = NULL;
+		CHECK(raw_call(port, &kv, 1, "routed", &el, xm, sizeof(xm)) == RAW_REPLY,
+		      "TO_SERVICE call: no reply (%s)", xm);
+		CHECK(seen.user == &tag_echo, "TO_SERVICE Echo: served by the wrong service");
+		kv.val.ptr = (const uint8_t *)"Partial";
+		kv.val.len = 7;
+		CHECK(raw_call(port, &kv, 1, "routed", &el, xm, sizeof(xm)) == RAW_REPLY,
+		      "TO_SERVICE Partial: no reply (%s)", xm);
+		CHECK(seen.user == &tag_partial, "TO_SERVICE Partial: served by the wrong service");
+	}
+
 	/* The caller's deadline passes before the deferred reply: the server answers for it. */
 	{
 		uint64_t el = 0, until;
 		char xm[64] = "";
-		int t = sleepy_call(port, &el, xm, sizeof(xm));
+		struct gale_frame_intkv kv = { GALE_TTHEADER_RPC_TIMEOUT,
+			                       { (const uint8_t *)"100", 3 } };
+		int t = raw_call(port, &kv, 1, "sleepy", &el, xm, sizeof(xm));
 
 		CHECK(t == GALE_APPEX_INTERNAL_ERROR && strcmp(xm, "deadline exceeded") == 0,
 		      "past deadline: exception type %d '%s'", t, xm);
