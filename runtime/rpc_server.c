@@ -75,6 +75,7 @@ struct gale_rpc_deferred {
 	char name[128];
 	struct gale_timer deadline;     /**< the caller's deadline, when it sent one */
 	bool expired;                   /**< the deadline passed: answered with an exception */
+	unsigned int mw_done;           /**< middleware whose after hook is still owed */
 	struct gale_rpc_deferred *next; /**< free list */
 };
 
@@ -552,6 +553,7 @@ gale__serve_frame(struct gale__rpc_conn *rc, const struct gale_codec_seg *segs, 
 		/* The handler answers later: nothing goes out now, and the connection waits. */
 		gale_conn_tx_abort(&tx);
 		rc->waiting = wk->taken;
+		wk->taken->mw_done = mw_done; /* their after hooks run with the outcome */
 		wk->taken = NULL;
 		GALE__RCNT(wk, deferred);
 		gale__cur_req = NULL;
@@ -767,6 +769,7 @@ gale__on_accept(void *arg, struct gale_conn *c)
 /* ---- deferred replies ---- */
 
 static void gale__defer_resume(struct gale_rpc_deferred *d);
+static void gale__defer_after(struct gale_rpc_deferred *d, int status);
 
 /* The caller's deadline passed before the handler answered: answer for it, free the connection. */
 static void
@@ -778,6 +781,7 @@ gale__defer_expire(struct gale_timer *t, void *arg)
 	(void)t;
 	GALE__RCNT(wk, deadline_exceeded);
 	d->expired = true;
+	gale__defer_after(d, -ETIMEDOUT);
 	if (d->rc != NULL && !d->rc->closing) {
 		d->req.conn = d->rc->c;
 		gale__send_appex(wk, &d->req, GALE_APPEX_INTERNAL_ERROR, "deadline exceeded");
@@ -817,6 +821,7 @@ gale_rpc_defer(void)
 	d->req.frame = &d->frame;
 	d->req.arena = NULL;
 	d->expired = false;
+	d->mw_done = 0;
 	gale_timer_init(&d->deadline, gale__defer_expire, d);
 	if (req->deadline_us != 0)
 		gale_timer_arm(gale_worker_timers(wk->w), &d->deadline, req->deadline_us);
@@ -839,6 +844,16 @@ gale__defer_resume(struct gale_rpc_deferred *d)
 			wk->again = rc;
 		}
 	}
+}
+
+/* The middleware's after hooks for d, once, with the outcome. */
+static void
+gale__defer_after(struct gale_rpc_deferred *d, int status)
+{
+	unsigned int n = d->mw_done;
+
+	d->mw_done = 0;
+	gale__mw_after(d->wk->srv, n, &d->req, status);
 }
 
 /* Release d (timer off) and let its connection read on. */
@@ -871,12 +886,14 @@ gale_rpc_reply(struct gale_rpc_deferred *d, gale_rpc_result_write_fn write, cons
 	}
 	if (d->rc == NULL || d->rc->closing || ops == NULL) {
 		GALE__RCNT(wk, deferred_dropped);
+		gale__defer_after(d, -ENOTCONN);
 		gale__defer_release(d);
 		return -ENOTCONN;
 	}
 	d->req.conn = d->rc->c;
 	if (gale_conn_tx_begin(d->rc->c, &tx, 0) != 0) {
 		GALE__RCNT(wk, send_failed);
+		gale__defer_after(d, -ENOTCONN);
 		gale__defer_release(d);
 		return -ENOTCONN;
 	}
@@ -896,6 +913,7 @@ gale_rpc_reply(struct gale_rpc_deferred *d, gale_rpc_result_write_fn write, cons
 	} else {
 		GALE__RCNT(wk, replies);
 	}
+	gale__defer_after(d, ret);
 	gale__defer_release(d);
 	return ret;
 }
@@ -911,10 +929,12 @@ gale_rpc_reply_error(struct gale_rpc_deferred *d, int type, const char *message)
 	}
 	if (d->rc == NULL || d->rc->closing) {
 		GALE__RCNT(wk, deferred_dropped);
+		gale__defer_after(d, -ENOTCONN);
 		gale__defer_release(d);
 		return -ENOTCONN;
 	}
 	d->req.conn = d->rc->c;
+	gale__defer_after(d, -EIO);
 	GALE__RCNT(wk, ex_handler);
 	gale__send_appex(wk, &d->req, type, message != NULL ? message : "");
 	gale__defer_release(d);

@@ -69,9 +69,15 @@ static struct {
 	int last_status;
 } seen;
 
+static unsigned int nbefore, nafter;
+
 static void
 note(const char *s)
 {
+	if (s[0] == 'b')
+		nbefore++;
+	else
+		nafter++;
 	size_t l = strlen(seen.order);
 
 	snprintf(seen.order + l, sizeof(seen.order) - l, "%s", s);
@@ -625,6 +631,9 @@ client_thread(void *arg)
 	gale_rpc_server_stats(x->srv, &st);
 	CHECK(st.idle_closed >= 1, "idle_closed %lu", (unsigned long)st.idle_closed);
 	CHECK(st.deferred == 3, "deferred %lu", (unsigned long)st.deferred);
+	/* Deferred requests too: every before hook got its after hook, once. */
+	CHECK(nbefore == nafter && nbefore != 0, "middleware: %u before, %u after", nbefore,
+	      nafter);
 	CHECK(st.deadline_exceeded == 1, "deadline_exceeded %lu",
 	      (unsigned long)st.deadline_exceeded);
 	CHECK(st.ex_handler == 2, "ex_handler %lu, want 2 (failing handler, refusal)",
