@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// codec-bench: gale's codec against Apache Thrift's generated C++ (TMemoryBuffer + TBinaryProtocol /
-// TCompactProtocol) on the same three messages, in one run, and against memcpy of the same bytes.
+// codec-bench: gale-thriftc's generated C against Apache Thrift's generated C++ (TMemoryBuffer +
+// TBinaryProtocolT / TCompactProtocolT, the protocol templated on the transport: Apache's fastest in-memory setup)
+// on the same four messages of one IDL (bench.thrift), in one run, and against memcpy of the same bytes.
 //
 // For each message and protocol: Apache encodes the message; gale encodes the same values and the bytes must be
 // identical (else the run stops: the comparison would be meaningless). Then each side runs round trips (decode
-// the bytes into its message type, encode it again) and the best of several timed batches gives ns per round
-// trip. Apache reuses one message object and its memory buffers across iterations (its fastest mode); gale
-// resets a request arena. Pin the process to one idle core (perf/codec/run does, with taskset).
+// the bytes into its message type, encode it again), encodes alone and decodes alone, and the best of several
+// timed batches of thread CPU time gives ns per operation. Apache reuses one message object and its memory
+// buffers across iterations (its fastest mode) and calls readEnd/writeEnd as its processors do; gale resets a
+// request arena. Pin the process to one idle core (perf/codec/run does, with taskset).
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -34,6 +37,32 @@ now_ns()
 
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts); // CPU time of this thread: robust to other load on a shared core
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static void
+build_cart(gale_bench::Cart &o)
+{
+	for (int i = 0; i < 10; i++) {
+		gale_bench::CartItem it;
+
+		it.id = 1000000 + i;
+		it.name = "item-number-" + std::to_string(i);
+		it.price = 9.99 * (i + 1);
+		it.tags = {"red", "large", "sale"};
+		it.active = i % 2 == 0;
+		it.quantity = i + 1;
+		o.items.push_back(it);
+	}
+	o.order_id = 123456789012LL;
+	o.customer = "customer-42@example.com";
+	o.attrs = {{"channel", "web"}, {"region", "eu-west"}, {"currency", "EUR"}, {"coupon", "SPRING24"},
+		   {"device", "mobile"}};
+	o.status = 3;
+	o.__set_note("leave at the door");
+	for (int i = 0; i < 64; i++)
+		o.payload.push_back(static_cast<char>(i * 7));
+	for (int i = 0; i < 16; i++)
+		o.history.push_back(1700000000000LL + i * 3600000LL);
 }
 
 static void
@@ -87,10 +116,14 @@ apache_encode(const Msg &m, TProtocol &p, TMemoryBuffer &buf)
 	return std::string((const char *)b, n);
 }
 
+enum { OP_ROUNDTRIP, OP_ENCODE, OP_DECODE };
+
+// One Apache operation, N times: a round trip (decode, then encode what was decoded), encode alone (of `src`,
+// the message built above) or decode alone. Returns the bytes written or read by the last one.
 template <class Msg>
 static size_t
-apache_roundtrip(const std::string &wire, TProtocol &ip, TMemoryBuffer &in, TProtocol &op, TMemoryBuffer &out,
-		 Msg &m, long iters)
+apache_run(int opn, const std::string &wire, TProtocol &ip, TMemoryBuffer &in, TProtocol &op, TMemoryBuffer &out,
+	   Msg &m, const Msg &src, long iters)
 {
 	std::string name;
 	apache::thrift::protocol::TMessageType type;
@@ -99,14 +132,25 @@ apache_roundtrip(const std::string &wire, TProtocol &ip, TMemoryBuffer &in, TPro
 	uint32_t n = 0;
 
 	for (long i = 0; i < iters; i++) {
-		in.resetBuffer((uint8_t *)wire.data(), (uint32_t)wire.size(), TMemoryBuffer::OBSERVE);
-		ip.readMessageBegin(name, type, seqid);
-		m.read(&ip);
-		ip.readMessageEnd();
-		in.readEnd(); // as Apache's generated processors do; also resets the consumed-size budget
+		if (opn != OP_ENCODE) {
+			in.resetBuffer((uint8_t *)wire.data(), (uint32_t)wire.size(), TMemoryBuffer::OBSERVE);
+			ip.readMessageBegin(name, type, seqid);
+			m.read(&ip);
+			ip.readMessageEnd();
+			in.readEnd(); // as Apache's generated processors do; also resets the consumed-size budget
+			if (opn == OP_DECODE) {
+				n = (uint32_t)wire.size() - in.available_read();
+				asm volatile("" : : "r"(&m) : "memory");
+				continue;
+			}
+		} else {
+			name = "call";
+			type = apache::thrift::protocol::T_CALL;
+			seqid = 7;
+		}
 		out.resetBuffer();
 		op.writeMessageBegin(name, type, seqid);
-		m.write(&op);
+		(opn == OP_ENCODE ? src : m).write(&op);
 		op.writeMessageEnd();
 		out.writeEnd();
 		out.getBuffer(&b, &n);
@@ -133,20 +177,24 @@ int
 main(int argc, char **argv)
 {
 	long scale = argc > 1 ? atol(argv[1]) : 1;
+	const char *only = argc > 2 ? argv[2] : nullptr; // one message (for profiling): request, echo-1KiB, ...
 	int reps = 7;
 	gale_bench::Request req;
 	gale_bench::Echo echo;
 	gale_bench::Order order;
-	static const char *names[] = {"request", "echo-1KiB", "order"};
+	gale_bench::Cart cart;
+	static const char *names[] = {"request", "echo-1KiB", "order", "cart"};
 	static const char *pnames[] = {"binary", "compact"};
+	static const char *opnames[] = {"roundtrip", "encode", "decode"};
 	static uint8_t galebuf[8192], sink[8192];
 	int fails = 0;
 
 	build(req, echo, order);
-	std::printf("codec round trip (decode + encode), ns per message, best of %d batches; pinned by the caller\n",
+	build_cart(cart);
+	std::printf("ns per message (envelope + struct), best of %d batches of thread CPU time; pinned by the caller\n",
 		    reps);
-	std::printf("%-10s %-8s %6s %10s %12s %8s %10s %12s\n", "message", "proto", "bytes", "gale", "apache-c++",
-		    "ratio", "memcpy", "gale/memcpy");
+	std::printf("%-10s %-8s %-10s %6s %9s %11s %7s %8s %12s\n", "message", "proto", "op", "bytes", "gale",
+		    "apache-c++", "ratio", "memcpy", "gale/memcpy");
 	for (int pi = 0; pi < 2; pi++) {
 		auto inb = std::make_shared<TMemoryBuffer>();
 		auto outb = std::make_shared<TMemoryBuffer>(8192);
@@ -160,13 +208,17 @@ main(int argc, char **argv)
 		}
 		int proto = pi == 0 ? 0 : 2;
 		for (int mi = 0; mi < GALE_BENCH_NMSG; mi++) {
+			if (only != nullptr && std::strcmp(only, names[mi]) != 0)
+				continue;
 			std::string wire;
 			if (mi == GALE_BENCH_REQUEST)
 				wire = apache_encode(req, *op, *outb);
 			else if (mi == GALE_BENCH_ECHO)
 				wire = apache_encode(echo, *op, *outb);
-			else
+			else if (mi == GALE_BENCH_ORDER)
 				wire = apache_encode(order, *op, *outb);
+			else
+				wire = apache_encode(cart, *op, *outb);
 			size_t gn = gale_bench_encode(mi, proto, galebuf, sizeof(galebuf));
 			if (gn != wire.size() || std::memcmp(galebuf, wire.data(), gn) != 0) {
 				std::printf("%s/%s: gale's bytes differ from Apache's (%zu vs %zu bytes)\n", names[mi],
@@ -174,34 +226,44 @@ main(int argc, char **argv)
 				fails++;
 				continue;
 			}
-			long iters = 200000 * scale / (mi == GALE_BENCH_ORDER ? 5 : 1);
-			double g = best_of(reps, iters, [&](long n) {
-				if (gale_bench_roundtrip(mi, proto, (const uint8_t *)wire.data(), wire.size(), n) !=
-				    wire.size())
-					fails++;
-			});
-			gale_bench::Request r2;
-			gale_bench::Echo e2;
-			gale_bench::Order o2;
-			double a = best_of(reps, iters, [&](long n) {
-				size_t got;
-				if (mi == GALE_BENCH_REQUEST)
-					got = apache_roundtrip(wire, *ip, *inb, *op, *outb, r2, n);
-				else if (mi == GALE_BENCH_ECHO)
-					got = apache_roundtrip(wire, *ip, *inb, *op, *outb, e2, n);
-				else
-					got = apache_roundtrip(wire, *ip, *inb, *op, *outb, o2, n);
-				if (got != wire.size())
-					fails++;
-			});
+			long iters = 200000 * scale / (mi >= GALE_BENCH_ORDER ? 5 : 1);
 			double c = best_of(reps, iters * 4, [&](long n) {
 				for (long i = 0; i < n; i++) {
 					std::memcpy(sink, wire.data(), wire.size());
 					asm volatile("" : : "r"(sink) : "memory");
 				}
 			});
-			std::printf("%-10s %-8s %6zu %10.1f %12.1f %7.1fx %10.1f %11.2fx\n", names[mi], pnames[pi],
-				    wire.size(), g, a, a / g, c, g / c);
+			for (int o = OP_ROUNDTRIP; o <= OP_DECODE; o++) {
+				double g = best_of(reps, iters, [&](long n) {
+					if (gale_bench_run(o, mi, proto, (const uint8_t *)wire.data(), wire.size(), n) !=
+					    wire.size())
+						fails++;
+				});
+				gale_bench::Request r2;
+				gale_bench::Echo e2;
+				gale_bench::Order o2;
+				gale_bench::Cart c2;
+				double a = best_of(reps, iters, [&](long n) {
+					size_t got;
+					if (mi == GALE_BENCH_REQUEST)
+						got = apache_run(o, wire, *ip, *inb, *op, *outb, r2, req, n);
+					else if (mi == GALE_BENCH_ECHO)
+						got = apache_run(o, wire, *ip, *inb, *op, *outb, e2, echo, n);
+					else if (mi == GALE_BENCH_ORDER)
+						got = apache_run(o, wire, *ip, *inb, *op, *outb, o2, order, n);
+					else
+						got = apache_run(o, wire, *ip, *inb, *op, *outb, c2, cart, n);
+					if (got != wire.size())
+						fails++;
+				});
+				if (o == OP_ROUNDTRIP)
+					std::printf("%-10s %-8s %-10s %6zu %9.1f %11.1f %6.2fx %8.1f %11.2fx\n",
+						    names[mi], pnames[pi], opnames[o], wire.size(), g, a, a / g, c,
+						    g / c);
+				else
+					std::printf("%-10s %-8s %-10s %6zu %9.1f %11.1f %6.2fx\n", names[mi],
+						    pnames[pi], opnames[o], wire.size(), g, a, a / g);
+			}
 		}
 	}
 	if (fails)

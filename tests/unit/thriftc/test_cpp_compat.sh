@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# test_cpp_compat.sh BENCH_GALE BENCH_APACHE: wire compatibility with Apache Thrift's generated C++ on the
-# benchmark's Order (codec/thriftc/bench/bench.thrift), both ways, Binary and Compact: each side encodes its
+# test_cpp_compat.sh COMPAT_GALE COMPAT_APACHE: wire compatibility with Apache Thrift's generated C++ on the
+# Order of cpp_compat/order.thrift (perf/codec's cart), both ways, Binary and Compact: each side encodes its
 # own copy of the message ("dump") and the other decodes it and compares with its own copy ("check"). Both write
 # fields in IDL order and the map's keys in the same order, so the encodings must also be byte-identical.
 set -euo pipefail

@@ -1,20 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Codec benchmark, gale side: encode and decode of bench.thrift's Order with the C that gale-thriftc generates,
- * Binary and Compact, into and from one contiguous buffer (the common case: a frame inside one mbuf chain
- * segment). bench_apache.cpp does the same with Apache Thrift's generated C++ on the same message; run_bench.sh
- * runs both on one pinned core and prints the comparison. Output: one line per case, "gale <proto> <op> <ns/op>
- * <bytes>".
+ * Wire compatibility with Apache Thrift's generated C++, gale side: the Order of order.thrift built with the C
+ * that gale-thriftc generates. "dump PROTO" writes its encoding to stdout; "check PROTO" decodes stdin and exits
+ * 0 when it equals the Order. compat_apache.cpp does the same with Apache's C++; test_cpp_compat.sh runs both
+ * ways and compares the bytes. (The benchmark of this message lives in perf/codec, message "cart".)
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <gale/binary.h>
 #include <gale/compact.h>
 
-#include "bench.h"
+#include "order.h"
 
 static struct gale_codec_bytes
 B(const char *s)
@@ -22,15 +20,6 @@ B(const char *s)
 	struct gale_codec_bytes b = { (const uint8_t *)s, (uint32_t)strlen(s) };
 
 	return b;
-}
-
-static double
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
 static void
@@ -130,55 +119,9 @@ compat(const char *mode, const char *pname)
 int
 main(int argc, char **argv)
 {
-	long iters = argc > 1 ? atol(argv[1]) : 1000000;
-	struct bench_Order o, d;
-	int p;
-
-	if (argc == 3)
-		return compat(argv[1], argv[2]);
-	build(&o);
-	for (p = 0; p < 2; p++) {
-		int proto = p == 0 ? GALE_PROTO_BINARY : GALE_PROTO_COMPACT;
-		const char *pn = p == 0 ? "binary" : "compact";
-		struct gale_codec_wseg ws;
-		struct gale_codec_writer w;
-		struct gale_codec_reader r;
-		struct gale_codec_seg seg;
-		struct gale_arena arena;
-		size_t len = 0;
-		double t0, t1;
-		long i;
-
-		t0 = now_ns();
-		for (i = 0; i < iters; i++) {
-			ws.base = buf;
-			ws.cap = sizeof(buf);
-			ws.len = 0;
-			gale_codec_writer_init(&w, &ws, 1, 1, NULL, NULL);
-			if (bench_Order_write(proto, &w, &o) != 0)
-				return 1;
-			gale_codec_writer_finish(&w);
-			len = ws.len;
-		}
-		t1 = now_ns();
-		printf("gale %s encode %.1f %zu\n", pn, (t1 - t0) / (double)iters, len);
-
-		gale_arena_init(&arena, arena_mem, sizeof(arena_mem));
-		seg.base = buf;
-		seg.len = len;
-		t0 = now_ns();
-		for (i = 0; i < iters; i++) {
-			gale_arena_reset(&arena);
-			gale_codec_reader_init(&r, &seg, 1, NULL, &arena);
-			if (bench_Order_read(proto, &r, &d) != 0)
-				return 1;
-		}
-		t1 = now_ns();
-		if (!bench_Order_equal(&o, &d)) {
-			fprintf(stderr, "bench_gale: decoded order differs\n");
-			return 1;
-		}
-		printf("gale %s decode %.1f %zu\n", pn, (t1 - t0) / (double)iters, len);
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s dump|check binary|compact\n", argv[0]);
+		return 2;
 	}
-	return 0;
+	return compat(argv[1], argv[2]);
 }

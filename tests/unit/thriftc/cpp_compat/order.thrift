@@ -1,6 +1,7 @@
 /**
- * The message of the codec benchmark (gale-thriftc's generated C against Apache Thrift's generated C++): an
- * order with ten items, a small map and a binary payload, the shape of a typical RPC request.
+ * The message of the wire compatibility check with Apache Thrift's generated C++ (thriftc_cpp_compat): an
+ * order with ten items, a small map and a binary payload, the shape of a typical RPC request. perf/codec's
+ * bench.thrift has the same message as Cart.
  */
 namespace c bench
 namespace cpp gale_bench
