@@ -424,7 +424,7 @@ gale__dispatch(struct gale__rpc_worker *wk, struct gale_rpc_req *req, const char
 	return -ENOENT;
 }
 
-/* One whole frame (decoded header f over segs): run it. Never fails the connection. */
+/* One whole frame (decoded header f over segs, borrowed): run it. Never fails the connection. */
 static void
 gale__serve_frame(struct gale__rpc_conn *rc, const struct gale_codec_seg *segs, unsigned int nseg,
                   const struct gale_frame *f)
@@ -614,7 +614,8 @@ gale__conn_bad(struct gale__rpc_conn *rc)
 	gale_conn_abort(rc->c);
 }
 
-/* Serve the whole frames buffered on rc, at most max_batch of them. */
+/* Serve the whole frames buffered on rc (borrowed from its receive buffer, consumed as served),
+ * at most max_batch of them. */
 static void
 gale__conn_process(struct gale__rpc_conn *rc)
 {
@@ -870,7 +871,7 @@ gale__defer_release(struct gale_rpc_deferred *d)
 }
 
 int
-gale_rpc_reply(struct gale_rpc_deferred *d, gale_rpc_result_write_fn write, const void *result)
+gale_rpc_reply(struct gale_rpc_deferred *d, gale_rpc_result_write_cb_t write, const void *result)
 {
 	struct gale__rpc_worker *wk = d->wk;
 	const struct gale_proto_ops *ops = gale_proto_ops(d->req.proto);

@@ -64,13 +64,13 @@ struct gale_worker;
  * contract as the generated <Svc>_dispatch: 0, -ENOENT (unknown method, nothing read or written),
  * a codec error (-1/-2, reason in r or w), or the handler's negative errno.
  */
-typedef int (*gale_rpc_dispatch_fn)(const void *handlers, void *user, int proto, const char *name,
-                                    size_t name_len, int32_t seqid, struct gale_codec_reader *r,
-                                    struct gale_codec_writer *w);
+typedef int (*gale_rpc_dispatch_cb_t)(const void *handlers, void *user, int proto, const char *name,
+                                      size_t name_len, int32_t seqid, struct gale_codec_reader *r,
+                                      struct gale_codec_writer *w);
 
 /**
  * Define `static int <svc>_gale_rpc_dispatch(...)`, an adapter from the generated
- * <svc>_dispatch (svc is the generated prefix, e.g. gale_echo_Echo) to gale_rpc_dispatch_fn.
+ * <svc>_dispatch (svc is the generated prefix, e.g. gale_echo_Echo) to gale_rpc_dispatch_cb_t.
  */
 #define GALE_RPC_DISPATCH(svc)                                                                     \
 	static int svc##_gale_rpc_dispatch(                                                        \
@@ -83,10 +83,10 @@ typedef int (*gale_rpc_dispatch_fn)(const void *handlers, void *user, int proto,
 
 /** One registered service. */
 struct gale_rpc_service {
-	const char *name;              /**< IDL service name ("Echo"): multiplexed routing. */
-	gale_rpc_dispatch_fn dispatch; /**< from GALE_RPC_DISPATCH. */
-	const void *handlers;          /**< the generated handler table (borrowed). */
-	void *user;                    /**< passed to every handler. */
+	const char *name;                /**< IDL service name ("Echo"): multiplexed routing. */
+	gale_rpc_dispatch_cb_t dispatch; /**< from GALE_RPC_DISPATCH. */
+	const void *handlers;            /**< the generated handler table (borrowed). */
+	void *user;                      /**< passed to every handler. */
 };
 
 /** A request being served (valid during its dispatch and its middleware). */
@@ -215,7 +215,8 @@ struct gale_rpc_deferred;
 #define GALE_RPC_DEFERRED 1
 
 /** Writes a result struct (wraps the generated <Svc>_<fn>_result_write). */
-typedef int (*gale_rpc_result_write_fn)(int proto, struct gale_codec_writer *w, const void *result);
+typedef int (*gale_rpc_result_write_cb_t)(int proto, struct gale_codec_writer *w,
+                                          const void *result);
 
 /** Defer the current request's reply (inside a handler only). NULL when impossible. */
 struct gale_rpc_deferred *gale_rpc_defer(void);
@@ -226,7 +227,8 @@ struct gale_rpc_deferred *gale_rpc_defer(void);
  * answered with an exception; dropped), or -EMSGSIZE (could not encode: an exception was sent
  * instead). Releases d either way.
  */
-int gale_rpc_reply(struct gale_rpc_deferred *d, gale_rpc_result_write_fn write, const void *result);
+int gale_rpc_reply(struct gale_rpc_deferred *d, gale_rpc_result_write_cb_t write,
+                   const void *result);
 
 /** Answer a deferred request with a TApplicationException (enum gale_appex_type). Releases d. */
 int gale_rpc_reply_error(struct gale_rpc_deferred *d, int type, const char *message);
