@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,7 @@ gale_eal_init(int argc, char **argv, const struct gale_eal_defaults *def, struct
 	char mem[16], prefix_arg[96], lcores[64], log_level[64], vdev_buf[8][128];
 	int n = 0, ret, i;
 	unsigned int mem_mb;
+	bool app_only = false;
 
 	if (def == NULL)
 		def = &none;
@@ -80,8 +82,14 @@ gale_eal_init(int argc, char **argv, const struct gale_eal_defaults *def, struct
 	if (argc < 1 || argv == NULL)
 		return -EINVAL;
 
+	/* Without a "--" anywhere, a program that asks for it takes every argument as its own. */
+	if (def->app_args_only) {
+		for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+			;
+		app_only = i == argc;
+	}
 	/* The user gave EAL arguments: they are the user's business. */
-	if (argc > 1 && strcmp(argv[1], "--") != 0) {
+	if (!app_only && argc > 1 && strcmp(argv[1], "--") != 0) {
 		ret = rte_eal_init(argc, argv);
 		if (ret < 0)
 			return -rte_errno;
@@ -125,7 +133,7 @@ gale_eal_init(int argc, char **argv, const struct gale_eal_defaults *def, struct
 	if (ret < 0)
 		return -rte_errno;
 	/* As rte_eal_init does: the program's arguments start at argv[ret], which now holds the program name. */
-	if (argc > 1 && strcmp(argv[1], "--") == 0) {
+	if (!app_only && argc > 1 && strcmp(argv[1], "--") == 0) {
 		argv[1] = argv[0];
 		return 1;
 	}

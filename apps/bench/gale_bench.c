@@ -575,47 +575,38 @@ int
 main(int argc, char **argv)
 {
 	struct gale_eal_defaults def = { .log_level = "lib.eal:warning", .no_huge = true, .mem_mb = 256,
-					 .quiet = true };
+					 .quiet = true, .app_args_only = true };
 	static struct gale_hist total;
 	struct gale_runtime_conf rc;
 	struct bench_ctl bc = { 0 };
 	struct gale_eal_info info;
 	struct gale_runtime *rt;
 	uint64_t ok, errors, timeouts, start_err;
-	char lcores[32], **eargv;
+	char lcores[32];
 	double seconds, cpu;
-	int i, ret, eargc, has_dd = 0;
+	int i, ret, has_dd;
 	unsigned int k;
 
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		;
+	has_dd = i < argc;
 	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			has_dd = 1;
 		if (strcmp(argv[i], "--help") == 0 && !has_dd) {
 			char *h[] = { argv[0], (char *)"--help", NULL };
 			return parse_args(2, h) == 0 ? 0 : 2;
 		}
+		/* The default lcore list follows --workers: the main lcore and one per worker. */
+		if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc)
+			opt.workers = (unsigned int)strtoul(argv[i + 1], NULL, 10);
 	}
-	/* Without "--", every argument is gale-bench's: the EAL gets its defaults. */
-	eargv = calloc((size_t)argc + 2, sizeof(*eargv));
-	if (eargv == NULL)
-		return 1;
-	eargc = 0;
-	eargv[eargc++] = argv[0];
-	if (!has_dd && argc > 1)
-		eargv[eargc++] = (char *)"--";
-	for (i = 1; i < argc; i++)
-		eargv[eargc++] = argv[i];
-	for (i = 1; i + 1 < eargc; i++)
-		if (strcmp(eargv[i], "--workers") == 0)
-			opt.workers = (unsigned int)strtoul(eargv[i + 1], NULL, 10);
 	snprintf(lcores, sizeof(lcores), "0-%u", opt.workers > 0 ? opt.workers : 1);
 	def.lcores = lcores;
-	ret = gale_eal_init(eargc, eargv, &def, &info);
+	ret = gale_eal_init(argc, argv, &def, &info);
 	if (ret < 0) {
 		fprintf(stderr, "gale-bench: the EAL cannot start: %s\n", strerror(-ret));
 		return 1;
 	}
-	if (parse_args(eargc - ret, eargv + ret) != 0) {
+	if (parse_args(argc - ret, argv + ret) != 0) {
 		gale_eal_cleanup();
 		return 2;
 	}
@@ -686,7 +677,6 @@ main(int argc, char **argv)
 	for (k = 0; k < opt.workers; k++)
 		free(workers[k].calls);
 	free(payload);
-	free(eargv);
 	gale_eal_cleanup();
 	return (ret == 0 || ret == -ETIMEDOUT) && errors == 0 && ok > 0 ? 0 : 1;
 }

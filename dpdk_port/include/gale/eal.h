@@ -3,7 +3,8 @@
  * EAL bootstrap for gale programs.
  *
  * DPDK convention: `prog [EAL args] -- [program args]`. When the user gives EAL arguments they are passed to
- * rte_eal_init untouched. When there are none, gale picks a safe embedded default and says so on stderr:
+ * rte_eal_init untouched. A program may also take its own options alone, without "--" (app_args_only).
+ * When there are none, gale picks a safe embedded default and says so on stderr:
  * no PCI probing, the caller's default virtual device(s), hugepages (`--in-memory`, no files left behind) when
  * enough free 2 MiB pages are mounted, otherwise `--no-huge -m <MiB>` with a unique `--file-prefix` (the two do
  * not combine in DPDK 22.11).
@@ -22,6 +23,11 @@ struct gale_eal_defaults {
 	const char *log_level;    /**< `--log-level` value; NULL = "lib.eal:warning". */
 	bool quiet;               /**< do not announce the chosen defaults on stderr. */
 	bool no_huge;             /**< use the no-huge fallback even when hugepages are free. */
+	/**
+	 * With no "--" anywhere in argv, every argument is the program's own (`prog --target X` rather than
+	 * `prog -- --target X`) and the EAL gets these defaults; with a "--", the usual convention.
+	 */
+	bool app_args_only;
 };
 
 /** What gale_eal_init decided. */
