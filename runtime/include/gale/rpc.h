@@ -207,7 +207,9 @@ struct gale_arena *gale_rpc_req_arena(void);
  * call). When the caller sent a deadline (TTHeader RPC_TIMEOUT) and it passes first, the server
  * answers INTERNAL_ERROR "deadline exceeded" at that moment and drops the handler's late reply. At
  * most max_deferred requests per worker are deferred at once (gale_rpc_defer returns NULL beyond;
- * the handler then answers at once or fails). A oneway call cannot be deferred.
+ * the handler then answers at once or fails). A oneway call cannot be deferred. The arguments
+ * (views into the receive buffer) and the result struct the dispatch handed the handler die when
+ * it returns: copy what the answer needs, and pass gale_rpc_reply a result struct of your own.
  */
 struct gale_rpc_deferred;
 
