@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * ARP (RFC 826) for one worker: a small cache, replies to requests for our address, requests with retry and
- * timeout for addresses we need, gratuitous ARP on start.
+ * ARP (RFC 826) for one worker: a small cache, replies to requests for our address, requests with
+ * retry and timeout for addresses we need, gratuitous ARP on start.
  *
- * The cache is open addressing with a probe limit of 8: an insert that finds no free slot in its window evicts
- * the entry closest to expiry there (never a static one). An unresolved entry holds at most one frame (the newest;
- * older ones are dropped and counted), like BSD's la_hold: TCP retransmits anything that matters. Mappings
- * learned here are reported through conf.arp_learn so the runtime can hand them to the other workers.
+ * The cache is open addressing with a probe limit of 8: an insert that finds no free slot in its
+ * window evicts the entry closest to expiry there (never a static one). An unresolved entry holds
+ * at most one frame (the newest; older ones are dropped and counted), like BSD's la_hold: TCP
+ * retransmits anything that matters. Mappings learned here are reported through conf.arp_learn so
+ * the runtime can hand them to the other workers.
  */
 #include <errno.h>
 #include <string.h>
@@ -52,7 +53,8 @@ gale__arp_insert(struct gale_stack *s, uint32_t ip)
 			victim = e;
 			break;
 		}
-		if (e->state != GALE__ARP_STATIC && (victim == NULL || e->expire_us < victim->expire_us))
+		if (e->state != GALE__ARP_STATIC &&
+		    (victim == NULL || e->expire_us < victim->expire_us))
 			victim = e;
 	}
 	if (victim == NULL)
@@ -69,7 +71,7 @@ gale__arp_insert(struct gale_stack *s, uint32_t ip)
 /* Build and queue an ARP packet. */
 static int
 gale__arp_send(struct gale_stack *s, uint16_t op, const struct rte_ether_addr *eth_dst,
-	       const struct rte_ether_addr *tha, uint32_t tip)
+               const struct rte_ether_addr *tha, uint32_t tip)
 {
 	struct rte_mbuf *m = gale__pkt_alloc(s);
 	struct rte_ether_hdr *eh;
@@ -97,7 +99,8 @@ gale__arp_send(struct gale_stack *s, uint16_t op, const struct rte_ether_addr *e
 static void
 gale__arp_request(struct gale_stack *s, uint32_t ip)
 {
-	static const struct rte_ether_addr bcast = { .addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+	static const struct rte_ether_addr bcast = { .addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff,
+		                                                     0xff } };
 	static const struct rte_ether_addr zero;
 
 	if (gale__arp_send(s, RTE_ARP_OP_REQUEST, &bcast, &zero, ip) == 0)
@@ -107,7 +110,8 @@ gale__arp_request(struct gale_stack *s, uint32_t ip)
 int
 gale_stack_arp_announce(struct gale_stack *s)
 {
-	static const struct rte_ether_addr bcast = { .addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+	static const struct rte_ether_addr bcast = { .addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff,
+		                                                     0xff } };
 	int ret;
 
 	/* A gratuitous ARP is a request for our own address (RFC 5227 3: ARP Announcement). */
@@ -119,7 +123,8 @@ gale_stack_arp_announce(struct gale_stack *s)
 
 /* Set a mapping; send the held frame if any. */
 static void
-gale__arp_set(struct gale_stack *s, struct gale__arp_entry *e, const struct rte_ether_addr *mac, bool is_static)
+gale__arp_set(struct gale_stack *s, struct gale__arp_entry *e, const struct rte_ether_addr *mac,
+              bool is_static)
 {
 	struct rte_ether_hdr *eh;
 	struct rte_mbuf *m;
@@ -185,8 +190,8 @@ gale__arp_input(struct gale_stack *s, struct rte_mbuf *m)
 	sip = rte_be_to_cpu_32(ah->arp_data.arp_sip);
 	tip = rte_be_to_cpu_32(ah->arp_data.arp_tip);
 	rte_ether_addr_copy(&ah->arp_data.arp_sha, &sha);
-	if ((op != RTE_ARP_OP_REQUEST && op != RTE_ARP_OP_REPLY) || !rte_is_valid_assigned_ether_addr(&sha) ||
-	    sip == s->conf.ip) {
+	if ((op != RTE_ARP_OP_REQUEST && op != RTE_ARP_OP_REPLY) ||
+	    !rte_is_valid_assigned_ether_addr(&sha) || sip == s->conf.ip) {
 		GALE__STAT(s, arp_drop_bad);
 		goto drop;
 	}
@@ -241,7 +246,7 @@ gale__arp_resolve_and_send(struct gale_stack *s, uint32_t nexthop, struct rte_mb
 	uint64_t now = gale__now_us(s);
 
 	if (likely(e != NULL && (e->state == GALE__ARP_STATIC ||
-				 (e->state == GALE__ARP_RESOLVED && e->expire_us > now)))) {
+	                         (e->state == GALE__ARP_RESOLVED && e->expire_us > now)))) {
 		eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 		rte_ether_addr_copy(&e->mac, &eh->dst_addr);
 		return gale__txq_put(s, m);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * ICMP (RFC 792, RFC 1122 3.2.2): echo replies, destination unreachable (protocol, port) for what we cannot
- * deliver. Both share one token bucket (conf.icmp_rate per second) so that the stack cannot be turned into a
- * reflector; what the bucket refuses is counted. Other ICMP messages are counted and ignored (TCP does not yet
- * act on soft errors).
+ * ICMP (RFC 792, RFC 1122 3.2.2): echo replies, destination unreachable (protocol, port) for what
+ * we cannot deliver. Both share one token bucket (conf.icmp_rate per second) so that the stack
+ * cannot be turned into a reflector; what the bucket refuses is counted. Other ICMP messages are
+ * counted and ignored (TCP does not yet act on soft errors).
  */
 #include <string.h>
 
@@ -21,7 +21,8 @@ gale__icmp_allowed(struct gale_stack *s)
 
 	add = (now - s->icmp_bucket_us) * s->conf.icmp_rate / 1000000u;
 	if (add > 0) {
-		s->icmp_tokens = (uint32_t)GALE__MIN((uint64_t)s->conf.icmp_rate, s->icmp_tokens + add);
+		s->icmp_tokens =
+		        (uint32_t)GALE__MIN((uint64_t)s->conf.icmp_rate, s->icmp_tokens + add);
 		s->icmp_bucket_us = now;
 	}
 	if (s->icmp_tokens == 0) {
@@ -83,7 +84,8 @@ drop:
 void
 gale__icmp_unreach(struct gale_stack *s, const struct rte_mbuf *orig, uint16_t l3_off, uint8_t code)
 {
-	const struct rte_ipv4_hdr *oip = rte_pktmbuf_mtod_offset(orig, const struct rte_ipv4_hdr *, l3_off);
+	const struct rte_ipv4_hdr *oip =
+	        rte_pktmbuf_mtod_offset(orig, const struct rte_ipv4_hdr *, l3_off);
 	uint32_t ihl = (uint32_t)(oip->version_ihl & 0xf) * 4;
 	uint32_t quote = GALE__MIN(ihl + 8, (uint32_t)rte_be_to_cpu_16(oip->total_length));
 	uint32_t src = rte_be_to_cpu_32(oip->src_addr);
@@ -97,12 +99,14 @@ gale__icmp_unreach(struct gale_stack *s, const struct rte_mbuf *orig, uint16_t l
 	if (m == NULL)
 		return;
 	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(sizeof(struct rte_ether_hdr) +
-		sizeof(struct rte_ipv4_hdr) + sizeof(*ic) + quote));
+	                                                sizeof(struct rte_ipv4_hdr) + sizeof(*ic) +
+	                                                quote));
 	if (p == NULL) {
 		rte_pktmbuf_free(m);
 		return;
 	}
-	ic = (struct rte_icmp_hdr *)(p + sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr));
+	ic = (struct rte_icmp_hdr *)(p + sizeof(struct rte_ether_hdr) +
+	                             sizeof(struct rte_ipv4_hdr));
 	memset(ic, 0, sizeof(*ic));
 	ic->icmp_type = GALE__ICMP_DEST_UNREACH;
 	ic->icmp_code = code;

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * IPv4 input and output (RFC 791, RFC 1122 3.2.1): header checks, checksum (hardware verdict when the port gives
- * one, else software), fragments dropped and counted (TCP never needs them: we send DF and clamp MSS to the MTU),
- * options skipped, then dispatch to TCP or ICMP; anything else earns a rate-limited protocol unreachable.
+ * IPv4 input and output (RFC 791, RFC 1122 3.2.1): header checks, checksum (hardware verdict when
+ * the port gives one, else software), fragments dropped and counted (TCP never needs them: we send
+ * DF and clamp MSS to the MTU), options skipped, then dispatch to TCP or ICMP; anything else earns
+ * a rate-limited protocol unreachable.
  *
- * Output fills the Ethernet and IPv4 headers of a frame TCP or ICMP built, picks the next hop (on-link or the
- * gateway) and hands the frame to ARP.
+ * Output fills the Ethernet and IPv4 headers of a frame TCP or ICMP built, picks the next hop
+ * (on-link or the gateway) and hands the frame to ARP.
  */
 #include <errno.h>
 
@@ -19,8 +20,9 @@ gale__ip_bad_src(const struct gale_stack *s, uint32_t src)
 {
 	uint32_t bcast = (s->conf.ip & s->conf.netmask) | ~s->conf.netmask;
 
-	return src == 0 || src == 0xffffffffu || (src & 0xf0000000u) == 0xe0000000u || src == s->conf.ip ||
-	       (src == bcast && s->conf.netmask != 0xffffffffu) || (src >> 24) == 127;
+	return src == 0 || src == 0xffffffffu || (src & 0xf0000000u) == 0xe0000000u ||
+	       src == s->conf.ip || (src == bcast && s->conf.netmask != 0xffffffffu) ||
+	       (src >> 24) == 127;
 }
 
 /* Consumes m. */
@@ -58,12 +60,12 @@ gale__ip_input(struct gale_stack *s, struct rte_mbuf *m)
 	}
 	ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
 	if (unlikely(ck == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
-		     (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD && rte_raw_cksum(ip, ihl) != 0xffff))) {
+	             (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD && rte_raw_cksum(ip, ihl) != 0xffff))) {
 		GALE__STAT(s, ip_drop_cksum);
 		goto drop;
 	}
-	if (unlikely((ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) !=
-		     0)) {
+	if (unlikely((ip->fragment_offset &
+	              rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0)) {
 		GALE__STAT(s, ip_drop_frag);
 		goto drop;
 	}
@@ -95,20 +97,22 @@ drop:
 	rte_pktmbuf_free(m);
 }
 
-/* Borrows m: fill Ethernet (but the destination) and IPv4 headers for a frame whose length is final. */
+/* Borrows m: fill Ethernet (but the destination) and IPv4 headers for a frame whose length is
+ * final. */
 void
-gale__ip_fill_hdr(struct gale_stack *s, struct rte_mbuf *m, uint32_t src, uint32_t dst, uint8_t proto)
+gale__ip_fill_hdr(struct gale_stack *s, struct rte_mbuf *m, uint32_t src, uint32_t dst,
+                  uint8_t proto)
 {
 	struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eh + 1);
-	static uint16_t ip_id; /* per process is fine: DF is set and ids only matter for fragments. */
 
 	rte_ether_addr_copy(&s->conf.mac, &eh->src_addr);
 	eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
 	ip->type_of_service = 0;
 	ip->total_length = rte_cpu_to_be_16((uint16_t)(rte_pktmbuf_pkt_len(m) - sizeof(*eh)));
-	ip->packet_id = rte_cpu_to_be_16(ip_id++);
+	ip->packet_id =
+	        rte_cpu_to_be_16(s->ip_id++); /* DF is set: ids only need to differ, per worker */
 	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
 	ip->time_to_live = 64;
 	ip->next_proto_id = proto;

@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The stack instance: configuration defaults, creation, Ethernet II input dispatch, the tx queue and the
- * counters' names.
+ * The stack instance: configuration defaults, creation, Ethernet II input dispatch, the tx queue
+ * and the counters' names.
  *
- * Everything is allocated here, once, with rte_zmalloc on the pool's socket: connection blocks, the 4-tuple
- * table, reassembly slots, listeners and the ARP cache. The data path allocates only packet buffers.
+ * Everything is allocated here, once, with rte_zmalloc on the pool's socket: connection blocks, the
+ * 4-tuple table, reassembly slots, listeners and the ARP cache. The data path allocates only packet
+ * buffers.
  *
- * The connection table is our own open-addressing table (linear probing, backward-shift deletion, twice as many
- * pointer slots as connections) rather than rte_hash: it never allocates, needs no lock or multi-writer support
- * (one worker owns it), compares the 4-tuple inline in the control block, and the hash is SipHash under the
- * stack's secret so that a peer cannot aim collisions at one slot chain. rte_hash would add a key copy, a second
- * indirection to reach the control block and its own locking modes we would have to turn off.
+ * The connection table is our own open-addressing table (linear probing, backward-shift deletion,
+ * twice as many pointer slots as connections) rather than rte_hash: it never allocates, needs no
+ * lock or multi-writer support (one worker owns it), compares the 4-tuple inline in the control
+ * block, and the hash is SipHash under the stack's secret so that a peer cannot aim collisions at
+ * one slot chain. rte_hash would add a key copy, a second indirection to reach the control block
+ * and its own locking modes we would have to turn off.
  */
 #include <errno.h>
 #include <string.h>
@@ -86,8 +88,9 @@ gale_stack_create(const struct gale_stack_conf *conf)
 
 	if (conf == NULL || conf->pool == NULL || conf->wheel == NULL || conf->tx_burst == NULL ||
 	    conf->ip == 0 || conf->max_conns == 0 || conf->max_conns > (1u << 24) ||
-	    conf->mtu < 576 || conf->rcvbuf < 2048 || conf->sndbuf < 2048 || conf->arp_entries == 0 ||
-	    conf->ephemeral_lo == 0 || conf->ephemeral_hi < conf->ephemeral_lo || conf->rto_min_us == 0 ||
+	    conf->mtu < 576 || conf->rcvbuf < 2048 || conf->sndbuf < 2048 ||
+	    conf->arp_entries == 0 || conf->ephemeral_lo == 0 ||
+	    conf->ephemeral_hi < conf->ephemeral_lo || conf->rto_min_us == 0 ||
 	    conf->rto_max_us < conf->rto_min_us || conf->msl_us == 0) {
 		rte_errno = EINVAL;
 		return NULL;
@@ -108,12 +111,15 @@ gale_stack_create(const struct gale_stack_conf *conf)
 	if (s->conf.max_listeners == 0)
 		s->conf.max_listeners = 1;
 	arp_n = gale__pow2(conf->arp_entries);
-	s->arp = rte_zmalloc_socket("gale_arp", sizeof(*s->arp) * arp_n, RTE_CACHE_LINE_SIZE, socket);
+	s->arp = rte_zmalloc_socket("gale_arp", sizeof(*s->arp) * arp_n, RTE_CACHE_LINE_SIZE,
+	                            socket);
 	s->arp_mask = arp_n - 1;
-	s->listeners = rte_zmalloc_socket("gale_listen", sizeof(*s->listeners) * s->conf.max_listeners,
-		RTE_CACHE_LINE_SIZE, socket);
-	s->next_ephemeral = conf->ephemeral_lo + (uint16_t)(rte_rand() %
-		((uint32_t)conf->ephemeral_hi - conf->ephemeral_lo + 1));
+	s->listeners =
+	        rte_zmalloc_socket("gale_listen", sizeof(*s->listeners) * s->conf.max_listeners,
+	                           RTE_CACHE_LINE_SIZE, socket);
+	s->next_ephemeral =
+	        conf->ephemeral_lo +
+	        (uint16_t)(rte_rand() % ((uint32_t)conf->ephemeral_hi - conf->ephemeral_lo + 1));
 	s->icmp_tokens = s->conf.icmp_rate;
 	gale_timer_init(&s->arp_timer, gale__arp_timer_cb, s);
 	if (s->arp == NULL || s->listeners == NULL || gale__tcp_init(s) < 0) {
@@ -238,7 +244,7 @@ gale_stack_input(struct gale_stack *s, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		}
 		eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 		if (unlikely(!rte_is_same_ether_addr(&eh->dst_addr, &s->conf.mac) &&
-			     !rte_is_broadcast_ether_addr(&eh->dst_addr))) {
+		             !rte_is_broadcast_ether_addr(&eh->dst_addr))) {
 			GALE__STAT(s, eth_drop_dst);
 			rte_pktmbuf_free(m);
 			continue;
@@ -249,7 +255,8 @@ gale_stack_input(struct gale_stack *s, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		} else if (type == RTE_ETHER_TYPE_ARP) {
 			gale__arp_input(s, m);
 		} else {
-			/* VLAN-tagged frames are not passed through yet: the port strips or we drop. */
+			/* VLAN-tagged frames are not passed through yet: the port strips or we
+			 * drop. */
 			GALE__STAT(s, eth_drop_type);
 			rte_pktmbuf_free(m);
 		}
@@ -307,16 +314,26 @@ gale_stack_mbufs_held(const struct gale_stack *s)
 }
 
 /*
- * SipHash-2-4 (Aumasson and Bernstein), folded to 32 bits: the keyed PRF behind RFC 6528 ISNs, SYN cookies and
- * the connection table's hash.
+ * SipHash-2-4 (Aumasson and Bernstein), folded to 32 bits: the keyed PRF behind RFC 6528 ISNs, SYN
+ * cookies and the connection table's hash.
  */
 #define GALE__ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define GALE__SIPROUND \
-	do { \
-		v0 += v1; v1 = GALE__ROTL(v1, 13); v1 ^= v0; v0 = GALE__ROTL(v0, 32); \
-		v2 += v3; v3 = GALE__ROTL(v3, 16); v3 ^= v2; \
-		v0 += v3; v3 = GALE__ROTL(v3, 21); v3 ^= v0; \
-		v2 += v1; v1 = GALE__ROTL(v1, 17); v1 ^= v2; v2 = GALE__ROTL(v2, 32); \
+#define GALE__SIPROUND                                                                             \
+	do {                                                                                       \
+		v0 += v1;                                                                          \
+		v1 = GALE__ROTL(v1, 13);                                                           \
+		v1 ^= v0;                                                                          \
+		v0 = GALE__ROTL(v0, 32);                                                           \
+		v2 += v3;                                                                          \
+		v3 = GALE__ROTL(v3, 16);                                                           \
+		v3 ^= v2;                                                                          \
+		v0 += v3;                                                                          \
+		v3 = GALE__ROTL(v3, 21);                                                           \
+		v3 ^= v0;                                                                          \
+		v2 += v1;                                                                          \
+		v1 = GALE__ROTL(v1, 17);                                                           \
+		v1 ^= v2;                                                                          \
+		v2 = GALE__ROTL(v2, 32);                                                           \
 	} while (0)
 
 uint32_t

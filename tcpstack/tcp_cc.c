@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Congestion control, pluggable by conf.cc: NewReno (RFC 5681 slow start and congestion avoidance, RFC 6582 fast
- * recovery lives in tcp_input.c) and CUBIC (RFC 8312: W_cubic(t) = C (t - K)^3 + W_max with C = 0.4, beta = 0.7,
- * and the TCP-friendly region). Windows are in bytes; CUBIC's arithmetic is in segments and milliseconds with
- * integers (cube root by Newton's method) so the data path never touches floating point.
+ * Congestion control, pluggable by conf.cc: NewReno (RFC 5681 slow start and congestion avoidance,
+ * RFC 6582 fast recovery lives in tcp_input.c) and CUBIC (RFC 8312: W_cubic(t) = C (t - K)^3 +
+ * W_max with C = 0.4, beta = 0.7, and the TCP-friendly region). Windows are in bytes; CUBIC's
+ * arithmetic is in segments and milliseconds with integers (cube root by Newton's method) so the
+ * data path never touches floating point.
  */
 #include "tcp_var.h"
 
@@ -45,9 +46,12 @@ gale__cc_ack_received(struct gale_tcp_conn *tp, uint32_t acked)
 			tp->cubic_epoch_us = now;
 			if (tp->cubic_wmax < tp->snd_cwnd)
 				tp->cubic_wmax = tp->snd_cwnd;
-			/* K = cbrt((W_max - cwnd) / C) s; in ms with W in segments: cbrt((W_max - cwnd) 2.5e9). */
-			tp->cubic_k_ms = gale__cbrt((uint64_t)(tp->cubic_wmax - GALE__MIN(tp->cubic_wmax,
-				tp->snd_cwnd)) * 2500000000ull / mss);
+			/* K = cbrt((W_max - cwnd) / C) s; in ms with W in segments: cbrt((W_max -
+			 * cwnd) 2.5e9). */
+			tp->cubic_k_ms =
+			        gale__cbrt((uint64_t)(tp->cubic_wmax -
+			                              GALE__MIN(tp->cubic_wmax, tp->snd_cwnd)) *
+			                   2500000000ull / mss);
 		}
 		t_ms = (now - tp->cubic_epoch_us) / 1000u + (tp->srtt_us / 1000u);
 		dt = t_ms > tp->cubic_k_ms ? t_ms - tp->cubic_k_ms : tp->cubic_k_ms - t_ms;
@@ -57,13 +61,16 @@ gale__cc_ack_received(struct gale_tcp_conn *tp, uint32_t acked)
 			target = tp->cubic_wmax + target;
 		else
 			target = tp->cubic_wmax > target ? tp->cubic_wmax - target : mss;
-		/* TCP-friendly estimate (RFC 8312 4.2): W_est grows by 3 (1-beta)/(1+beta) ~ 0.53 MSS per RTT. */
-		w_est = (uint64_t)tp->cubic_wmax * 7 / 10 + (tp->srtt_us > 0 ?
-			(now - tp->cubic_epoch_us) / tp->srtt_us * mss * 53 / 100 : 0);
+		/* TCP-friendly estimate (RFC 8312 4.2): W_est grows by 3 (1-beta)/(1+beta) ~ 0.53
+		 * MSS per RTT. */
+		w_est = (uint64_t)tp->cubic_wmax * 7 / 10 +
+		        (tp->srtt_us > 0 ? (now - tp->cubic_epoch_us) / tp->srtt_us * mss * 53 / 100
+		                         : 0);
 		if (w_est > target)
 			target = w_est;
 		if (target > tp->snd_cwnd) {
-			incr = (uint32_t)GALE__MIN((target - tp->snd_cwnd) * mss / tp->snd_cwnd, (uint64_t)mss);
+			incr = (uint32_t)GALE__MIN((target - tp->snd_cwnd) * mss / tp->snd_cwnd,
+			                           (uint64_t)mss);
 			tp->snd_cwnd += GALE__MAX(incr, 1u);
 		} else {
 			tp->snd_cwnd += GALE__MAX(mss * mss / (100u * tp->snd_cwnd), 1u);

@@ -1,18 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * TCP input (RFC 9293 3.10.7 "SEGMENT ARRIVES", with RFC 5961, RFC 7323, RFC 2018/6675 and RFC 6582), after
- * FreeBSD's tcp_input.c and lwIP's tcp_in.c: validate, find the connection, then the state machine. Every
- * segment that is dropped bumps exactly one counter saying why.
+ * TCP input (RFC 9293 3.10.7 "SEGMENT ARRIVES", with RFC 5961, RFC 7323, RFC 2018/6675 and RFC
+ * 6582), after FreeBSD's tcp_input.c and lwIP's tcp_in.c: validate, find the connection, then the
+ * state machine. Every segment that is dropped bumps exactly one counter saying why.
  *
- * Order of checks for a synchronized connection: PAWS (RFC 7323 5.3), sequence acceptability (RFC 9293 table in
- * 3.10.7.4), RST (RFC 5961 3.2: exact match resets, in-window gets a challenge ACK, else ignored), SYN (RFC 5961
- * 4.2: always a challenge ACK), ACK (RFC 5961 5.2 range check; duplicate ACKs drive fast retransmit), then data and
- * FIN. Payload is kept in the received mbuf: headers are stripped with an adjust, trimmed to the window, and the
- * mbuf goes to the receive chain or to reassembly.
+ * Order of checks for a synchronized connection: PAWS (RFC 7323 5.3), sequence acceptability (RFC
+ * 9293 table in 3.10.7.4), RST (RFC 5961 3.2: exact match resets, in-window gets a challenge ACK,
+ * else ignored), SYN (RFC 5961 4.2: always a challenge ACK), ACK (RFC 5961 5.2 range check;
+ * duplicate ACKs drive fast retransmit), then data and FIN. Payload is kept in the received mbuf:
+ * headers are stripped with an adjust, trimmed to the window, and the mbuf goes to the receive
+ * chain or to reassembly.
  *
- * Listeners: a SYN creates a SYN_RECEIVED block counted against the listener's backlog; past the backlog the
- * stack answers with a SYN cookie (RFC 4987) and keeps nothing, and the ACK that returns the cookie creates the
- * connection directly in ESTABLISHED.
+ * Listeners: a SYN creates a SYN_RECEIVED block counted against the listener's backlog; past the
+ * backlog the stack answers with a SYN cookie (RFC 4987) and keeps nothing, and the ACK that
+ * returns the cookie creates the connection directly in ESTABLISHED.
  */
 #include <errno.h>
 #include <string.h>
@@ -27,8 +28,8 @@
 /** A parsed segment. */
 struct gale__seg {
 	uint32_t seq, ack;
-	uint32_t len;        /**< payload bytes. */
-	uint16_t win;        /**< raw window field. */
+	uint32_t len; /**< payload bytes. */
+	uint16_t win; /**< raw window field. */
 	uint8_t flags;
 	bool has_mss, has_ws, has_sackperm, has_ts;
 	uint16_t mss;
@@ -107,15 +108,16 @@ static void
 gale__tcp_reset_unknown(struct gale_stack *s, const struct gale__seg *sg)
 {
 	uint32_t seglen = sg->len + ((sg->flags & RTE_TCP_SYN_FLAG) ? 1 : 0) +
-			  ((sg->flags & RTE_TCP_FIN_FLAG) ? 1 : 0);
+	                  ((sg->flags & RTE_TCP_FIN_FLAG) ? 1 : 0);
 
 	if (sg->flags & RTE_TCP_RST_FLAG)
 		return;
 	if (sg->flags & RTE_TCP_ACK_FLAG)
-		gale__tcp_respond(s, sg->daddr, sg->dport, sg->saddr, sg->sport, sg->ack, 0, RTE_TCP_RST_FLAG);
+		gale__tcp_respond(s, sg->daddr, sg->dport, sg->saddr, sg->sport, sg->ack, 0,
+		                  RTE_TCP_RST_FLAG);
 	else
-		gale__tcp_respond(s, sg->daddr, sg->dport, sg->saddr, sg->sport, 0, sg->seq + seglen,
-				  RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG);
+		gale__tcp_respond(s, sg->daddr, sg->dport, sg->saddr, sg->sport, 0,
+		                  sg->seq + seglen, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG);
 }
 
 static void
@@ -188,10 +190,11 @@ gale__tcp_listen_input(struct gale_stack *s, struct gale__listener *l, struct ga
 		return;
 	}
 	if (sg->flags & RTE_TCP_ACK_FLAG) {
-		/* Only a returning SYN cookie is acceptable; anything else gets RST (RFC 9293 3.10.7.2). */
+		/* Only a returning SYN cookie is acceptable; anything else gets RST (RFC
+		 * 9293 3.10.7.2). */
 		if (!(sg->flags & RTE_TCP_SYN_FLAG) && s->conf.syncookies &&
-		    gale__syncookie_check(s, sg->daddr, sg->dport, sg->saddr, sg->sport, sg->seq - 1, sg->ack - 1,
-					  &mss) == 0) {
+		    gale__syncookie_check(s, sg->daddr, sg->dport, sg->saddr, sg->sport,
+		                          sg->seq - 1, sg->ack - 1, &mss) == 0) {
 			tp = gale__tcp_passive(s, l, sg);
 			if (tp == NULL)
 				return;
@@ -211,7 +214,8 @@ gale__tcp_listen_input(struct gale_stack *s, struct gale__listener *l, struct ga
 			tp->snd_wl2 = sg->ack;
 			gale__tcp_init_cwnd(tp);
 			gale__tcp_established(tp);
-			/* The accept callback runs at unbusy. Payload riding on the ACK is left for the retransmit. */
+			/* The accept callback runs at unbusy. Payload riding on the ACK is left for
+			 * the retransmit. */
 			gale__tcp_busy(tp);
 			gale__tcp_unbusy(tp);
 			return;
@@ -233,9 +237,13 @@ gale__tcp_listen_input(struct gale_stack *s, struct gale__listener *l, struct ga
 			GALE__STAT(s, tcp_backlog_drop);
 			return;
 		}
-		uint32_t cookie = gale__syncookie_make(s, sg->daddr, sg->dport, sg->saddr, sg->sport, sg->seq,
-			(uint16_t)GALE__MIN(sg->has_mss ? sg->mss : 536u, (uint32_t)s->conf.mtu - 40u), &mss);
-		gale__tcp_send_cookie_synack(s, sg->daddr, sg->dport, sg->saddr, sg->sport, cookie, sg->seq + 1, mss);
+		uint32_t cookie =
+		        gale__syncookie_make(s, sg->daddr, sg->dport, sg->saddr, sg->sport, sg->seq,
+		                             (uint16_t)GALE__MIN(sg->has_mss ? sg->mss : 536u,
+		                                                 (uint32_t)s->conf.mtu - 40u),
+		                             &mss);
+		gale__tcp_send_cookie_synack(s, sg->daddr, sg->dport, sg->saddr, sg->sport, cookie,
+		                             sg->seq + 1, mss);
 		return;
 	}
 	tp = gale__tcp_passive(s, l, sg);
@@ -275,8 +283,8 @@ gale__tcp_syn_sent(struct gale_tcp_conn *tp, struct gale__seg *sg)
 		if (GALE_SEQ_LEQ(sg->ack, tp->iss) || GALE_SEQ_GT(sg->ack, tp->snd_max)) {
 			GALE__STAT(s, tcp_drop_badack);
 			if (!(sg->flags & RTE_TCP_RST_FLAG))
-				gale__tcp_respond(s, tp->laddr, tp->lport, tp->faddr, tp->fport, sg->ack, 0,
-						  RTE_TCP_RST_FLAG);
+				gale__tcp_respond(s, tp->laddr, tp->lport, tp->faddr, tp->fport,
+				                  sg->ack, 0, RTE_TCP_RST_FLAG);
 			return;
 		}
 	}
@@ -314,7 +322,8 @@ gale__tcp_syn_sent(struct gale_tcp_conn *tp, struct gale__seg *sg)
 		gale__tcp_init_cwnd(tp);
 		gale__tcp_established(tp);
 		gale__tcp_event(tp, GALE__EV_CONNECTED);
-		/* Data on a SYN-ACK (no TFO here) is not accepted: the ACK leaves it for the retransmission. */
+		/* Data on a SYN-ACK (no TFO here) is not accepted: the ACK leaves it for the
+		 * retransmission. */
 		tp->t_flags |= GALE_TF_ACKNOW;
 		gale__tcp_output(tp);
 	} else {
@@ -356,12 +365,14 @@ gale__tcp_new_ack(struct gale_tcp_conn *tp, const struct gale__seg *sg, uint32_t
 			/* Full ACK (RFC 6582 3.2 step 3): deflate. */
 			uint32_t flight = tp->snd_max - tp->snd_una;
 
-			tp->snd_cwnd = GALE__MIN(tp->snd_ssthresh, GALE__MAX(flight, (uint32_t)tp->t_maxseg) +
-					       tp->t_maxseg);
+			tp->snd_cwnd =
+			        GALE__MIN(tp->snd_ssthresh,
+			                  GALE__MAX(flight, (uint32_t)tp->t_maxseg) + tp->t_maxseg);
 			tp->t_flags &= ~(GALE_TF_FASTRECOV | GALE_TF_SACK_REXMT);
 			tp->dupacks = 0;
 		} else if (!(tp->t_flags & GALE_TF_SACK_REXMT)) {
-			/* Partial ACK (RFC 6582 3.2 step 4): retransmit the next hole, deflate by the amount acked. */
+			/* Partial ACK (RFC 6582 3.2 step 4): retransmit the next hole, deflate by
+			 * the amount acked. */
 			uint32_t saved = tp->snd_nxt;
 
 			tp->snd_nxt = tp->snd_una;
@@ -393,7 +404,8 @@ gale__tcp_new_ack(struct gale_tcp_conn *tp, const struct gale__seg *sg, uint32_t
 		tp->state = GALE_TCPS_FIN_WAIT_2;
 		/* An orphan must not wait forever for the peer's FIN. */
 		if (tp->t_flags & GALE_TF_APP_CLOSED)
-			gale_timer_arm(s->conf.wheel, &tp->t_2msl, gale__now_us(s) + 2ull * s->conf.msl_us);
+			gale_timer_arm(s->conf.wheel, &tp->t_2msl,
+			               gale__now_us(s) + 2ull * s->conf.msl_us);
 		break;
 	case GALE_TCPS_CLOSING:
 		gale__tcp_enter_timewait(tp);
@@ -425,8 +437,8 @@ gale__tcp_dup_ack(struct gale_tcp_conn *tp)
 	if (tp->dupacks < 3 && !(sack && gale__tcp_sacked_bytes(tp) > 2u * tp->t_maxseg))
 		return;
 	/* RFC 6582 3.2 step 2: do not enter recovery twice for one window. */
-	if (GALE_SEQ_LEQ(tp->snd_una, tp->snd_recover) && tp->snd_recover != tp->iss && tp->t_rexmits > 0 &&
-	    GALE_SEQ_LT(tp->snd_una, tp->snd_recover))
+	if (GALE_SEQ_LEQ(tp->snd_una, tp->snd_recover) && tp->snd_recover != tp->iss &&
+	    tp->t_rexmits > 0 && GALE_SEQ_LT(tp->snd_una, tp->snd_recover))
 		return;
 	GALE__STAT(s, tcp_fast_rexmt);
 	gale__cc_cong_signal(tp);
@@ -506,15 +518,19 @@ gale__tcp_do_segment(struct gale_tcp_conn *tp, struct gale__seg *sg, struct rte_
 	rcv_wnd = GALE__MAX(rcv_wnd, gale__tcp_rcv_space(tp));
 	seglen = sg->len + ((sg->flags & RTE_TCP_SYN_FLAG) ? 1 : 0) + (fin ? 1 : 0);
 	if (seglen == 0)
-		acceptable = rcv_wnd == 0 ? sg->seq == tp->rcv_nxt :
-			(GALE_SEQ_LEQ(tp->rcv_nxt, sg->seq) && GALE_SEQ_LT(sg->seq, tp->rcv_nxt + rcv_wnd));
+		acceptable = rcv_wnd == 0 ? sg->seq == tp->rcv_nxt
+		                          : (GALE_SEQ_LEQ(tp->rcv_nxt, sg->seq) &&
+		                             GALE_SEQ_LT(sg->seq, tp->rcv_nxt + rcv_wnd));
 	else
 		acceptable = rcv_wnd != 0 &&
-			((GALE_SEQ_LEQ(tp->rcv_nxt, sg->seq) && GALE_SEQ_LT(sg->seq, tp->rcv_nxt + rcv_wnd)) ||
-			 (GALE_SEQ_LEQ(tp->rcv_nxt, sg->seq + seglen - 1) &&
-			  GALE_SEQ_LT(sg->seq + seglen - 1, tp->rcv_nxt + rcv_wnd)));
-	/* A zero window still takes ACKs and control (RFC 9293: "not acceptable, but process ACK, URG, RST"). */
-	if (!acceptable && rcv_wnd == 0 && sg->seq == tp->rcv_nxt && !(sg->flags & RTE_TCP_SYN_FLAG))
+		             ((GALE_SEQ_LEQ(tp->rcv_nxt, sg->seq) &&
+		               GALE_SEQ_LT(sg->seq, tp->rcv_nxt + rcv_wnd)) ||
+		              (GALE_SEQ_LEQ(tp->rcv_nxt, sg->seq + seglen - 1) &&
+		               GALE_SEQ_LT(sg->seq + seglen - 1, tp->rcv_nxt + rcv_wnd)));
+	/* A zero window still takes ACKs and control (RFC 9293: "not acceptable, but process ACK,
+	 * URG, RST"). */
+	if (!acceptable && rcv_wnd == 0 && sg->seq == tp->rcv_nxt &&
+	    !(sg->flags & RTE_TCP_SYN_FLAG))
 		acceptable = true;
 	if (!acceptable) {
 		if (sg->flags & RTE_TCP_RST_FLAG) {
@@ -547,8 +563,10 @@ gale__tcp_do_segment(struct gale_tcp_conn *tp, struct gale__seg *sg, struct rte_
 			gale__tcp_close(tp);
 		} else {
 			GALE__STAT(s, tcp_conn_reset);
-			gale__tcp_drop(tp, tp->state == GALE_TCPS_SYN_RECEIVED && tp->listen_port == 0 ?
-				-ECONNREFUSED : -ECONNRESET);
+			gale__tcp_drop(tp,
+			               tp->state == GALE_TCPS_SYN_RECEIVED && tp->listen_port == 0
+			                       ? -ECONNREFUSED
+			                       : -ECONNRESET);
 		}
 		goto drop;
 	}
@@ -572,7 +590,8 @@ gale__tcp_do_segment(struct gale_tcp_conn *tp, struct gale__seg *sg, struct rte_
 	if (tp->state == GALE_TCPS_SYN_RECEIVED) {
 		if (GALE_SEQ_LEQ(sg->ack, tp->snd_una) || GALE_SEQ_GT(sg->ack, tp->snd_max)) {
 			GALE__STAT(s, tcp_drop_badack);
-			gale__tcp_respond(s, tp->laddr, tp->lport, tp->faddr, tp->fport, sg->ack, 0, RTE_TCP_RST_FLAG);
+			gale__tcp_respond(s, tp->laddr, tp->lport, tp->faddr, tp->fport, sg->ack, 0,
+			                  RTE_TCP_RST_FLAG);
 			goto drop;
 		}
 		if (tp->rtt_active && !(tp->t_flags & GALE_TF_SYN_REXMT))
@@ -608,8 +627,8 @@ gale__tcp_do_segment(struct gale_tcp_conn *tp, struct gale__seg *sg, struct rte_
 		goto drop;
 	}
 	/* RFC 7323 4.3: record the timestamp to echo. */
-	if ((tp->t_flags & GALE_TF_RCVD_TSTMP) && sg->has_ts && GALE_SEQ_LEQ(sg->seq, tp->last_ack_sent) &&
-	    GALE_TSTMP_GEQ(sg->tsval, tp->ts_recent)) {
+	if ((tp->t_flags & GALE_TF_RCVD_TSTMP) && sg->has_ts &&
+	    GALE_SEQ_LEQ(sg->seq, tp->last_ack_sent) && GALE_TSTMP_GEQ(sg->tsval, tp->ts_recent)) {
 		tp->ts_recent = sg->tsval;
 		tp->ts_recent_age_us = now;
 	}
@@ -625,8 +644,8 @@ gale__tcp_do_segment(struct gale_tcp_conn *tp, struct gale__seg *sg, struct rte_
 		gale__tcp_new_ack(tp, sg, acked);
 		if (tp->state == GALE_TCPS_CLOSED)
 			goto drop;
-	} else if (sg->ack == tp->snd_una && sg->len == 0 && !fin && tiwin == tp->snd_wnd && tiwin != 0 &&
-		   tp->snd_max != tp->snd_una && !(tp->t_flags & GALE_TF_PERSIST)) {
+	} else if (sg->ack == tp->snd_una && sg->len == 0 && !fin && tiwin == tp->snd_wnd &&
+	           tiwin != 0 && tp->snd_max != tp->snd_una && !(tp->t_flags & GALE_TF_PERSIST)) {
 		/* (Answers to zero-window probes are not duplicate ACKs: nothing was lost.) */
 		gale__tcp_dup_ack(tp);
 	} else if (sg->ack == tp->snd_una && sg->len == 0 && tiwin == tp->snd_wnd) {
@@ -652,9 +671,11 @@ gale__tcp_do_segment(struct gale_tcp_conn *tp, struct gale__seg *sg, struct rte_
 	/* seventh: data. */
 	if (sg->len > 0 || fin) {
 		if (!(tp->state & GALE_TCPS_CAN_RCV_DATA)) {
-			/* After the peer's FIN: ignore (RFC 9293); in TIME_WAIT a retransmitted FIN restarts 2MSL. */
+			/* After the peer's FIN: ignore (RFC 9293); in TIME_WAIT a retransmitted FIN
+			 * restarts 2MSL. */
 			if (tp->state == GALE_TCPS_TIME_WAIT && fin) {
-				gale_timer_arm(s->conf.wheel, &tp->t_2msl, now + 2ull * s->conf.msl_us);
+				gale_timer_arm(s->conf.wheel, &tp->t_2msl,
+				               now + 2ull * s->conf.msl_us);
 				gale__tcp_ack_now(tp);
 			}
 			goto drop;
@@ -698,8 +719,10 @@ gale__tcp_do_segment(struct gale_tcp_conn *tp, struct gale__seg *sg, struct rte_
 				if (gale__tcp_reass_pull(tp))
 					fin = true;
 				tp->t_flags |= GALE_TF_ACKNOW;
-			} else if (s->conf.delack_us == 0 || fin || (tp->t_flags & GALE_TF_DELACK)) {
-				/* Quick ACK: no delayed ACKs configured, or the second full segment. */
+			} else if (s->conf.delack_us == 0 || fin ||
+			           (tp->t_flags & GALE_TF_DELACK)) {
+				/* Quick ACK: no delayed ACKs configured, or the second full
+				 * segment. */
 				tp->t_flags |= GALE_TF_ACKNOW;
 			} else {
 				tp->t_flags |= GALE_TF_DELACK;
@@ -708,7 +731,8 @@ gale__tcp_do_segment(struct gale_tcp_conn *tp, struct gale__seg *sg, struct rte_
 			if (fin)
 				gale__tcp_fin_rcvd(tp);
 		} else {
-			/* Out of order: hold it, ACK at once with SACK (a duplicate ACK for the sender). */
+			/* Out of order: hold it, ACK at once with SACK (a duplicate ACK for the
+			 * sender). */
 			if (sg->len > 0 || fin) {
 				gale__tcp_reass(tp, sg->seq, m, sg->len, fin);
 				m = NULL;
@@ -743,7 +767,8 @@ gale__tcp_input(struct gale_stack *s, struct rte_mbuf *m, uint16_t l3_off)
 	}
 	th = (struct rte_tcp_hdr *)((uint8_t *)ip + ihl);
 	thlen = (uint32_t)(th->data_off >> 4) * 4;
-	if (unlikely(thlen < sizeof(*th) || thlen > tlen || rte_pktmbuf_data_len(m) < l3_off + ihl + thlen)) {
+	if (unlikely(thlen < sizeof(*th) || thlen > tlen ||
+	             rte_pktmbuf_data_len(m) < l3_off + ihl + thlen)) {
 		GALE__STAT(s, tcp_drop_short);
 		goto drop;
 	}
@@ -770,10 +795,13 @@ gale__tcp_input(struct gale_stack *s, struct rte_mbuf *m, uint16_t l3_off)
 		}
 	}
 	f = th->tcp_flags;
-	if (unlikely((f & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG)) == (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG) ||
-		     (f & (RTE_TCP_SYN_FLAG | RTE_TCP_RST_FLAG)) == (RTE_TCP_SYN_FLAG | RTE_TCP_RST_FLAG) ||
-		     (f & (RTE_TCP_SYN_FLAG | RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_FIN_FLAG)) == 0 ||
-		     ((f & RTE_TCP_FIN_FLAG) && !(f & RTE_TCP_ACK_FLAG)))) {
+	if (unlikely((f & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG)) ==
+	                     (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG) ||
+	             (f & (RTE_TCP_SYN_FLAG | RTE_TCP_RST_FLAG)) ==
+	                     (RTE_TCP_SYN_FLAG | RTE_TCP_RST_FLAG) ||
+	             (f & (RTE_TCP_SYN_FLAG | RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG |
+	                   RTE_TCP_FIN_FLAG)) == 0 ||
+	             ((f & RTE_TCP_FIN_FLAG) && !(f & RTE_TCP_ACK_FLAG)))) {
 		GALE__STAT(s, tcp_drop_flags);
 		goto drop;
 	}
@@ -789,7 +817,7 @@ gale__tcp_input(struct gale_stack *s, struct rte_mbuf *m, uint16_t l3_off)
 	sg.dport = rte_be_to_cpu_16(th->dst_port);
 	if (thlen > sizeof(*th))
 		gale__tcp_parse_opts((const uint8_t *)(th + 1), thlen - sizeof(*th), &sg,
-				     (f & RTE_TCP_SYN_FLAG) != 0);
+		                     (f & RTE_TCP_SYN_FLAG) != 0);
 	if (unlikely(sg.sport == 0 || sg.dport == 0)) {
 		GALE__STAT(s, tcp_drop_noport);
 		goto drop;
@@ -802,9 +830,11 @@ gale__tcp_input(struct gale_stack *s, struct rte_mbuf *m, uint16_t l3_off)
 	}
 
 	tp = gale__tcp_lookup(s, sg.daddr, sg.dport, sg.saddr, sg.sport);
-	if (tp != NULL && tp->state == GALE_TCPS_TIME_WAIT && (f & RTE_TCP_SYN_FLAG) && !(f & RTE_TCP_ACK_FLAG) &&
-	    gale__tcp_listener(s, sg.dport) != NULL && gale__tcp_tw_acceptable(tp, &sg)) {
-		/* RFC 9293 3.10.7.4 / RFC 6191: a new incarnation may take over a TIME_WAIT 4-tuple. */
+	if (tp != NULL && tp->state == GALE_TCPS_TIME_WAIT && (f & RTE_TCP_SYN_FLAG) &&
+	    !(f & RTE_TCP_ACK_FLAG) && gale__tcp_listener(s, sg.dport) != NULL &&
+	    gale__tcp_tw_acceptable(tp, &sg)) {
+		/* RFC 9293 3.10.7.4 / RFC 6191: a new incarnation may take over a TIME_WAIT
+		 * 4-tuple. */
 		GALE__STAT(s, tcp_timewait_reuse);
 		gale__tcp_busy(tp);
 		gale__tcp_close(tp);

@@ -2,14 +2,16 @@
 /*
  * TCP output: decide what to send (FreeBSD's tcp_output as the model) and build segments.
  *
- * One pass sends as much as the send window (min of the peer's window and cwnd), Nagle (off by default) and the
- * tx queue allow, MSS-sized, with SYN, FIN and ACK where the state calls for them; in SACK recovery the holes of
- * the scoreboard go first (RFC 6675 NextSeg, simplified: un-SACKed bytes below the highest SACKed byte are
- * presumed lost). A zero window with data waiting starts the persist timer instead.
+ * One pass sends as much as the send window (min of the peer's window and cwnd), Nagle (off by
+ * default) and the tx queue allow, MSS-sized, with SYN, FIN and ACK where the state calls for them;
+ * in SACK recovery the holes of the scoreboard go first (RFC 6675 NextSeg, simplified: un-SACKed
+ * bytes below the highest SACKed byte are presumed lost). A zero window with data waiting starts
+ * the persist timer instead.
  *
- * Payload is copied from the send buffer into the segment's buffer: one copy per transmission, which keeps every
- * frame single-segment (any PMD, any offload) and lets retransmissions come from the same place. The send API is
- * zero-copy for the application; the transmit path using indirect mbufs is future work (TSO with it).
+ * Payload is copied from the send buffer into the segment's buffer: one copy per transmission,
+ * which keeps every frame single-segment (any PMD, any offload) and lets retransmissions come from
+ * the same place. The send API is zero-copy for the application; the transmit path using indirect
+ * mbufs is future work (TSO with it).
  */
 #include <errno.h>
 #include <string.h>
@@ -19,20 +21,21 @@
 
 #include "tcp_var.h"
 
-#define GALE__TCPOPT_EOL 0
-#define GALE__TCPOPT_NOP 1
-#define GALE__TCPOPT_MSS 2
-#define GALE__TCPOPT_WSCALE 3
+#define GALE__TCPOPT_EOL       0
+#define GALE__TCPOPT_NOP       1
+#define GALE__TCPOPT_MSS       2
+#define GALE__TCPOPT_WSCALE    3
 #define GALE__TCPOPT_SACK_PERM 4
-#define GALE__TCPOPT_SACK 5
-#define GALE__TCPOPT_TS 8
+#define GALE__TCPOPT_SACK      5
+#define GALE__TCPOPT_TS        8
 
-#define GALE__HDRS (sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_tcp_hdr))
+#define GALE__HDRS                                                                                 \
+	(sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_tcp_hdr))
 
 /** Options of an outgoing segment. */
 struct gale__opts_out {
-	uint16_t mss;         /**< 0 = none. */
-	int8_t wscale;        /**< -1 = none. */
+	uint16_t mss;  /**< 0 = none. */
+	int8_t wscale; /**< -1 = none. */
 	bool sack_perm;
 	bool ts;
 	uint32_t tsval, tsecr;
@@ -43,7 +46,8 @@ struct gale__opts_out {
 uint32_t
 gale__tcp_ts_now(const struct gale_tcp_conn *tp)
 {
-	/* RFC 7323 5.4: a 1 ms clock; the per-connection offset hides the host clock (RFC 7323 7.1). */
+	/* RFC 7323 5.4: a 1 ms clock; the per-connection offset hides the host clock (RFC
+	 * 7323 7.1). */
 	return (uint32_t)(gale__now_us(tp->stack) / 1000u) + tp->ts_offset;
 }
 
@@ -116,13 +120,13 @@ gale__opts_write(uint8_t *p, const struct gale__opts_out *o)
 }
 
 /*
- * Allocate a segment with headers and options and room for len payload bytes at *payload. Returns NULL (counted)
- * without a buffer.
+ * Allocate a segment with headers and options and room for len payload bytes at *payload. Returns
+ * NULL (counted) without a buffer.
  */
 static struct rte_mbuf *
-gale__tcp_build(struct gale_stack *s, uint32_t laddr, uint16_t lport, uint32_t faddr, uint16_t fport,
-		uint32_t seq, uint32_t ack, uint8_t flags, uint16_t win, const struct gale__opts_out *o,
-		uint32_t len, uint8_t **payload)
+gale__tcp_build(struct gale_stack *s, uint32_t laddr, uint16_t lport, uint32_t faddr,
+                uint16_t fport, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t win,
+                const struct gale__opts_out *o, uint32_t len, uint8_t **payload)
 {
 	unsigned int olen = o != NULL ? gale__opts_len(o) : 0;
 	struct rte_tcp_hdr *th;
@@ -159,7 +163,8 @@ gale__tcp_build(struct gale_stack *s, uint32_t laddr, uint16_t lport, uint32_t f
 static int
 gale__tcp_finish(struct gale_stack *s, struct rte_mbuf *m, uint32_t faddr)
 {
-	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, sizeof(struct rte_ether_hdr));
+	struct rte_ipv4_hdr *ip =
+	        rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, sizeof(struct rte_ether_hdr));
 	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
 
 	m->l4_len = (uint16_t)((th->data_off >> 4) * 4);
@@ -175,8 +180,8 @@ gale__tcp_finish(struct gale_stack *s, struct rte_mbuf *m, uint32_t faddr)
 
 /* A segment without a control block: RST, keepalive probe, cookie SYN-ACK uses its own. */
 int
-gale__tcp_respond(struct gale_stack *s, uint32_t laddr, uint16_t lport, uint32_t faddr, uint16_t fport,
-		  uint32_t seq, uint32_t ack, uint8_t flags)
+gale__tcp_respond(struct gale_stack *s, uint32_t laddr, uint16_t lport, uint32_t faddr,
+                  uint16_t fport, uint32_t seq, uint32_t ack, uint8_t flags)
 {
 	struct rte_mbuf *m;
 	uint8_t *payload;
@@ -192,15 +197,15 @@ gale__tcp_respond(struct gale_stack *s, uint32_t laddr, uint16_t lport, uint32_t
 /* The SYN-ACK of a SYN cookie: MSS only. */
 int
 gale__tcp_send_cookie_synack(struct gale_stack *s, uint32_t laddr, uint16_t lport, uint32_t faddr,
-			     uint16_t fport, uint32_t iss, uint32_t ack, uint16_t mss)
+                             uint16_t fport, uint32_t iss, uint32_t ack, uint16_t mss)
 {
 	struct gale__opts_out o = { .mss = mss, .wscale = -1 };
 	struct rte_mbuf *m;
 	uint8_t *payload;
 	uint32_t win = GALE__MIN(s->conf.rcvbuf, GALE__TCP_MAXWIN);
 
-	m = gale__tcp_build(s, laddr, lport, faddr, fport, iss, ack, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG,
-			    (uint16_t)win, &o, 0, &payload);
+	m = gale__tcp_build(s, laddr, lport, faddr, fport, iss, ack,
+	                    RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, (uint16_t)win, &o, 0, &payload);
 	if (m == NULL)
 		return -ENOBUFS;
 	GALE__STAT(s, tcp_synack_tx);
@@ -229,7 +234,8 @@ gale__snd_copy(const struct gale_tcp_conn *tp, uint32_t off, uint32_t len, uint8
 	}
 }
 
-/* The window to advertise (unscaled bytes), never shrinking what we already offered (RFC 9293 3.8.6.2.1). */
+/* The window to advertise (unscaled bytes), never shrinking what we already offered (RFC
+ * 9293 3.8.6.2.1). */
 static uint32_t
 gale__tcp_rcv_window(struct gale_tcp_conn *tp)
 {
@@ -259,7 +265,8 @@ gale__tcp_xmit(struct gale_tcp_conn *tp, uint32_t seq, uint32_t len, uint8_t fla
 		o.mss = (uint16_t)(s->conf.mtu - 40);
 		if (tp->t_flags & GALE_TF_REQ_SCALE)
 			o.wscale = (int8_t)tp->request_r_scale;
-		if (s->conf.sack && (tp->state == GALE_TCPS_SYN_SENT || (tp->t_flags & GALE_TF_SACK_PERMIT)))
+		if (s->conf.sack &&
+		    (tp->state == GALE_TCPS_SYN_SENT || (tp->t_flags & GALE_TF_SACK_PERMIT)))
 			o.sack_perm = true;
 		if (tp->t_flags & GALE_TF_REQ_TSTMP)
 			o.ts = true;
@@ -278,11 +285,12 @@ gale__tcp_xmit(struct gale_tcp_conn *tp, uint32_t seq, uint32_t len, uint8_t fla
 	}
 	win = gale__tcp_rcv_window(tp);
 	if (flags & RTE_TCP_SYN_FLAG)
-		wfield = (uint16_t)GALE__MIN(win, GALE__TCP_MAXWIN); /* RFC 7323 2.2: a SYN's window is unscaled */
+		wfield = (uint16_t)GALE__MIN(
+		        win, GALE__TCP_MAXWIN); /* RFC 7323 2.2: a SYN's window is unscaled */
 	else
 		wfield = (uint16_t)GALE__MIN(win >> tp->rcv_scale, GALE__TCP_MAXWIN);
-	m = gale__tcp_build(s, tp->laddr, tp->lport, tp->faddr, tp->fport, seq, tp->rcv_nxt, flags, wfield, &o,
-			    len, &payload);
+	m = gale__tcp_build(s, tp->laddr, tp->lport, tp->faddr, tp->fport, seq, tp->rcv_nxt, flags,
+	                    wfield, &o, len, &payload);
 	if (m == NULL) {
 		GALE__STAT(s, tcp_nombuf);
 		return -ENOBUFS;
@@ -319,7 +327,8 @@ gale__tcp_ack_now(struct gale_tcp_conn *tp)
 	gale__tcp_output(tp);
 }
 
-/* After sending seq..seq+len (+ SYN/FIN): advance snd_nxt/snd_max, time it, arm the retransmission timer. */
+/* After sending seq..seq+len (+ SYN/FIN): advance snd_nxt/snd_max, time it, arm the retransmission
+ * timer. */
 static void
 gale__tcp_sent(struct gale_tcp_conn *tp, uint32_t seq, uint32_t len, bool syn, bool fin)
 {
@@ -342,7 +351,8 @@ gale__tcp_sent(struct gale_tcp_conn *tp, uint32_t seq, uint32_t len, bool syn, b
 		gale__tcp_rexmt_arm(tp);
 }
 
-/* SACK recovery (RFC 6675 5 (C)): retransmit holes while cwnd - pipe holds a segment. Returns segments sent. */
+/* SACK recovery (RFC 6675 5 (C)): retransmit holes while cwnd - pipe holds a segment. Returns
+ * segments sent. */
 static unsigned int
 gale__tcp_sack_output(struct gale_tcp_conn *tp)
 {
@@ -411,7 +421,9 @@ gale__tcp_output(struct gale_tcp_conn *tp)
 			/* New data in recovery only while the pipe estimate is under cwnd. */
 			uint32_t pipe = gale__tcp_sack_pipe(tp);
 
-			win = pipe >= tp->snd_cwnd ? off : GALE__MIN(tp->snd_wnd, off + (tp->snd_cwnd - pipe));
+			win = pipe >= tp->snd_cwnd
+			              ? off
+			              : GALE__MIN(tp->snd_wnd, off + (tp->snd_cwnd - pipe));
 		}
 		avail = tp->snd_cc > off ? tp->snd_cc - off : 0;
 		len = win > off ? GALE__MIN(avail, win - off) : 0;
@@ -419,17 +431,18 @@ gale__tcp_output(struct gale_tcp_conn *tp)
 			len = 1;
 		len = GALE__MIN(len, (uint32_t)tp->t_maxseg);
 		fin = (tp->t_flags & GALE_TF_SHUT_WR) && (tp->state & GALE_TCPS_SENT_FIN) &&
-		      off + len == tp->snd_cc && off <= tp->snd_cc &&
-		      (len > 0 || avail == 0);
+		      off + len == tp->snd_cc && off <= tp->snd_cc && (len > 0 || avail == 0);
 		sendit = false;
 		if (len > 0) {
 			if (len == tp->t_maxseg || (tp->t_flags & GALE_TF_FORCE) ||
 			    GALE_SEQ_LT(tp->snd_nxt, tp->snd_max) ||
-			    (((tp->t_flags & GALE_TF_NODELAY) || idle) && off + len == tp->snd_cc) ||
+			    (((tp->t_flags & GALE_TF_NODELAY) || idle) &&
+			     off + len == tp->snd_cc) ||
 			    (tp->max_sndwnd > 0 && len >= tp->max_sndwnd / 2))
 				sendit = true;
 		}
-		if (fin && (!(tp->t_flags & GALE_TF_SENTFIN) || GALE_SEQ_LT(tp->snd_nxt, tp->snd_max)))
+		if (fin &&
+		    (!(tp->t_flags & GALE_TF_SENTFIN) || GALE_SEQ_LT(tp->snd_nxt, tp->snd_max)))
 			sendit = true;
 		else
 			fin = false;
@@ -460,7 +473,8 @@ gale__tcp_output(struct gale_tcp_conn *tp)
 		n++;
 		if (len > 0 || fin) {
 			gale__tcp_sent(tp, tp->snd_nxt, len, false, fin);
-			/* A zero-window probe must not look like lost data: keep the persist timer. */
+			/* A zero-window probe must not look like lost data: keep the persist timer.
+			 */
 			if ((tp->t_flags & GALE_TF_FORCE) && tp->snd_wnd == 0)
 				tp->t_flags |= GALE_TF_PERSIST;
 		}

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Receive side buffering: the in-order receive chain the application borrows, and out-of-order reassembly.
+ * Receive side buffering: the in-order receive chain the application borrows, and out-of-order
+ * reassembly.
  *
- * Reassembly keeps the received mbufs themselves (no copy) in a sorted array of at most reass_max_segs slots
- * whose byte ranges never overlap: a new segment is trimmed against its neighbours and swallows slots it covers,
- * so duplicates cost nothing. Slots plus in-order bytes are bounded by rcvbuf; a segment that does not fit is
- * dropped and counted (the peer retransmits it). A short in-order segment is copied into the tailroom of the
- * receive chain's last buffer when it fits, which bounds the buffers a peer sending tiny segments can pin to
- * about rcvbuf / 512 instead of one per segment.
+ * Reassembly keeps the received mbufs themselves (no copy) in a sorted array of at most
+ * reass_max_segs slots whose byte ranges never overlap: a new segment is trimmed against its
+ * neighbours and swallows slots it covers, so duplicates cost nothing. Slots plus in-order bytes
+ * are bounded by rcvbuf; a segment that does not fit is dropped and counted (the peer retransmits
+ * it). A short in-order segment is copied into the tailroom of the receive chain's last buffer when
+ * it fits, which bounds the buffers a peer sending tiny segments can pin to about rcvbuf / 512
+ * instead of one per segment.
  */
 #include <string.h>
 
@@ -27,8 +29,8 @@ gale__tcp_rcv_append(struct gale_tcp_conn *tp, struct rte_mbuf *m, uint32_t len)
 	}
 	if (tail != NULL && len <= GALE__COALESCE_MAX && m->nb_segs == 1 && RTE_MBUF_DIRECT(tail) &&
 	    rte_mbuf_refcnt_read(tail) == 1 && rte_pktmbuf_tailroom(tail) >= len) {
-		memcpy(rte_pktmbuf_mtod_offset(tail, uint8_t *, tail->data_len), rte_pktmbuf_mtod(m, uint8_t *),
-		       len);
+		memcpy(rte_pktmbuf_mtod_offset(tail, uint8_t *, tail->data_len),
+		       rte_pktmbuf_mtod(m, uint8_t *), len);
 		tail->data_len = (uint16_t)(tail->data_len + len);
 		tp->rcv_head->pkt_len += len;
 		rte_pktmbuf_free(m);
@@ -100,7 +102,8 @@ gale__tcp_reass(struct gale_tcp_conn *tp, uint32_t seq, struct rte_mbuf *m, uint
 		rte_pktmbuf_free(m);
 		return -EEXIST;
 	}
-	if (tp->reass_n >= s->conf.reass_max_segs || tp->rcv_cc + tp->reass_bytes + len > s->conf.rcvbuf) {
+	if (tp->reass_n >= s->conf.reass_max_segs ||
+	    tp->rcv_cc + tp->reass_bytes + len > s->conf.rcvbuf) {
 		GALE__STAT(s, tcp_drop_reass_full);
 		rte_pktmbuf_free(m);
 		return -ENOBUFS;
@@ -117,7 +120,8 @@ gale__tcp_reass(struct gale_tcp_conn *tp, uint32_t seq, struct rte_mbuf *m, uint
 	return 0;
 }
 
-/* Move slots that rcv_nxt reached into the receive chain. Returns true when a FIN came with them. */
+/* Move slots that rcv_nxt reached into the receive chain. Returns true when a FIN came with them.
+ */
 bool
 gale__tcp_reass_pull(struct gale_tcp_conn *tp)
 {
@@ -131,7 +135,8 @@ gale__tcp_reass_pull(struct gale_tcp_conn *tp)
 		m = r->m;
 		len = r->len;
 		fin = r->fin;
-		if (GALE_SEQ_LEQ(r->seq + r->len, tp->rcv_nxt) && !(fin && r->seq + r->len == tp->rcv_nxt)) {
+		if (GALE_SEQ_LEQ(r->seq + r->len, tp->rcv_nxt) &&
+		    !(fin && r->seq + r->len == tp->rcv_nxt)) {
 			gale__reass_remove(tp, 0, true);
 			fin = false;
 			continue;

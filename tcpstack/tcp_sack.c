@@ -2,12 +2,13 @@
 /*
  * SACK (RFC 2018) both ways and the scoreboard behind SACK-based loss recovery (RFC 6675).
  *
- * Receiver: sack_send lists the out-of-order blocks we hold, the block changed by the latest segment first
- * (RFC 2018 4), rebuilt from the reassembly slots so it is never stale. Sender: sackblks holds up to 8 disjoint,
- * sorted blocks the peer reported above snd_una; blocks outside (snd_una, snd_max] are ignored, overlapping ones
- * merge, and when it is full the lowest block is dropped (the peer will re-report it). The pipe estimate takes
- * un-SACKed bytes below the highest SACKed byte as lost (out of the pipe) until retransmitted, which is RFC 6675's
- * IsLost with DupThresh folded to "any SACKed byte above".
+ * Receiver: sack_send lists the out-of-order blocks we hold, the block changed by the latest
+ * segment first (RFC 2018 4), rebuilt from the reassembly slots so it is never stale. Sender:
+ * sackblks holds up to 8 disjoint, sorted blocks the peer reported above snd_una; blocks outside
+ * (snd_una, snd_max] are ignored, overlapping ones merge, and when it is full the lowest block is
+ * dropped (the peer will re-report it). The pipe estimate takes un-SACKed bytes below the highest
+ * SACKed byte as lost (out of the pipe) until retransmitted, which is RFC 6675's IsLost with
+ * DupThresh folded to "any SACKed byte above".
  */
 #include <string.h>
 
@@ -31,9 +32,11 @@ gale__tcp_sack_update_send(struct gale_tcp_conn *tp, uint32_t start, uint32_t en
 	}
 	/* Drop entries it covers, then put it first. */
 	for (i = 0, j = 0; i < tp->nsack_send; i++) {
-		if (GALE_SEQ_GEQ(tp->sack_send[i].start, blk.start) && GALE_SEQ_LEQ(tp->sack_send[i].end, blk.end))
+		if (GALE_SEQ_GEQ(tp->sack_send[i].start, blk.start) &&
+		    GALE_SEQ_LEQ(tp->sack_send[i].end, blk.end))
 			continue;
-		if (GALE_SEQ_LEQ(tp->sack_send[i].start, blk.end) && GALE_SEQ_GEQ(tp->sack_send[i].end, blk.start))
+		if (GALE_SEQ_LEQ(tp->sack_send[i].start, blk.end) &&
+		    GALE_SEQ_GEQ(tp->sack_send[i].end, blk.start))
 			continue;
 		tp->sack_send[j++] = tp->sack_send[i];
 	}
@@ -57,7 +60,8 @@ gale__tcp_sack_prune_send(struct gale_tcp_conn *tp)
 		held = false;
 		for (k = 0; k < tp->reass_n && !held; k++)
 			held = GALE_SEQ_GEQ(tp->reass[k].seq, tp->sack_send[i].start) &&
-			       GALE_SEQ_LEQ(tp->reass[k].seq + tp->reass[k].len, tp->sack_send[i].end);
+			       GALE_SEQ_LEQ(tp->reass[k].seq + tp->reass[k].len,
+			                    tp->sack_send[i].end);
 		if (held)
 			tp->sack_send[j++] = tp->sack_send[i];
 	}
@@ -128,7 +132,8 @@ gale__tcp_sacked_bytes(const struct gale_tcp_conn *tp)
 	return n;
 }
 
-/* RFC 6675 pipe, simplified: un-SACKed bytes above the highest SACK plus retransmitted hole bytes. */
+/* RFC 6675 pipe, simplified: un-SACKed bytes above the highest SACK plus retransmitted hole bytes.
+ */
 uint32_t
 gale__tcp_sack_pipe(const struct gale_tcp_conn *tp)
 {

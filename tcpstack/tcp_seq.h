@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * TCP sequence-number arithmetic (RFC 9293 3.4): comparisons modulo 2^32, valid while the two numbers are less
- * than 2^31 apart, which the window rules guarantee. Timestamps (RFC 7323) use the same arithmetic.
+ * TCP sequence-number arithmetic (RFC 9293 3.4): comparisons modulo 2^32, valid while the two
+ * numbers are less than 2^31 apart, which the window rules guarantee. Timestamps (RFC 7323) use the
+ * same arithmetic.
  */
 #ifndef GALE_TCP_SEQ_H
 #define GALE_TCP_SEQ_H

@@ -1,18 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * TCP support: the connection table, control-block life cycle, ISNs (RFC 6528), SYN cookies (RFC 4987), mbuf
- * chain helpers and the application API of gale/tcp.h.
+ * TCP support: the connection table, control-block life cycle, ISNs (RFC 6528), SYN cookies (RFC
+ * 4987), mbuf chain helpers and the application API of gale/tcp.h.
  *
- * Life of a control block: taken from the free list by gale__tcp_newconn and put in the 4-tuple table; it
- * becomes CLOSED through gale__tcp_close, which frees its buffers and leaves the table at once, and it goes back
- * to the free list only when no code is inside it (busy == 0) and the application has had its closed callback
- * (or never had a handle: a half-open passive connection). A connection in TIME_WAIT has given its closed
- * callback already and lives on, detached, until 2MSL.
+ * Life of a control block: taken from the free list by gale__tcp_newconn and put in the 4-tuple
+ * table; it becomes CLOSED through gale__tcp_close, which frees its buffers and leaves the table at
+ * once, and it goes back to the free list only when no code is inside it (busy == 0) and the
+ * application has had its closed callback (or never had a handle: a half-open passive connection).
+ * A connection in TIME_WAIT has given its closed callback already and lives on, detached, until
+ * 2MSL.
  *
- * ISN = M + F(4-tuple, secret) with M a 4 µs clock and F SipHash (RFC 6528 3). A SYN cookie (RFC 4987 3.6) is
- * (5-bit 64 s time slot) << 27 | (3-bit MSS index) << 24 | 24 bits of SipHash(4-tuple, peer ISN, slot); it is
- * valid for the current and previous slot. A cookie connection has no window scaling, SACK or timestamps: its
- * SYN-ACK did not offer them, so the peer does not use them either.
+ * ISN = M + F(4-tuple, secret) with M a 4 µs clock and F SipHash (RFC 6528 3). A SYN cookie (RFC
+ * 4987 3.6) is (5-bit 64 s time slot) << 27 | (3-bit MSS index) << 24 | 24 bits of SipHash(4-tuple,
+ * peer ISN, slot); it is valid for the current and previous slot. A cookie connection has no window
+ * scaling, SACK or timestamps: its SYN-ACK did not offer them, so the peer does not use them
+ * either.
  */
 #include <errno.h>
 #include <string.h>
@@ -32,7 +34,8 @@ gale__mbuf_chain_free(struct rte_mbuf *m)
 	rte_pktmbuf_free(m);
 }
 
-/* Consumes m's first len bytes; returns the new head (pkt_len and nb_segs coherent), or NULL when empty. */
+/* Consumes m's first len bytes; returns the new head (pkt_len and nb_segs coherent), or NULL when
+ * empty. */
 struct rte_mbuf *
 gale__mbuf_adj(struct rte_mbuf *m, uint32_t len)
 {
@@ -89,7 +92,8 @@ gale__mbuf_trim(struct rte_mbuf *m, uint32_t len)
 /* ---- the 4-tuple table ---- */
 
 static uint32_t
-gale__tuple_hash(const struct gale_stack *s, uint32_t laddr, uint16_t lport, uint32_t faddr, uint16_t fport)
+gale__tuple_hash(const struct gale_stack *s, uint32_t laddr, uint16_t lport, uint32_t faddr,
+                 uint16_t fport)
 {
 	uint32_t key[3] = { laddr, faddr, ((uint32_t)lport << 16) | fport };
 	uint64_t k[2] = { s->conf.isn_secret[0] ^ 0x9e3779b97f4a7c15ull, s->conf.isn_secret[1] };
@@ -98,13 +102,15 @@ gale__tuple_hash(const struct gale_stack *s, uint32_t laddr, uint16_t lport, uin
 }
 
 struct gale_tcp_conn *
-gale__tcp_lookup(struct gale_stack *s, uint32_t laddr, uint16_t lport, uint32_t faddr, uint16_t fport)
+gale__tcp_lookup(struct gale_stack *s, uint32_t laddr, uint16_t lport, uint32_t faddr,
+                 uint16_t fport)
 {
 	uint32_t i = gale__tuple_hash(s, laddr, lport, faddr, fport) & s->table_mask;
 	struct gale_tcp_conn *tp;
 
 	while ((tp = s->table[i]) != NULL) {
-		if (tp->faddr == faddr && tp->fport == fport && tp->lport == lport && tp->laddr == laddr)
+		if (tp->faddr == faddr && tp->fport == fport && tp->lport == lport &&
+		    tp->laddr == laddr)
 			return tp;
 		i = (i + 1) & s->table_mask;
 	}
@@ -144,10 +150,13 @@ gale__tcp_init(struct gale_stack *s)
 
 	while (tsize < 2 * n)
 		tsize <<= 1;
-	s->conns = rte_zmalloc_socket("gale_tcp", sizeof(*s->conns) * n, RTE_CACHE_LINE_SIZE, socket);
-	s->table = rte_zmalloc_socket("gale_tcp_table", sizeof(*s->table) * tsize, RTE_CACHE_LINE_SIZE, socket);
-	s->reass_mem = rte_zmalloc_socket("gale_reass", sizeof(struct gale__reass_seg) * n *
-		s->conf.reass_max_segs, RTE_CACHE_LINE_SIZE, socket);
+	s->conns =
+	        rte_zmalloc_socket("gale_tcp", sizeof(*s->conns) * n, RTE_CACHE_LINE_SIZE, socket);
+	s->table = rte_zmalloc_socket("gale_tcp_table", sizeof(*s->table) * tsize,
+	                              RTE_CACHE_LINE_SIZE, socket);
+	s->reass_mem = rte_zmalloc_socket(
+	        "gale_reass", sizeof(struct gale__reass_seg) * n * s->conf.reass_max_segs,
+	        RTE_CACHE_LINE_SIZE, socket);
 	if (s->conns == NULL || s->table == NULL || s->reass_mem == NULL)
 		return -ENOMEM;
 	s->table_mask = tsize - 1;
@@ -162,7 +171,8 @@ gale__tcp_init(struct gale_stack *s)
 }
 
 struct gale_tcp_conn *
-gale__tcp_newconn(struct gale_stack *s, uint32_t laddr, uint16_t lport, uint32_t faddr, uint16_t fport)
+gale__tcp_newconn(struct gale_stack *s, uint32_t laddr, uint16_t lport, uint32_t faddr,
+                  uint16_t fport)
 {
 	struct gale_tcp_conn *tp = s->free_conns;
 	struct gale__reass_seg *reass;
@@ -269,8 +279,8 @@ void
 gale__tcp_drop(struct gale_tcp_conn *tp, int err)
 {
 	if (tp->state & GALE_TCPS_HAVE_RCVD_SYN) {
-		gale__tcp_respond(tp->stack, tp->laddr, tp->lport, tp->faddr, tp->fport, tp->snd_nxt, tp->rcv_nxt,
-				  RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG);
+		gale__tcp_respond(tp->stack, tp->laddr, tp->lport, tp->faddr, tp->fport,
+		                  tp->snd_nxt, tp->rcv_nxt, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG);
 	}
 	if (err != 0) {
 		tp->error = err;
@@ -296,7 +306,8 @@ gale__tcp_do_accept(struct gale_tcp_conn *tp)
 	return 0;
 }
 
-/* Leave the connection; the outermost leave delivers the latched events and frees a finished block. */
+/* Leave the connection; the outermost leave delivers the latched events and frees a finished block.
+ */
 void
 gale__tcp_unbusy(struct gale_tcp_conn *tp)
 {
@@ -316,7 +327,8 @@ gale__tcp_unbusy(struct gale_tcp_conn *tp)
 		}
 	}
 	while (tp->events != 0) {
-		if (s->freeing || !(tp->t_flags & GALE_TF_ACCEPTED) || (tp->t_flags & GALE_TF_CLOSED_CB)) {
+		if (s->freeing || !(tp->t_flags & GALE_TF_ACCEPTED) ||
+		    (tp->t_flags & GALE_TF_CLOSED_CB)) {
 			tp->events = 0;
 			break;
 		}
@@ -398,7 +410,8 @@ gale__tcp_listener(struct gale_stack *s, uint16_t port)
 }
 
 int
-gale_tcp_listen(struct gale_stack *s, uint16_t port, uint32_t backlog, gale_tcp_accept_cb_t cb, void *arg)
+gale_tcp_listen(struct gale_stack *s, uint16_t port, uint32_t backlog, gale_tcp_accept_cb_t cb,
+                void *arg)
 {
 	uint32_t i;
 
@@ -430,8 +443,9 @@ gale_tcp_unlisten(struct gale_stack *s, uint16_t port)
 		return -ENOENT;
 	for (i = 0; i < s->conf.max_conns; i++) {
 		tp = &s->conns[i];
-		if (tp->state != 0 && tp->listen_port == port && !(tp->t_flags & GALE_TF_ACCEPTED) &&
-		    tp->state != GALE_TCPS_CLOSED && tp->state != GALE_TCPS_TIME_WAIT) {
+		if (tp->state != 0 && tp->listen_port == port &&
+		    !(tp->t_flags & GALE_TF_ACCEPTED) && tp->state != GALE_TCPS_CLOSED &&
+		    tp->state != GALE_TCPS_TIME_WAIT) {
 			gale__tcp_busy(tp);
 			gale__tcp_drop(tp, 0);
 			gale__tcp_unbusy(tp);
@@ -448,12 +462,13 @@ gale__tcp_isn(struct gale_stack *s, uint32_t laddr, uint16_t lport, uint32_t fad
 {
 	uint32_t key[3] = { laddr, faddr, ((uint32_t)lport << 16) | fport };
 
-	return (uint32_t)(gale__now_us(s) / 4) + gale__siphash(s->conf.isn_secret, key, sizeof(key));
+	return (uint32_t)(gale__now_us(s) / 4) +
+	       gale__siphash(s->conf.isn_secret, key, sizeof(key));
 }
 
 static uint32_t
-gale__cookie_hash(struct gale_stack *s, uint32_t laddr, uint16_t lport, uint32_t faddr, uint16_t fport,
-		  uint32_t irs, uint32_t slot)
+gale__cookie_hash(struct gale_stack *s, uint32_t laddr, uint16_t lport, uint32_t faddr,
+                  uint16_t fport, uint32_t irs, uint32_t slot)
 {
 	uint32_t key[5] = { laddr, faddr, ((uint32_t)lport << 16) | fport, irs, slot };
 	uint64_t k[2] = { s->conf.isn_secret[1], s->conf.isn_secret[0] ^ 0xc2b2ae3d27d4eb4full };
@@ -468,8 +483,8 @@ gale__cookie_slot(struct gale_stack *s)
 }
 
 uint32_t
-gale__syncookie_make(struct gale_stack *s, uint32_t laddr, uint16_t lport, uint32_t faddr, uint16_t fport,
-		     uint32_t irs, uint16_t mss, uint16_t *mss_out)
+gale__syncookie_make(struct gale_stack *s, uint32_t laddr, uint16_t lport, uint32_t faddr,
+                     uint16_t fport, uint32_t irs, uint16_t mss, uint16_t *mss_out)
 {
 	uint32_t idx = 0, i, slot = gale__cookie_slot(s);
 
@@ -477,12 +492,13 @@ gale__syncookie_make(struct gale_stack *s, uint32_t laddr, uint16_t lport, uint3
 		if (gale__cookie_mss[i] <= mss)
 			idx = i;
 	*mss_out = gale__cookie_mss[idx];
-	return (slot << 27) | (idx << 24) | gale__cookie_hash(s, laddr, lport, faddr, fport, irs, slot);
+	return (slot << 27) | (idx << 24) |
+	       gale__cookie_hash(s, laddr, lport, faddr, fport, irs, slot);
 }
 
 int
-gale__syncookie_check(struct gale_stack *s, uint32_t laddr, uint16_t lport, uint32_t faddr, uint16_t fport,
-		      uint32_t irs, uint32_t cookie, uint16_t *mss)
+gale__syncookie_check(struct gale_stack *s, uint32_t laddr, uint16_t lport, uint32_t faddr,
+                      uint16_t fport, uint32_t irs, uint32_t cookie, uint16_t *mss)
 {
 	uint32_t slot = cookie >> 27, now = gale__cookie_slot(s);
 
@@ -509,7 +525,8 @@ gale__tcp_set_mss(struct gale_tcp_conn *tp)
 {
 	const struct gale_stack *s = tp->stack;
 	uint32_t mss = GALE__MIN((uint32_t)tp->peer_mss, (uint32_t)s->conf.mtu - 40u);
-	uint32_t room = rte_pktmbuf_data_room_size(s->conf.pool) - RTE_PKTMBUF_HEADROOM - 14u - 40u - 40u;
+	uint32_t room =
+	        rte_pktmbuf_data_room_size(s->conf.pool) - RTE_PKTMBUF_HEADROOM - 14u - 40u - 40u;
 
 	mss = GALE__MIN(mss, room);
 	if (tp->t_flags & GALE_TF_RCVD_TSTMP)
@@ -533,7 +550,8 @@ void
 gale__tcp_init_cwnd(struct gale_tcp_conn *tp)
 {
 	/* RFC 6928: IW = min(10 * MSS, max(2 * MSS, 14600)). */
-	tp->snd_cwnd = GALE__MIN(GALE__TCP_IW_SEGS * tp->t_maxseg, GALE__MAX(2u * tp->t_maxseg, 14600u));
+	tp->snd_cwnd =
+	        GALE__MIN(GALE__TCP_IW_SEGS * tp->t_maxseg, GALE__MAX(2u * tp->t_maxseg, 14600u));
 	if (tp->snd_ssthresh == 0)
 		tp->snd_ssthresh = 0x7fffffff;
 }
@@ -585,8 +603,8 @@ gale__tcp_challenge_allowed(struct gale_stack *s)
 /* ---- the application API ---- */
 
 int
-gale_tcp_connect(struct gale_stack *s, uint32_t raddr, uint16_t rport, const struct gale_tcp_callbacks *cbs,
-		 void *arg, struct gale_tcp_conn **connp)
+gale_tcp_connect(struct gale_stack *s, uint32_t raddr, uint16_t rport,
+                 const struct gale_tcp_callbacks *cbs, void *arg, struct gale_tcp_conn **connp)
 {
 	struct gale_tcp_conn *tp = NULL, *old;
 	uint16_t lport = 0;
@@ -603,20 +621,23 @@ gale_tcp_connect(struct gale_stack *s, uint32_t raddr, uint16_t rport, const str
 		if (s->conf.port_pick != NULL) {
 			if (tries >= 16)
 				break;
-			ret = s->conf.port_pick(s->conf.port_pick_ctx, s->conf.ip, raddr, rport, &lport);
+			ret = s->conf.port_pick(s->conf.port_pick_ctx, s->conf.ip, raddr, rport,
+			                        &lport);
 			if (ret < 0)
 				return ret;
 		} else {
 			lport = s->next_ephemeral;
-			s->next_ephemeral = lport >= s->conf.ephemeral_hi ? s->conf.ephemeral_lo :
-				(uint16_t)(lport + 1);
+			s->next_ephemeral = lport >= s->conf.ephemeral_hi ? s->conf.ephemeral_lo
+			                                                  : (uint16_t)(lport + 1);
 		}
 		old = gale__tcp_lookup(s, s->conf.ip, lport, raddr, rport);
 		if (old == NULL && gale__tcp_listener(s, lport) == NULL)
 			break;
-		/* TIME_WAIT reuse for an outgoing connection (as Linux's tcp_tw_reuse): only with timestamps,
-		 * whose PAWS protects the new connection from the old one's segments, and after 1 s. */
-		if (old != NULL && old->state == GALE_TCPS_TIME_WAIT && (old->t_flags & GALE_TF_RCVD_TSTMP) &&
+		/* TIME_WAIT reuse for an outgoing connection (as Linux's tcp_tw_reuse): only with
+		 * timestamps, whose PAWS protects the new connection from the old one's segments,
+		 * and after 1 s. */
+		if (old != NULL && old->state == GALE_TCPS_TIME_WAIT &&
+		    (old->t_flags & GALE_TF_RCVD_TSTMP) &&
 		    gale__now_us(s) - old->ts_recent_age_us >= 1000000u) {
 			GALE__STAT(s, tcp_timewait_reuse);
 			gale__tcp_busy(old);
@@ -668,7 +689,7 @@ gale__tcp_send_space(const struct gale_tcp_conn *tp)
 
 	if (tp->t_flags & (GALE_TF_SHUT_WR | GALE_TF_APP_CLOSED) ||
 	    !(tp->state & (GALE_TCPS_SYN_SENT | GALE_TCPS_SYN_RECEIVED | GALE_TCPS_ESTABLISHED |
-			   GALE_TCPS_CLOSE_WAIT)))
+	                   GALE_TCPS_CLOSE_WAIT)))
 		return 0;
 	return tp->snd_cc >= buf ? 0 : buf - tp->snd_cc;
 }
@@ -694,7 +715,7 @@ gale_tcp_send(struct gale_tcp_conn *tp, struct rte_mbuf *chain)
 		return -ENOTCONN;
 	if ((tp->t_flags & (GALE_TF_SHUT_WR | GALE_TF_APP_CLOSED)) ||
 	    !(tp->state & (GALE_TCPS_SYN_SENT | GALE_TCPS_SYN_RECEIVED | GALE_TCPS_ESTABLISHED |
-			   GALE_TCPS_CLOSE_WAIT)))
+	                   GALE_TCPS_CLOSE_WAIT)))
 		return -EPIPE;
 	len = rte_pktmbuf_pkt_len(chain);
 	if (len == 0) {
@@ -749,9 +770,11 @@ gale_tcp_consume(struct gale_tcp_conn *tp, uint32_t len)
 	if (tp->rcv_head == NULL)
 		tp->rcv_tail = NULL;
 	after = gale__tcp_rcv_space(tp);
-	/* Window update (RFC 9293 3.8.6.2.2, receiver SWS avoidance): only when it opens by a real amount. */
+	/* Window update (RFC 9293 3.8.6.2.2, receiver SWS avoidance): only when it opens by a real
+	 * amount. */
 	if ((tp->state & GALE_TCPS_CAN_RCV_DATA) &&
-	    (after - before >= 2u * tp->t_maxseg || before < tp->t_maxseg || after >= tp->stack->conf.rcvbuf / 2)) {
+	    (after - before >= 2u * tp->t_maxseg || before < tp->t_maxseg ||
+	     after >= tp->stack->conf.rcvbuf / 2)) {
 		gale__tcp_busy(tp);
 		gale__tcp_output(tp);
 		gale__tcp_unbusy(tp);
@@ -794,7 +817,7 @@ int
 gale_tcp_shutdown(struct gale_tcp_conn *tp)
 {
 	if (!(tp->state & (GALE_TCPS_SYN_SENT | GALE_TCPS_SYN_RECEIVED | GALE_TCPS_ESTABLISHED |
-			   GALE_TCPS_CLOSE_WAIT)))
+	                   GALE_TCPS_CLOSE_WAIT)))
 		return (tp->t_flags & GALE_TF_SHUT_WR) ? 0 : -ENOTCONN;
 	gale__tcp_busy(tp);
 	gale__tcp_usrclosed(tp);
@@ -886,17 +909,29 @@ const char *
 gale_tcp_state_name(uint32_t state)
 {
 	switch (state) {
-	case GALE_TCPS_CLOSED: return "CLOSED";
-	case GALE_TCPS_LISTEN: return "LISTEN";
-	case GALE_TCPS_SYN_SENT: return "SYN_SENT";
-	case GALE_TCPS_SYN_RECEIVED: return "SYN_RECEIVED";
-	case GALE_TCPS_ESTABLISHED: return "ESTABLISHED";
-	case GALE_TCPS_CLOSE_WAIT: return "CLOSE_WAIT";
-	case GALE_TCPS_FIN_WAIT_1: return "FIN_WAIT_1";
-	case GALE_TCPS_CLOSING: return "CLOSING";
-	case GALE_TCPS_LAST_ACK: return "LAST_ACK";
-	case GALE_TCPS_FIN_WAIT_2: return "FIN_WAIT_2";
-	case GALE_TCPS_TIME_WAIT: return "TIME_WAIT";
-	default: return "?";
+	case GALE_TCPS_CLOSED:
+		return "CLOSED";
+	case GALE_TCPS_LISTEN:
+		return "LISTEN";
+	case GALE_TCPS_SYN_SENT:
+		return "SYN_SENT";
+	case GALE_TCPS_SYN_RECEIVED:
+		return "SYN_RECEIVED";
+	case GALE_TCPS_ESTABLISHED:
+		return "ESTABLISHED";
+	case GALE_TCPS_CLOSE_WAIT:
+		return "CLOSE_WAIT";
+	case GALE_TCPS_FIN_WAIT_1:
+		return "FIN_WAIT_1";
+	case GALE_TCPS_CLOSING:
+		return "CLOSING";
+	case GALE_TCPS_LAST_ACK:
+		return "LAST_ACK";
+	case GALE_TCPS_FIN_WAIT_2:
+		return "FIN_WAIT_2";
+	case GALE_TCPS_TIME_WAIT:
+		return "TIME_WAIT";
+	default:
+		return "?";
 	}
 }

@@ -1,19 +1,22 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * TCP timers on the worker's timer wheel: retransmission (RFC 6298) doubling as the persist timer (RFC 9293
- * 3.8.6.1), delayed ACK (RFC 1122 4.2.3.2; off by default, a few hundred µs for RPC), keepalive (RFC 1122
- * 4.2.3.6; off by default) and 2MSL for TIME_WAIT (and for an orphaned FIN_WAIT_2).
+ * TCP timers on the worker's timer wheel: retransmission (RFC 6298) doubling as the persist timer
+ * (RFC 9293 3.8.6.1), delayed ACK (RFC 1122 4.2.3.2; off by default, a few hundred µs for RPC),
+ * keepalive (RFC 1122 4.2.3.6; off by default) and 2MSL for TIME_WAIT (and for an orphaned
+ * FIN_WAIT_2).
  *
- * RTO per RFC 6298: SRTT and RTTVAR in µs from one timed segment at a time (Karn: a retransmission cancels the
- * measurement, so ambiguous samples are never taken), RTO = SRTT + max(G, 4 RTTVAR) bounded by
- * [rto_min_us, rto_max_us]; the default floor is 5 ms, not the 200 ms Linux uses, because datacenter RTTs are
- * tens of µs and a 200 ms stall is what RPC tails are made of. Each timeout doubles the RTO (5.5).
+ * RTO per RFC 6298: SRTT and RTTVAR in µs from one timed segment at a time (Karn: a retransmission
+ * cancels the measurement, so ambiguous samples are never taken), RTO = SRTT + max(G, 4 RTTVAR)
+ * bounded by [rto_min_us, rto_max_us]; the default floor is 5 ms, not the 200 ms Linux uses,
+ * because datacenter RTTs are tens of µs and a 200 ms stall is what RPC tails are made of. Each
+ * timeout doubles the RTO (5.5).
  */
 #include <errno.h>
 
 #include "tcp_var.h"
 
-#define GALE__RTO_G_US 100u /**< clock granularity term of RFC 6298 (the wheel's tick is finer). */
+#define GALE__RTO_G_US 100u /**< clock granularity term of RFC 6298 (the wheel's tick is finer).   \
+	                     */
 
 static void gale__tcp_rexmt_cb(struct gale_timer *t, void *arg);
 static void gale__tcp_delack_cb(struct gale_timer *t, void *arg);
@@ -52,7 +55,8 @@ void
 gale__tcp_rexmt_arm(struct gale_tcp_conn *tp)
 {
 	tp->t_flags &= ~GALE_TF_PERSIST;
-	gale_timer_arm(tp->stack->conf.wheel, &tp->t_rexmt, gale__now_us(tp->stack) + gale__tcp_backoff(tp));
+	gale_timer_arm(tp->stack->conf.wheel, &tp->t_rexmt,
+	               gale__now_us(tp->stack) + gale__tcp_backoff(tp));
 }
 
 void
@@ -67,7 +71,8 @@ gale__tcp_setpersist(struct gale_tcp_conn *tp)
 {
 	uint32_t t = gale__tcp_backoff(tp);
 
-	/* RFC 9293 3.8.6.1: probe a zero window with exponential backoff; at least 5 ms apart here. */
+	/* RFC 9293 3.8.6.1: probe a zero window with exponential backoff; at least 5 ms apart here.
+	 */
 	t = GALE__MAX(t, 5000u);
 	tp->t_flags |= GALE_TF_PERSIST;
 	gale_timer_arm(tp->stack->conf.wheel, &tp->t_rexmt, gale__now_us(tp->stack) + t);
@@ -127,11 +132,13 @@ gale__tcp_rexmt_cb(struct gale_timer *t, void *arg)
 	if ((tp->state & GALE_TCPS_SYNCHRONIZED) && tp->snd_wnd == 0 && tp->snd_cc > 0)
 		tp->t_flags |= GALE_TF_PERSIST;
 	if (tp->t_flags & GALE_TF_PERSIST) {
-		/* Zero-window probe: one byte beyond the window, answered with the current window. */
+		/* Zero-window probe: one byte beyond the window, answered with the current window.
+		 */
 		GALE__STAT(s, tcp_persist_probe);
 		if (tp->rxtshift < 16)
 			tp->rxtshift++;
-		/* Every probe carries the byte at snd_una (as FreeBSD): the window is what it asks about. */
+		/* Every probe carries the byte at snd_una (as FreeBSD): the window is what it asks
+		 * about. */
 		tp->snd_nxt = tp->snd_una;
 		tp->t_flags |= GALE_TF_FORCE;
 		gale__tcp_output(tp);
@@ -141,8 +148,8 @@ gale__tcp_rexmt_cb(struct gale_timer *t, void *arg)
 			gale__tcp_setpersist(tp);
 		goto out;
 	}
-	limit = (tp->state & (GALE_TCPS_SYN_SENT | GALE_TCPS_SYN_RECEIVED)) ? s->conf.syn_retries :
-		s->conf.data_retries;
+	limit = (tp->state & (GALE_TCPS_SYN_SENT | GALE_TCPS_SYN_RECEIVED)) ? s->conf.syn_retries
+	                                                                    : s->conf.data_retries;
 	if (++tp->rxtshift > limit) {
 		GALE__STAT(s, tcp_conn_timeout);
 		gale__tcp_drop(tp, -ETIMEDOUT);
@@ -151,7 +158,8 @@ gale__tcp_rexmt_cb(struct gale_timer *t, void *arg)
 	GALE__STAT(s, tcp_rexmt_timeout);
 	if (tp->state & (GALE_TCPS_SYN_SENT | GALE_TCPS_SYN_RECEIVED))
 		tp->t_flags |= GALE_TF_SYN_REXMT;
-	/* RFC 5681 3.1 (4): ssthresh from the flight, cwnd to one segment; RFC 6582: recover = highest sent. */
+	/* RFC 5681 3.1 (4): ssthresh from the flight, cwnd to one segment; RFC 6582: recover =
+	 * highest sent. */
 	flight = tp->snd_max - tp->snd_una;
 	if (tp->state & GALE_TCPS_SYNCHRONIZED) {
 		if (!(tp->t_flags & GALE_TF_FASTRECOV) || tp->rxtshift == 1)
@@ -196,7 +204,7 @@ gale__tcp_keep_cb(struct gale_timer *t, void *arg)
 
 	(void)t;
 	if (!(tp->state & (GALE_TCPS_ESTABLISHED | GALE_TCPS_CLOSE_WAIT | GALE_TCPS_FIN_WAIT_1 |
-			   GALE_TCPS_FIN_WAIT_2 | GALE_TCPS_CLOSING | GALE_TCPS_LAST_ACK)))
+	                   GALE_TCPS_FIN_WAIT_2 | GALE_TCPS_CLOSING | GALE_TCPS_LAST_ACK)))
 		return;
 	if (now - tp->last_rx_us < c->keepalive_idle_us) {
 		tp->keep_probes = 0;
@@ -208,11 +216,12 @@ gale__tcp_keep_cb(struct gale_timer *t, void *arg)
 		GALE__STAT(s, tcp_conn_timeout);
 		gale__tcp_drop(tp, -ETIMEDOUT);
 	} else {
-		/* RFC 1122 4.2.3.6: SEG.SEQ = SND.NXT - 1, no data; the peer answers with an ACK. */
+		/* RFC 1122 4.2.3.6: SEG.SEQ = SND.NXT - 1, no data; the peer answers with an ACK.
+		 */
 		tp->keep_probes++;
 		GALE__STAT(s, tcp_keepalive_probe);
-		gale__tcp_respond(s, tp->laddr, tp->lport, tp->faddr, tp->fport, tp->snd_una - 1, tp->rcv_nxt,
-				  RTE_TCP_ACK_FLAG);
+		gale__tcp_respond(s, tp->laddr, tp->lport, tp->faddr, tp->fport, tp->snd_una - 1,
+		                  tp->rcv_nxt, RTE_TCP_ACK_FLAG);
 		gale_timer_arm(c->wheel, &tp->t_keep, now + c->keepalive_intvl_us);
 	}
 	gale__tcp_unbusy(tp);

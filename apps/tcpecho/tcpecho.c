@@ -1,19 +1,22 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * gale-tcpecho: raw TCP echo / discard / source server and client on gale's native stack, the stack's own
- * demonstration and test tool (as Netpoll ships its examples).
+ * gale-tcpecho: raw TCP echo / discard / source server and client on gale's native stack, the
+ * stack's own demonstration and test tool (as Netpoll ships its examples).
  *
  *   gale-tcpecho [EAL args] -- --listen 7 [--mode echo|discard|source] ...
- *   gale-tcpecho [EAL args] -- --connect 198.18.0.1:7 --bytes 1048576 --conns 8 [--client echo|send|recv]
+ *   gale-tcpecho [EAL args] -- --connect 198.18.0.1:7 --bytes 1048576 --conns 8 [--client
+ * echo|send|recv]
  *
- * Streams carry a fixed pattern (byte i of a stream is i % 251) so both ends can check every byte without
- * keeping a copy: the client verifies what comes back byte by byte, a kernel peer hashes it (SHA-256) against the
- * same pattern. One worker (the main lcore, queue 0) runs the stack: rx burst, stack input, timer wheel, flush,
- * with an idle policy that yields the CPU when nothing arrives (these machines share two cores with the peer).
- * Multi-worker operation (one stack per queue with dpdk_port's steering) is not wired yet.
+ * Streams carry a fixed pattern (byte i of a stream is i % 251) so both ends can check every byte
+ * without keeping a copy: the client verifies what comes back byte by byte, a kernel peer hashes it
+ * (SHA-256) against the same pattern. One worker (the main lcore, queue 0) runs the stack: rx
+ * burst, stack input, timer wheel, flush, with an idle policy that yields the CPU when nothing
+ * arrives (these machines share two cores with the peer). Multi-worker operation (one stack per
+ * queue with dpdk_port's steering) is not wired yet.
  *
- * At exit it prints the stack's non-zero counters (--stats), the connections still open and the packet buffers
- * still held, then frees the stack and checks that every buffer came back to the pool.
+ * At exit it prints the stack's non-zero counters (--stats), the connections still open and the
+ * packet buffers still held, then frees the stack and checks that every buffer came back to the
+ * pool.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,7 +40,7 @@
 #include <gale/timer.h>
 
 #define PATTERN_PERIOD 251u
-#define CHUNK (64u * 1024u)
+#define CHUNK          (64u * 1024u)
 
 enum srv_mode { SRV_ECHO, SRV_DISCARD, SRV_SOURCE };
 enum cli_mode { CLI_ECHO, CLI_SEND, CLI_RECV };
@@ -292,7 +295,8 @@ cli_progress(struct conn_state *cs)
 	case CLI_ECHO:
 		pump_pattern(cs, opt.bytes);
 		if (!take_verified(cs, true)) {
-			fprintf(stderr, "tcpecho: data mismatch at byte %lu\n", (unsigned long)cs->recvd);
+			fprintf(stderr, "tcpecho: data mismatch at byte %lu\n",
+			        (unsigned long)cs->recvd);
 			finish(cs, false);
 			gale_tcp_abort(cs->conn);
 			return;
@@ -314,7 +318,8 @@ cli_progress(struct conn_state *cs)
 		break;
 	case CLI_RECV:
 		if (!take_verified(cs, true)) {
-			fprintf(stderr, "tcpecho: data mismatch at byte %lu\n", (unsigned long)cs->recvd);
+			fprintf(stderr, "tcpecho: data mismatch at byte %lu\n",
+			        (unsigned long)cs->recvd);
 			finish(cs, false);
 			gale_tcp_abort(cs->conn);
 			return;
@@ -353,9 +358,9 @@ cli_closed(struct gale_tcp_conn *c, void *arg)
 	(void)c;
 	cs->conn = NULL;
 	conns_closed++;
-	ok = !cs->failed && (opt.cli == CLI_SEND ? cs->sent == opt.bytes :
-			     opt.cli == CLI_RECV ? (opt.bytes == 0 || cs->recvd == opt.bytes) :
-			     cs->recvd == opt.bytes);
+	ok = !cs->failed && (opt.cli == CLI_SEND   ? cs->sent == opt.bytes
+	                     : opt.cli == CLI_RECV ? (opt.bytes == 0 || cs->recvd == opt.bytes)
+	                                           : cs->recvd == opt.bytes);
 	finish(cs, ok);
 }
 
@@ -380,7 +385,8 @@ usage(const char *prog)
 	       "  --listen PORT        server on PORT\n"
 	       "  --mode M             server: echo (default), discard, source\n"
 	       "  --connect A.B.C.D:P  client to A.B.C.D port P\n"
-	       "  --client M           client: echo (default: send, read back, verify), send, recv\n"
+	       "  --client M           client: echo (default: send, read back, verify), send, "
+	       "recv\n"
 	       "  --bytes N            bytes per connection (client; server in source mode)\n"
 	       "  --conns N            concurrent client connections (default 1)\n"
 	       "  --exit-after N       server: exit after N connections closed\n"
@@ -394,7 +400,8 @@ usage(const char *prog)
 	       "  --impair-rx SPEC --impair-tx SPEC  dpdk_port impairments (see gale/impair.h)\n"
 	       "  --ready-file PATH    written once listening / connecting\n"
 	       "  --stats              print the stack's counters at exit\n"
-	       "  --help\n", prog);
+	       "  --help\n",
+	       prog);
 }
 
 static int
@@ -424,18 +431,31 @@ static int
 parse_args(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{ "port", required_argument, NULL, 'p' }, { "ip", required_argument, NULL, 'i' },
-		{ "gw", required_argument, NULL, 'g' }, { "mtu", required_argument, NULL, 'M' },
-		{ "listen", required_argument, NULL, 'l' }, { "mode", required_argument, NULL, 'm' },
-		{ "connect", required_argument, NULL, 'c' }, { "client", required_argument, NULL, 'C' },
-		{ "bytes", required_argument, NULL, 'b' }, { "conns", required_argument, NULL, 'n' },
-		{ "exit-after", required_argument, NULL, 'x' }, { "duration", required_argument, NULL, 'd' },
-		{ "max-conns", required_argument, NULL, 'N' }, { "rcvbuf", required_argument, NULL, 'r' },
-		{ "sndbuf", required_argument, NULL, 's' }, { "delack", required_argument, NULL, 'D' },
-		{ "rto-min", required_argument, NULL, 'R' }, { "cc", required_argument, NULL, 'k' },
-		{ "nagle", no_argument, NULL, 'G' }, { "impair-rx", required_argument, NULL, 'I' },
-		{ "impair-tx", required_argument, NULL, 'T' }, { "ready-file", required_argument, NULL, 'f' },
-		{ "stats", no_argument, NULL, 'S' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "port", required_argument, NULL, 'p' },
+		{ "ip", required_argument, NULL, 'i' },
+		{ "gw", required_argument, NULL, 'g' },
+		{ "mtu", required_argument, NULL, 'M' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "connect", required_argument, NULL, 'c' },
+		{ "client", required_argument, NULL, 'C' },
+		{ "bytes", required_argument, NULL, 'b' },
+		{ "conns", required_argument, NULL, 'n' },
+		{ "exit-after", required_argument, NULL, 'x' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "max-conns", required_argument, NULL, 'N' },
+		{ "rcvbuf", required_argument, NULL, 'r' },
+		{ "sndbuf", required_argument, NULL, 's' },
+		{ "delack", required_argument, NULL, 'D' },
+		{ "rto-min", required_argument, NULL, 'R' },
+		{ "cc", required_argument, NULL, 'k' },
+		{ "nagle", no_argument, NULL, 'G' },
+		{ "impair-rx", required_argument, NULL, 'I' },
+		{ "impair-tx", required_argument, NULL, 'T' },
+		{ "ready-file", required_argument, NULL, 'f' },
+		{ "stats", no_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 	char *colon;
@@ -448,52 +468,108 @@ parse_args(int argc, char **argv)
 	opt.bytes = 1024;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
-		case 'p': opt.port_name = optarg; break;
-		case 'i': if (parse_ip(optarg, &opt.ip, &opt.netmask) < 0) goto bad; break;
-		case 'g': if (parse_ip(optarg, &opt.gateway, NULL) < 0) goto bad; break;
-		case 'M': opt.mtu = (uint16_t)atoi(optarg); break;
-		case 'l': opt.listen_port = (uint16_t)atoi(optarg); break;
+		case 'p':
+			opt.port_name = optarg;
+			break;
+		case 'i':
+			if (parse_ip(optarg, &opt.ip, &opt.netmask) < 0)
+				goto bad;
+			break;
+		case 'g':
+			if (parse_ip(optarg, &opt.gateway, NULL) < 0)
+				goto bad;
+			break;
+		case 'M':
+			opt.mtu = (uint16_t)atoi(optarg);
+			break;
+		case 'l':
+			opt.listen_port = (uint16_t)atoi(optarg);
+			break;
 		case 'm':
-			if (strcmp(optarg, "echo") == 0) opt.srv = SRV_ECHO;
-			else if (strcmp(optarg, "discard") == 0) opt.srv = SRV_DISCARD;
-			else if (strcmp(optarg, "source") == 0) opt.srv = SRV_SOURCE;
-			else goto bad;
+			if (strcmp(optarg, "echo") == 0)
+				opt.srv = SRV_ECHO;
+			else if (strcmp(optarg, "discard") == 0)
+				opt.srv = SRV_DISCARD;
+			else if (strcmp(optarg, "source") == 0)
+				opt.srv = SRV_SOURCE;
+			else
+				goto bad;
 			break;
 		case 'c':
 			colon = strrchr(optarg, ':');
-			if (colon == NULL) goto bad;
+			if (colon == NULL)
+				goto bad;
 			*colon = '\0';
-			if (parse_ip(optarg, &opt.peer_ip, NULL) < 0) goto bad;
+			if (parse_ip(optarg, &opt.peer_ip, NULL) < 0)
+				goto bad;
 			opt.peer_port = (uint16_t)atoi(colon + 1);
 			opt.client = true;
 			break;
 		case 'C':
-			if (strcmp(optarg, "echo") == 0) opt.cli = CLI_ECHO;
-			else if (strcmp(optarg, "send") == 0) opt.cli = CLI_SEND;
-			else if (strcmp(optarg, "recv") == 0) opt.cli = CLI_RECV;
-			else goto bad;
+			if (strcmp(optarg, "echo") == 0)
+				opt.cli = CLI_ECHO;
+			else if (strcmp(optarg, "send") == 0)
+				opt.cli = CLI_SEND;
+			else if (strcmp(optarg, "recv") == 0)
+				opt.cli = CLI_RECV;
+			else
+				goto bad;
 			break;
-		case 'b': opt.bytes = strtoull(optarg, NULL, 0); break;
-		case 'n': opt.conns = (unsigned int)atoi(optarg); break;
-		case 'x': opt.exit_after = (unsigned int)atoi(optarg); break;
-		case 'd': opt.duration_s = (unsigned int)atoi(optarg); break;
-		case 'N': opt.max_conns = (unsigned int)atoi(optarg); break;
-		case 'r': opt.rcvbuf = (uint32_t)strtoul(optarg, NULL, 0); break;
-		case 's': opt.sndbuf = (uint32_t)strtoul(optarg, NULL, 0); break;
-		case 'D': opt.delack_us = (uint32_t)atoi(optarg); break;
-		case 'R': opt.rto_min_us = (uint32_t)atoi(optarg); break;
+		case 'b':
+			opt.bytes = strtoull(optarg, NULL, 0);
+			break;
+		case 'n':
+			opt.conns = (unsigned int)atoi(optarg);
+			break;
+		case 'x':
+			opt.exit_after = (unsigned int)atoi(optarg);
+			break;
+		case 'd':
+			opt.duration_s = (unsigned int)atoi(optarg);
+			break;
+		case 'N':
+			opt.max_conns = (unsigned int)atoi(optarg);
+			break;
+		case 'r':
+			opt.rcvbuf = (uint32_t)strtoul(optarg, NULL, 0);
+			break;
+		case 's':
+			opt.sndbuf = (uint32_t)strtoul(optarg, NULL, 0);
+			break;
+		case 'D':
+			opt.delack_us = (uint32_t)atoi(optarg);
+			break;
+		case 'R':
+			opt.rto_min_us = (uint32_t)atoi(optarg);
+			break;
 		case 'k':
-			if (strcmp(optarg, "newreno") == 0) opt.cc = GALE_TCP_CC_NEWRENO;
-			else if (strcmp(optarg, "cubic") == 0) opt.cc = GALE_TCP_CC_CUBIC;
-			else goto bad;
+			if (strcmp(optarg, "newreno") == 0)
+				opt.cc = GALE_TCP_CC_NEWRENO;
+			else if (strcmp(optarg, "cubic") == 0)
+				opt.cc = GALE_TCP_CC_CUBIC;
+			else
+				goto bad;
 			break;
-		case 'G': opt.nagle = true; break;
-		case 'I': opt.impair_rx = optarg; break;
-		case 'T': opt.impair_tx = optarg; break;
-		case 'f': opt.ready_file = optarg; break;
-		case 'S': opt.stats = true; break;
-		case 'h': usage(argv[0]); exit(0);
-		default: goto bad;
+		case 'G':
+			opt.nagle = true;
+			break;
+		case 'I':
+			opt.impair_rx = optarg;
+			break;
+		case 'T':
+			opt.impair_tx = optarg;
+			break;
+		case 'f':
+			opt.ready_file = optarg;
+			break;
+		case 'S':
+			opt.stats = true;
+			break;
+		case 'h':
+			usage(argv[0]);
+			exit(0);
+		default:
+			goto bad;
 		}
 	}
 	if (opt.listen_port == 0 && !opt.client) {
@@ -502,7 +578,8 @@ parse_args(int argc, char **argv)
 	}
 	return 0;
 bad:
-	fprintf(stderr, "tcpecho: bad option value%s%s (--help)\n", optarg ? ": " : "", optarg ? optarg : "");
+	fprintf(stderr, "tcpecho: bad option value%s%s (--help)\n", optarg ? ": " : "",
+	        optarg ? optarg : "");
 	return -EINVAL;
 }
 
@@ -515,8 +592,9 @@ write_ready(void)
 		return;
 	f = fopen(opt.ready_file, "w");
 	if (f != NULL) {
-		fprintf(f, "%02x:%02x:%02x:%02x:%02x:%02x\n", port.mac.addr_bytes[0], port.mac.addr_bytes[1],
-			port.mac.addr_bytes[2], port.mac.addr_bytes[3], port.mac.addr_bytes[4], port.mac.addr_bytes[5]);
+		fprintf(f, "%02x:%02x:%02x:%02x:%02x:%02x\n", port.mac.addr_bytes[0],
+		        port.mac.addr_bytes[1], port.mac.addr_bytes[2], port.mac.addr_bytes[3],
+		        port.mac.addr_bytes[4], port.mac.addr_bytes[5]);
 		fclose(f);
 	}
 }
@@ -525,7 +603,9 @@ int
 main(int argc, char **argv)
 {
 	static const char *const def_vdevs[] = { "net_tap0,iface=gale0", NULL };
-	struct gale_eal_defaults def = { .lcores = "0", .vdevs = def_vdevs, .log_level = "lib.eal:warning" };
+	struct gale_eal_defaults def = { .lcores = "0",
+		                         .vdevs = def_vdevs,
+		                         .log_level = "lib.eal:warning" };
 	struct gale_eal_info info;
 	struct gale_port_conf pconf;
 	struct gale_stack_conf sc;
@@ -579,8 +659,10 @@ main(int argc, char **argv)
 
 		memset(&ic, 0, sizeof(ic));
 		ic.seed = 1;
-		if ((opt.impair_rx != NULL && gale_impair_parse(opt.impair_rx, &ic.rx, &ic.seed) < 0) ||
-		    (opt.impair_tx != NULL && gale_impair_parse(opt.impair_tx, &ic.tx, &ic.seed) < 0) ||
+		if ((opt.impair_rx != NULL &&
+		     gale_impair_parse(opt.impair_rx, &ic.rx, &ic.seed) < 0) ||
+		    (opt.impair_tx != NULL &&
+		     gale_impair_parse(opt.impair_tx, &ic.tx, &ic.seed) < 0) ||
 		    gale_port_impair_set(&port, &ic) < 0) {
 			fprintf(stderr, "tcpecho: bad impairment spec\n");
 			gale_port_close(&port);
@@ -614,7 +696,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	gale_stack_arp_announce(stack);
-	if (opt.listen_port != 0 && gale_tcp_listen(stack, opt.listen_port, 0, srv_accept, NULL) < 0) {
+	if (opt.listen_port != 0 &&
+	    gale_tcp_listen(stack, opt.listen_port, 0, srv_accept, NULL) < 0) {
 		fprintf(stderr, "tcpecho: cannot listen on %u\n", opt.listen_port);
 		return 1;
 	}
@@ -624,9 +707,10 @@ main(int argc, char **argv)
 			return 1;
 	}
 	printf("tcpecho: %s on %s (%02x:%02x:%02x:%02x:%02x:%02x), ip %u.%u.%u.%u, 1 worker\n",
-	       opt.client ? "client" : "server", port.name, port.mac.addr_bytes[0], port.mac.addr_bytes[1],
-	       port.mac.addr_bytes[2], port.mac.addr_bytes[3], port.mac.addr_bytes[4], port.mac.addr_bytes[5],
-	       opt.ip >> 24, (opt.ip >> 16) & 255, (opt.ip >> 8) & 255, opt.ip & 255);
+	       opt.client ? "client" : "server", port.name, port.mac.addr_bytes[0],
+	       port.mac.addr_bytes[1], port.mac.addr_bytes[2], port.mac.addr_bytes[3],
+	       port.mac.addr_bytes[4], port.mac.addr_bytes[5], opt.ip >> 24, (opt.ip >> 16) & 255,
+	       (opt.ip >> 8) & 255, opt.ip & 255);
 	fflush(stdout);
 	write_ready();
 	start_us = gale_timer_now_us();
@@ -635,12 +719,14 @@ main(int argc, char **argv)
 		if (n > 0)
 			gale_stack_input(stack, pkts, n);
 		gale_timer_wheel_advance(wheel, gale_timer_now_us());
-		/* Open client connections in batches so that a thousand do not all start in one instant. */
+		/* Open client connections in batches so that a thousand do not all start in one
+		 * instant. */
 		if (opt.client && started < opt.conns) {
 			for (active = 0; active < 64 && started < opt.conns; active++, started++) {
 				struct conn_state *cs = &cstates[started];
 
-				ret = gale_tcp_connect(stack, opt.peer_ip, opt.peer_port, &cli_cbs, cs, &cs->conn);
+				ret = gale_tcp_connect(stack, opt.peer_ip, opt.peer_port, &cli_cbs,
+				                       cs, &cs->conn);
 				if (ret < 0) {
 					fprintf(stderr, "tcpecho: connect: %s\n", strerror(-ret));
 					finish(cs, false);
@@ -648,16 +734,18 @@ main(int argc, char **argv)
 			}
 		}
 		gale_stack_flush(stack);
-		/* The impairment layer releases delayed and reordered frames when tx_burst is called. */
+		/* The impairment layer releases delayed and reordered frames when tx_burst is
+		 * called. */
 		if (port.impair != NULL)
 			gale_port_tx_burst(&port, 0, pkts, 0);
 		if (opt.client && conns_done + conns_failed >= opt.conns)
 			break;
-		if (opt.duration_s != 0 && gale_timer_now_us() - start_us > opt.duration_s * 1000000ull)
+		if (opt.duration_s != 0 &&
+		    gale_timer_now_us() - start_us > opt.duration_s * 1000000ull)
 			break;
 		if (n == 0 && ++idle > 256) {
-			/* Idle policy: give the core to the peer and the test driver (a yield when they are
-			 * runnable, a short sleep after a long idle stretch). */
+			/* Idle policy: give the core to the peer and the test driver (a yield when
+			 * they are runnable, a short sleep after a long idle stretch). */
 			if (idle < 4096) {
 				sched_yield();
 			} else {
@@ -673,8 +761,8 @@ main(int argc, char **argv)
 	for (i = 0; i < 200 && gale_stack_tx_pending(stack) > 0; i++)
 		gale_stack_flush(stack);
 	if (opt.client) {
-		printf("tcpecho: client conns=%u ok=%u failed=%u rx=%lu tx=%lu\n", opt.conns, conns_done,
-		       conns_failed, (unsigned long)total_rx, (unsigned long)total_tx);
+		printf("tcpecho: client conns=%u ok=%u failed=%u rx=%lu tx=%lu\n", opt.conns,
+		       conns_done, conns_failed, (unsigned long)total_rx, (unsigned long)total_tx);
 		if (conns_done != opt.conns)
 			rc = 1;
 		for (i = 0; i < opt.conns; i++) {
@@ -683,22 +771,26 @@ main(int argc, char **argv)
 			if (cstates[i].conn == NULL || cstates[i].done)
 				continue;
 			gale_tcp_get_info(cstates[i].conn, &ti);
-			printf("tcpecho: unfinished conn %u: %s sent=%lu recvd=%lu snd_una=%u snd_nxt=%u snd_wnd=%u "
-			       "cwnd=%u rcv_nxt=%u rcv_wnd=%u snd_buf=%u rcv_buf=%u ooo=%u rto=%u\n", i,
-			       gale_tcp_state_name(ti.state), (unsigned long)cstates[i].sent,
-			       (unsigned long)cstates[i].recvd, ti.snd_una, ti.snd_nxt, ti.snd_wnd, ti.cwnd, ti.rcv_nxt,
-			       ti.rcv_wnd, ti.snd_buffered, ti.rcv_buffered, ti.ooo_segs, ti.rto_us);
+			printf("tcpecho: unfinished conn %u: %s sent=%lu recvd=%lu snd_una=%u "
+			       "snd_nxt=%u snd_wnd=%u "
+			       "cwnd=%u rcv_nxt=%u rcv_wnd=%u snd_buf=%u rcv_buf=%u ooo=%u "
+			       "rto=%u\n",
+			       i, gale_tcp_state_name(ti.state), (unsigned long)cstates[i].sent,
+			       (unsigned long)cstates[i].recvd, ti.snd_una, ti.snd_nxt, ti.snd_wnd,
+			       ti.cwnd, ti.rcv_nxt, ti.rcv_wnd, ti.snd_buffered, ti.rcv_buffered,
+			       ti.ooo_segs, ti.rto_us);
 		}
 	} else {
-		printf("tcpecho: server accepted=%u closed=%u rx=%lu tx=%lu\n", conns_accepted, conns_closed,
-		       (unsigned long)total_rx, (unsigned long)total_tx);
+		printf("tcpecho: server accepted=%u closed=%u rx=%lu tx=%lu\n", conns_accepted,
+		       conns_closed, (unsigned long)total_rx, (unsigned long)total_tx);
 	}
 	if (opt.stats) {
 		const uint64_t *v = (const uint64_t *)gale_stack_stats(stack);
 
 		for (i = 0; i < GALE_STACK_NB_STATS; i++)
 			if (v[i] != 0)
-				printf("stat %s %lu\n", gale_stack_stat_names[i], (unsigned long)v[i]);
+				printf("stat %s %lu\n", gale_stack_stat_names[i],
+				       (unsigned long)v[i]);
 	}
 	printf("tcpecho: conns_open=%u conns_timewait=%u mbufs_held=%u\n",
 	       gale_stack_conn_count_in(stack, ~(uint32_t)GALE_TCPS_TIME_WAIT),
@@ -708,14 +800,16 @@ main(int argc, char **argv)
 	{
 		unsigned int in_use;
 
-		/* Buffers still in the port's rx ring are not leaks: count only what the stack could hold. */
+		/* Buffers still in the port's rx ring are not leaks: count only what the stack
+		 * could hold. */
 		rte_eth_dev_stop(port.port_id);
 		unsigned int held = port.impair != NULL ? gale_impair_held(port.impair, 0) : 0;
 
 		in_use = rte_mempool_in_use_count(pool);
-		/* What the port's rx ring held at start it holds now, and the impairment layer holds what it
-		 * delays; anything above that is a leak. */
-		printf("tcpecho: impair_held=%u pool_leaked=%d\n", held, (int)in_use - (int)pool_base - (int)held);
+		/* What the port's rx ring held at start it holds now, and the impairment layer
+		 * holds what it delays; anything above that is a leak. */
+		printf("tcpecho: impair_held=%u pool_leaked=%d\n", held,
+		       (int)in_use - (int)pool_base - (int)held);
 	}
 	fflush(stdout);
 	gale_port_close(&port);

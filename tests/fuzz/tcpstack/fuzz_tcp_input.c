@@ -2,17 +2,16 @@
 /*
  * libFuzzer target: arbitrary frames into a stack with live connections.
  *
- * Each input builds a fresh stack (fixed secret, fixed clock) with a listener on port 80, one connection
- * accepted from the peer and one opened towards it, both ESTABLISHED, then runs the input as a program of
- * records [op, len_lo, len_hi, bytes...]:
- *   op % 5 == 0  the bytes are a raw Ethernet frame (anything at all);
- *   op % 5 == 1  a TCP segment to one of the connections: header fields come from the bytes, sequence and
- *                acknowledgement numbers are relative to the connection's rcv_nxt / snd_una, TCP options and
- *                payload are raw bytes, and both checksums are made right so the state machine is reached;
- *   op % 5 == 2  advance the clock (timers: retransmission, persist, delayed ACK, keepalive, TIME_WAIT);
- *   op % 5 == 3  an application call (send, consume, shutdown, close, abort, connect);
- *   op % 5 == 4  the same as 1 but to the listener (SYNs, cookie ACKs).
- * At the end the stack is freed and every packet buffer must be back in the pool: a leak aborts.
+ * Each input builds a fresh stack (fixed secret, fixed clock) with a listener on port 80, one
+ * connection accepted from the peer and one opened towards it, both ESTABLISHED, then runs the
+ * input as a program of records [op, len_lo, len_hi, bytes...]: op % 5 == 0  the bytes are a raw
+ * Ethernet frame (anything at all); op % 5 == 1  a TCP segment to one of the connections: header
+ * fields come from the bytes, sequence and acknowledgement numbers are relative to the connection's
+ * rcv_nxt / snd_una, TCP options and payload are raw bytes, and both checksums are made right so
+ * the state machine is reached; op % 5 == 2  advance the clock (timers: retransmission, persist,
+ * delayed ACK, keepalive, TIME_WAIT); op % 5 == 3  an application call (send, consume, shutdown,
+ * close, abort, connect); op % 5 == 4  the same as 1 but to the listener (SYNs, cookie ACKs). At
+ * the end the stack is freed and every packet buffer must be back in the pool: a leak aborts.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -102,8 +101,9 @@ fz_accept(void *arg, struct gale_tcp_conn *c)
 
 /* A TCP segment from the peer (checksums right). */
 static void
-fz_segment(struct gale_stack *s, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
-	   uint16_t win, const uint8_t *opts, unsigned int olen, const uint8_t *payload, unsigned int plen)
+fz_segment(struct gale_stack *s, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
+           uint8_t flags, uint16_t win, const uint8_t *opts, unsigned int olen,
+           const uint8_t *payload, unsigned int plen)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
 	struct rte_ether_hdr *eh;
@@ -170,7 +170,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (pool == NULL) {
 		if (gale_test_eal_init("0", NULL) < 0)
 			abort();
-		pool = rte_pktmbuf_pool_create("fz_pool", 4095, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+		pool = rte_pktmbuf_pool_create("fz_pool", 4095, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+		                               SOCKET_ID_ANY);
 		if (pool == NULL)
 			abort();
 	}
@@ -199,18 +200,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	conns[0] = conns[1] = NULL;
 	/* Connection 0: accepted from peer port 1000 (window scaling, SACK, timestamps offered). */
 	{
-		static const uint8_t synopts[] = { 2, 4, 5, 0xb4, 1, 3, 3, 7, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0,
-						   0 };
+		static const uint8_t synopts[] = { 2, 4,  5, 0xb4, 1, 3, 3, 7, 4, 2,
+			                           8, 10, 0, 0,    0, 1, 0, 0, 0, 0 };
 
 		fz_segment(s, 1000, 80, 5000, 0, RTE_TCP_SYN_FLAG, 65535, synopts, 20, NULL, 0);
 		gale_stack_flush(s);
-		fz_segment(s, 1000, 80, 5001, last_seq + 1, RTE_TCP_ACK_FLAG, 65535, NULL, 0, NULL, 0);
+		fz_segment(s, 1000, 80, 5001, last_seq + 1, RTE_TCP_ACK_FLAG, 65535, NULL, 0, NULL,
+		           0);
 	}
 	/* Connection 1: opened by us to peer port 2000. */
 	if (gale_tcp_connect(s, PEER_IP, 2000, &fz_cbs, NULL, &conns[1]) == 0) {
 		gale_stack_flush(s);
-		fz_segment(s, 2000, last_sport, 9000, last_seq + 1, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, 65535,
-			   NULL, 0, NULL, 0);
+		fz_segment(s, 2000, last_sport, 9000, last_seq + 1,
+		           RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, 65535, NULL, 0, NULL, 0);
 	}
 	gale_stack_flush(s);
 
@@ -237,7 +239,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		case 1:
 		case 4: {
-			/* bytes: [which/flags][dseq x4][dack x4][win x2][olen][opts...][payload...] */
+			/* bytes: [which/flags][dseq x4][dack x4][win x2][olen][opts...][payload...]
+			 */
 			uint32_t seq, ack;
 			uint16_t sport, dport;
 			unsigned int olen;
@@ -260,8 +263,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			olen = p[11] % 44;
 			if (olen > len - 12)
 				olen = len - 12;
-			fz_segment(s, sport, dport, seq, ack, (uint8_t)(p[9] & 0x3f), (uint16_t)(p[10] << 8 | p[9]),
-				   p + 12, olen, p + 12 + olen, len - 12 - olen);
+			fz_segment(s, sport, dport, seq, ack, (uint8_t)(p[9] & 0x3f),
+			           (uint16_t)(p[10] << 8 | p[9]), p + 12, olen, p + 12 + olen,
+			           len - 12 - olen);
 			break;
 		}
 		case 2:
@@ -278,7 +282,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
 
 					if (m != NULL) {
-						rte_pktmbuf_append(m, (uint16_t)(len * 11 % 1800 + 1));
+						rte_pktmbuf_append(m,
+						                   (uint16_t)(len * 11 % 1800 + 1));
 						if (gale_tcp_send(c, m) != 0)
 							rte_pktmbuf_free(m);
 					}
@@ -308,7 +313,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				break;
 			case 5:
 				if (conns[1] == NULL)
-					gale_tcp_connect(s, PEER_IP, (uint16_t)(2000 + p[0]), &fz_cbs, NULL, &conns[1]);
+					gale_tcp_connect(s, PEER_IP, (uint16_t)(2000 + p[0]),
+					                 &fz_cbs, NULL, &conns[1]);
 				break;
 			default:
 				if (c != NULL)
@@ -323,7 +329,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	gale_timer_wheel_free(wheel);
 	conns[0] = conns[1] = NULL;
 	if (rte_mempool_in_use_count(pool) != 0) {
-		fprintf(stderr, "fuzz_tcp_input: %u packet buffers leaked\n", rte_mempool_in_use_count(pool));
+		fprintf(stderr, "fuzz_tcp_input: %u packet buffers leaked\n",
+		        rte_mempool_in_use_count(pool));
 		abort();
 	}
 	return 0;

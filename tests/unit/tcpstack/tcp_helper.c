@@ -37,7 +37,8 @@ th_global_setup(void **state)
 	(void)state;
 	if (gale_test_eal_init("0", NULL) < 0)
 		return -1;
-	th.pool = rte_pktmbuf_pool_create("th_pool", 8191, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	th.pool = rte_pktmbuf_pool_create("th_pool", 8191, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+	                                  SOCKET_ID_ANY);
 	return th.pool == NULL ? -1 : 0;
 }
 
@@ -112,7 +113,8 @@ th_teardown(void **state)
 }
 
 void
-th_seg_init(struct th_seg *sg, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags)
+th_seg_init(struct th_seg *sg, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
+            uint8_t flags)
 {
 	memset(sg, 0, sizeof(*sg));
 	sg->sport = sport;
@@ -143,24 +145,47 @@ th_build(const struct th_seg *sg)
 
 	assert_non_null(m);
 	if (sg->mss) {
-		opts[ol++] = 2; opts[ol++] = 4; opts[ol++] = (uint8_t)(sg->mss >> 8); opts[ol++] = (uint8_t)sg->mss;
+		opts[ol++] = 2;
+		opts[ol++] = 4;
+		opts[ol++] = (uint8_t)(sg->mss >> 8);
+		opts[ol++] = (uint8_t)sg->mss;
 	}
 	if (sg->ws >= 0) {
-		opts[ol++] = 1; opts[ol++] = 3; opts[ol++] = 3; opts[ol++] = (uint8_t)sg->ws;
+		opts[ol++] = 1;
+		opts[ol++] = 3;
+		opts[ol++] = 3;
+		opts[ol++] = (uint8_t)sg->ws;
 	}
 	if (sg->sackperm) {
-		opts[ol++] = 1; opts[ol++] = 1; opts[ol++] = 4; opts[ol++] = 2;
+		opts[ol++] = 1;
+		opts[ol++] = 1;
+		opts[ol++] = 4;
+		opts[ol++] = 2;
 	}
 	if (sg->ts) {
-		opts[ol++] = 1; opts[ol++] = 1; opts[ol++] = 8; opts[ol++] = 10;
-		v = rte_cpu_to_be_32(sg->tsval); memcpy(opts + ol, &v, 4); ol += 4;
-		v = rte_cpu_to_be_32(sg->tsecr); memcpy(opts + ol, &v, 4); ol += 4;
+		opts[ol++] = 1;
+		opts[ol++] = 1;
+		opts[ol++] = 8;
+		opts[ol++] = 10;
+		v = rte_cpu_to_be_32(sg->tsval);
+		memcpy(opts + ol, &v, 4);
+		ol += 4;
+		v = rte_cpu_to_be_32(sg->tsecr);
+		memcpy(opts + ol, &v, 4);
+		ol += 4;
 	}
 	if (sg->nsack) {
-		opts[ol++] = 1; opts[ol++] = 1; opts[ol++] = 5; opts[ol++] = (uint8_t)(2 + 8 * sg->nsack);
+		opts[ol++] = 1;
+		opts[ol++] = 1;
+		opts[ol++] = 5;
+		opts[ol++] = (uint8_t)(2 + 8 * sg->nsack);
 		for (i = 0; i < sg->nsack; i++) {
-			v = rte_cpu_to_be_32(sg->sack[i][0]); memcpy(opts + ol, &v, 4); ol += 4;
-			v = rte_cpu_to_be_32(sg->sack[i][1]); memcpy(opts + ol, &v, 4); ol += 4;
+			v = rte_cpu_to_be_32(sg->sack[i][0]);
+			memcpy(opts + ol, &v, 4);
+			ol += 4;
+			v = rte_cpu_to_be_32(sg->sack[i][1]);
+			memcpy(opts + ol, &v, 4);
+			ol += 4;
 		}
 	}
 	assert_true(ol <= 40 && ol % 4 == 0);
@@ -225,22 +250,33 @@ th_parse_tcp_opts(struct th_out *o, const uint8_t *p, unsigned int len)
 		}
 		assert_true(i + 1 < len && p[i + 1] >= 2 && i + p[i + 1] <= len);
 		switch (p[i]) {
-		case 2: o->mss = (uint16_t)((p[i + 2] << 8) | p[i + 3]); break;
-		case 3: o->ws = p[i + 2]; break;
-		case 4: o->sackperm = true; break;
+		case 2:
+			o->mss = (uint16_t)((p[i + 2] << 8) | p[i + 3]);
+			break;
+		case 3:
+			o->ws = p[i + 2];
+			break;
+		case 4:
+			o->sackperm = true;
+			break;
 		case 5:
 			o->nsack = (p[i + 1] - 2u) / 8u;
 			for (k = 0; k < o->nsack && k < 4; k++) {
-				memcpy(&v, p + i + 2 + 8 * k, 4); o->sack[k][0] = rte_be_to_cpu_32(v);
-				memcpy(&v, p + i + 6 + 8 * k, 4); o->sack[k][1] = rte_be_to_cpu_32(v);
+				memcpy(&v, p + i + 2 + 8 * k, 4);
+				o->sack[k][0] = rte_be_to_cpu_32(v);
+				memcpy(&v, p + i + 6 + 8 * k, 4);
+				o->sack[k][1] = rte_be_to_cpu_32(v);
 			}
 			break;
 		case 8:
 			o->ts = true;
-			memcpy(&v, p + i + 2, 4); o->tsval = rte_be_to_cpu_32(v);
-			memcpy(&v, p + i + 6, 4); o->tsecr = rte_be_to_cpu_32(v);
+			memcpy(&v, p + i + 2, 4);
+			o->tsval = rte_be_to_cpu_32(v);
+			memcpy(&v, p + i + 6, 4);
+			o->tsecr = rte_be_to_cpu_32(v);
 			break;
-		default: break;
+		default:
+			break;
 		}
 		i += p[i + 1];
 	}

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Test helpers for tcpstack (after lwIP's test/unit/tcp/tcp_helper.c): one stack on a captured-transmit fake
- * port, a timer wheel whose clock the test moves, segment builders for the peer (198.18.0.1, MAC 02:..:01) and a
- * parser for what the stack sent (checksums verified on every captured frame).
+ * Test helpers for tcpstack (after lwIP's test/unit/tcp/tcp_helper.c): one stack on a
+ * captured-transmit fake port, a timer wheel whose clock the test moves, segment builders for the
+ * peer (198.18.0.1, MAC 02:..:01) and a parser for what the stack sent (checksums verified on every
+ * captured frame).
  */
 #ifndef GALE_TEST_TCP_HELPER_H
 #define GALE_TEST_TCP_HELPER_H
@@ -37,8 +38,8 @@ struct th_seg {
 	uint32_t seq, ack;
 	uint8_t flags;
 	uint16_t win;
-	uint16_t mss;           /**< MSS option when non-zero. */
-	int ws;                 /**< window scale option when >= 0; set -1 for none (th_seg_init does). */
+	uint16_t mss; /**< MSS option when non-zero. */
+	int ws;       /**< window scale option when >= 0; set -1 for none (th_seg_init does). */
 	bool sackperm;
 	bool ts;
 	uint32_t tsval, tsecr;
@@ -47,7 +48,7 @@ struct th_seg {
 	const void *data;
 	uint32_t len;
 	bool bad_cksum;
-	uint32_t src_ip;        /**< 0 = TH_PEER_IP. */
+	uint32_t src_ip; /**< 0 = TH_PEER_IP. */
 };
 
 /** A frame the stack sent, parsed. */
@@ -109,7 +110,8 @@ void th_stack_stop(void);
 int th_setup(void **state);
 int th_teardown(void **state);
 
-void th_seg_init(struct th_seg *sg, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags);
+void th_seg_init(struct th_seg *sg, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
+                 uint8_t flags);
 struct rte_mbuf *th_build(const struct th_seg *sg);
 void th_input(const struct th_seg *sg);
 void th_input_mbuf(struct rte_mbuf *m);
@@ -123,11 +125,13 @@ void th_advance(uint64_t us);
 
 /** Listen on port with the test's accept callback. */
 void th_listen(uint16_t port);
-/** Handshake from the peer: SYN (with options if opts), SYN-ACK check, ACK. Returns the accepted conn. */
+/** Handshake from the peer: SYN (with options if opts), SYN-ACK check, ACK. Returns the accepted
+ * conn. */
 struct gale_tcp_conn *th_passive_open(uint16_t lport, uint16_t pport, uint32_t peer_isn, bool opts,
-				      struct th_out *synack);
+                                      struct th_out *synack);
 /** Handshake started by gale_tcp_connect; peer answers with SYN-ACK. */
-struct gale_tcp_conn *th_active_open(uint16_t pport, uint32_t peer_isn, bool opts, struct th_out *syn);
+struct gale_tcp_conn *th_active_open(uint16_t pport, uint32_t peer_isn, bool opts,
+                                     struct th_out *syn);
 /** An mbuf chain holding len bytes of pattern starting at off. */
 struct rte_mbuf *th_payload(uint32_t len, uint32_t off);
 uint8_t th_pattern(uint32_t i);

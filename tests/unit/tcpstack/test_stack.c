@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Unit tests of the stack instance below TCP: Ethernet II dispatch, ARP (replies, learning, requests with retry
- * and timeout, gratuitous ARP), IPv4 checks and ICMP (echo, protocol and port unreachable, rate limit), on the
- * captured-transmit fake port.
+ * Unit tests of the stack instance below TCP: Ethernet II dispatch, ARP (replies, learning,
+ * requests with retry and timeout, gratuitous ARP), IPv4 checks and ICMP (echo, protocol and port
+ * unreachable, rate limit), on the captured-transmit fake port.
  */
 #include <string.h>
 
@@ -16,7 +16,8 @@ static struct rte_mbuf *
 arp_frame(uint16_t op, uint32_t sip, const struct rte_ether_addr *sha, uint32_t tip)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(th.pool);
-	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)rte_pktmbuf_append(m, 14 + sizeof(struct rte_arp_hdr));
+	struct rte_ether_hdr *eh =
+	        (struct rte_ether_hdr *)rte_pktmbuf_append(m, 14 + sizeof(struct rte_arp_hdr));
 	struct rte_arp_hdr *ah = (struct rte_arp_hdr *)(eh + 1);
 
 	memset(eh->dst_addr.addr_bytes, 0xff, 6);
@@ -90,9 +91,11 @@ test_arp_resolve_retry_timeout(void **state)
 	gale_tcp_abort(c);
 	th_drain();
 
-	/* An address that never answers: requests stop after arp_retries and the held frame is counted. */
+	/* An address that never answers: requests stop after arp_retries and the held frame is
+	 * counted. */
 	assert_int_equal(gale_tcp_connect(th.s, 0xc6120066, 80, &th_cbs, NULL, &c), 0);
-	/* (4 x 200 ms stays below the SYN's 1 s RTO, whose retransmission would start a new resolution) */
+	/* (4 x 200 ms stays below the SYN's 1 s RTO, whose retransmission would start a new
+	 * resolution) */
 	for (int i = 0; i < 4; i++) {
 		th_advance(th.conf.arp_retry_us + 1);
 		th_drain();
@@ -332,7 +335,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_arp_request_reply, th_setup, th_teardown),
-		cmocka_unit_test_setup_teardown(test_arp_resolve_retry_timeout, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_arp_resolve_retry_timeout, th_setup,
+		                                th_teardown),
 		cmocka_unit_test_setup_teardown(test_arp_gratuitous, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_ip_checks, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_icmp_echo, th_setup, th_teardown),

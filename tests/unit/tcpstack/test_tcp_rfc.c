@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * TCP behaviours by RFC, one test (at least) each: RFC 5961 challenge ACKs (RST and SYN), RFC 7323 PAWS and
- * window scaling, RFC 2018 SACK blocks sent, out-of-order reassembly, RFC 6675 SACK-driven retransmission,
- * RFC 6582 NewReno fast retransmit and partial ACKs, zero-window probes (persist), delayed and quick ACKs,
- * keepalive, RFC 4987 SYN cookies, RFC 6528 ISNs, MSS clamping, window trimming, illegal flags, checksums.
+ * TCP behaviours by RFC, one test (at least) each: RFC 5961 challenge ACKs (RST and SYN), RFC 7323
+ * PAWS and window scaling, RFC 2018 SACK blocks sent, out-of-order reassembly, RFC 6675 SACK-driven
+ * retransmission, RFC 6582 NewReno fast retransmit and partial ACKs, zero-window probes (persist),
+ * delayed and quick ACKs, keepalive, RFC 4987 SYN cookies, RFC 6528 ISNs, MSS clamping, window
+ * trimming, illegal flags, checksums.
  */
 #include <string.h>
 
@@ -11,7 +12,7 @@
 
 #define LPORT 80
 #define PPORT 40000
-#define PISN 1000000u
+#define PISN  1000000u
 
 static uint32_t
 snd_nxt(const struct gale_tcp_conn *c)
@@ -72,7 +73,8 @@ test_rfc5961_challenge_ack_syn(void **state)
 
 	(void)state;
 	c = th_passive_open(LPORT, PPORT, PISN, false, NULL);
-	/* A SYN on an established connection (any sequence number): challenge ACK (RFC 5961 4.2). */
+	/* A SYN on an established connection (any sequence number): challenge ACK (RFC 5961 4.2).
+	 */
 	th_seg_init(&sg, PPORT, LPORT, PISN + 50, 0, TH_F_SYN);
 	th_input(&sg);
 	th_pop_tcp(&o);
@@ -162,7 +164,7 @@ test_rfc7323_window_scaling(void **state)
 	th.conf.rcvbuf = 1 << 20;
 	th_stack_start();
 	c = th_passive_open(LPORT, PPORT, PISN, true, &sa);
-	assert_int_equal(sa.ws, 5); /* 1 MiB >> 5 fits 16 bits */
+	assert_int_equal(sa.ws, 5);      /* 1 MiB >> 5 fits 16 bits */
 	assert_int_equal(sa.win, 65535); /* a SYN's window is never scaled */
 	gale_tcp_get_info(c, &info);
 	assert_int_equal(info.rcv_wscale, 5);
@@ -187,7 +189,8 @@ test_ooo_reassembly_and_sack_blocks(void **state)
 	(void)state;
 	c = th_passive_open(LPORT, PPORT, PISN, true, NULL);
 	ack = snd_nxt(c);
-	/* Segments 2 and 4 of 4 arrive first (no timestamps on these: allowed, RFC 7323 3.2 says SHOULD). */
+	/* Segments 2 and 4 of 4 arrive first (no timestamps on these: allowed, RFC 7323 3.2 says
+	 * SHOULD). */
 	peer_data(PISN + 1 + 1000, ack, 1000, 1000);
 	th_pop_tcp(&o);
 	assert_int_equal(o.ack, PISN + 1);
@@ -222,7 +225,8 @@ test_ooo_reassembly_and_sack_blocks(void **state)
 	assert_int_equal(rc->pkt_len, 4000);
 	rte_pktmbuf_read(rc, 0, 4000, out);
 	for (i = 0; i < 4000; i++)
-		assert_int_equal(((const uint8_t *)rte_pktmbuf_read(rc, 0, 4000, out))[i], th_pattern(i));
+		assert_int_equal(((const uint8_t *)rte_pktmbuf_read(rc, 0, 4000, out))[i],
+		                 th_pattern(i));
 	assert_true(gale_stack_stats(th.s)->tcp_ooo_seg >= 2);
 	gale_tcp_consume(c, len);
 	gale_tcp_abort(c);
@@ -379,7 +383,8 @@ test_zero_window_probe(void **state)
 	th_input(&sg);
 	assert_int_equal(gale_tcp_send(c, th_payload(1000, 0)), 0);
 	assert_false(th_pop(&o)); /* nothing into a zero window */
-	/* The persist timer (one RTO, then backing off) sends a one-byte probe beyond the window. */
+	/* The persist timer (one RTO, then backing off) sends a one-byte probe beyond the window.
+	 */
 	gale_tcp_get_info(c, &info);
 	th_advance(info.rto_us + 1);
 	th_pop_tcp(&o);
@@ -387,8 +392,8 @@ test_zero_window_probe(void **state)
 	assert_int_equal(o.len, 1);
 	assert_int_equal(o.data[0], th_pattern(0));
 	assert_int_equal(gale_stack_stats(th.s)->tcp_persist_probe, 1);
-	/* Still zero: the probe is repeated later, and the connection is not dropped. The answers are not
-	 * duplicate ACKs (no fast retransmit out of a zero window). */
+	/* Still zero: the probe is repeated later, and the connection is not dropped. The answers
+	 * are not duplicate ACKs (no fast retransmit out of a zero window). */
 	th_seg_init(&sg, PPORT, LPORT, PISN + 1, s0, TH_F_ACK);
 	sg.win = 0;
 	th_input(&sg);
@@ -755,24 +760,33 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_rfc5961_challenge_ack_rst, th_setup, th_teardown),
-		cmocka_unit_test_setup_teardown(test_rfc5961_challenge_ack_syn, th_setup, th_teardown),
-		cmocka_unit_test_setup_teardown(test_rfc5961_challenge_ack_rate_limit, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_rfc5961_challenge_ack_rst, th_setup,
+		                                th_teardown),
+		cmocka_unit_test_setup_teardown(test_rfc5961_challenge_ack_syn, th_setup,
+		                                th_teardown),
+		cmocka_unit_test_setup_teardown(test_rfc5961_challenge_ack_rate_limit, th_setup,
+		                                th_teardown),
 		cmocka_unit_test_setup_teardown(test_rfc7323_paws, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_rfc7323_window_scaling, th_setup, th_teardown),
-		cmocka_unit_test_setup_teardown(test_ooo_reassembly_and_sack_blocks, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_ooo_reassembly_and_sack_blocks, th_setup,
+		                                th_teardown),
 		cmocka_unit_test_setup_teardown(test_reass_bounded, th_setup, th_teardown),
-		cmocka_unit_test_setup_teardown(test_rfc6675_sack_retransmission, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_rfc6675_sack_retransmission, th_setup,
+		                                th_teardown),
 		cmocka_unit_test_setup_teardown(test_rfc6582_newreno, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_zero_window_probe, th_setup, th_teardown),
-		cmocka_unit_test_setup_teardown(test_delayed_ack_and_quick_ack, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_delayed_ack_and_quick_ack, th_setup,
+		                                th_teardown),
 		cmocka_unit_test_setup_teardown(test_keepalive, th_setup, th_teardown),
-		cmocka_unit_test_setup_teardown(test_rfc4987_syn_cookie_handshake, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_rfc4987_syn_cookie_handshake, th_setup,
+		                                th_teardown),
 		cmocka_unit_test_setup_teardown(test_rfc4987_cookie_expiry, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_rfc6528_isn, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_mss_clamped_to_mtu, th_setup, th_teardown),
-		cmocka_unit_test_setup_teardown(test_data_beyond_window_trimmed, th_setup, th_teardown),
-		cmocka_unit_test_setup_teardown(test_illegal_flags_and_bad_checksum, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_data_beyond_window_trimmed, th_setup,
+		                                th_teardown),
+		cmocka_unit_test_setup_teardown(test_illegal_flags_and_bad_checksum, th_setup,
+		                                th_teardown),
 		cmocka_unit_test_setup_teardown(test_cubic_grows_after_loss, th_setup, th_teardown),
 	};
 

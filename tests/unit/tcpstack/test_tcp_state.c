@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The TCP state machine (RFC 9293 3.3.2), one test per transition or group of transitions, on the fake port:
- * passive, active and simultaneous open; data in order with the receive chain and consume; sending segmented to
- * MSS with ACK processing; active, passive and simultaneous close; half-close; RST; retransmission timeout with
- * RFC 6298 RTO, back-off and Karn's rule; SYN retries; TIME_WAIT with 2MSL and reuse.
+ * The TCP state machine (RFC 9293 3.3.2), one test per transition or group of transitions, on the
+ * fake port: passive, active and simultaneous open; data in order with the receive chain and
+ * consume; sending segmented to MSS with ACK processing; active, passive and simultaneous close;
+ * half-close; RST; retransmission timeout with RFC 6298 RTO, back-off and Karn's rule; SYN retries;
+ * TIME_WAIT with 2MSL and reuse.
  */
 #include <string.h>
 
@@ -11,7 +12,7 @@
 
 #define LPORT 80
 #define PPORT 40000
-#define PISN 1000000u
+#define PISN  1000000u
 
 static void
 test_passive_open(void **state)
@@ -22,7 +23,8 @@ test_passive_open(void **state)
 
 	(void)state;
 	c = th_passive_open(LPORT, PPORT, PISN, true, &sa);
-	/* SYN-ACK carries MSS (MTU - 40), window scale, SACK-permitted, timestamps echoing the SYN's. */
+	/* SYN-ACK carries MSS (MTU - 40), window scale, SACK-permitted, timestamps echoing the
+	 * SYN's. */
 	assert_int_equal(sa.mss, 1460);
 	assert_true(sa.ws >= 0);
 	assert_true(sa.sackperm);
@@ -461,7 +463,8 @@ test_rto_backoff_karn(void **state)
 	assert_int_equal(info.srtt_us, srtt);
 	assert_int_equal(info.rttvar_us, rttvar);
 	assert_int_equal(info.rto_us, rto);
-	/* A second sample of 4 ms (below the current RTO, so no retransmission) lifts the RTO above the floor. */
+	/* A second sample of 4 ms (below the current RTO, so no retransmission) lifts the RTO above
+	 * the floor. */
 	gale_tcp_send(c, th_payload(100, 100));
 	th_pop_tcp(&o);
 	th_advance(4000);
@@ -609,14 +612,19 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_passive_open, th_setup, th_teardown),
-		cmocka_unit_test_setup_teardown(test_passive_open_no_options, th_setup, th_teardown),
-		cmocka_unit_test_setup_teardown(test_synrcvd_bad_ack_and_refused_accept, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_passive_open_no_options, th_setup,
+		                                th_teardown),
+		cmocka_unit_test_setup_teardown(test_synrcvd_bad_ack_and_refused_accept, th_setup,
+		                                th_teardown),
 		cmocka_unit_test_setup_teardown(test_active_open, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_active_open_refused, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_simultaneous_open, th_setup, th_teardown),
-		cmocka_unit_test_setup_teardown(test_data_in_order_and_consume, th_setup, th_teardown),
-		cmocka_unit_test_setup_teardown(test_send_segmented_and_acked, th_setup, th_teardown),
-		cmocka_unit_test_setup_teardown(test_send_backpressure_writable, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_data_in_order_and_consume, th_setup,
+		                                th_teardown),
+		cmocka_unit_test_setup_teardown(test_send_segmented_and_acked, th_setup,
+		                                th_teardown),
+		cmocka_unit_test_setup_teardown(test_send_backpressure_writable, th_setup,
+		                                th_teardown),
 		cmocka_unit_test_setup_teardown(test_active_close_timewait, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_passive_close, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_simultaneous_close, th_setup, th_teardown),
@@ -626,7 +634,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rto_min_floor, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_syn_retries_timeout, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_timewait_reuse_by_syn, th_setup, th_teardown),
-		cmocka_unit_test_setup_teardown(test_close_with_unread_data_resets, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_close_with_unread_data_resets, th_setup,
+		                                th_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, th_global_setup, th_global_teardown);
