@@ -1001,7 +1001,7 @@ gale__tc_emit_fixed_run(struct tc_gen *g, struct tc_def *d, size_t start)
 	if (end - start < 1)
 		return start;
 	fprintf(c, "\tif (GALE_CODEC_LIKELY((size_t)(w->end - w->cur) >= (size_t)%d%s)) {\n\t\tuint8_t *p = w->cur;\n\n",
-		total, dyn);
+		total + (end == d->fields.n), dyn);
 	for (i = start; i < end; i++) {
 		struct tc_field *f = d->fields.v[i];
 		enum tc_tkind k = gale__tc_tt(f->type)->kind;
@@ -1013,6 +1013,8 @@ gale__tc_emit_fixed_run(struct tc_gen *g, struct tc_def *d, size_t start)
 		else
 			gale__tc_put_stmt(g, c, "\t\t", f->type, v);
 	}
+	if (end == d->fields.n)
+		fprintf(c, "\t\t*p++ = GALE_T_STOP;\n");
 	fprintf(c, "\t\tw->cur = p;\n\t} else {\n");
 	for (i = start; i < end; i++) {
 		struct tc_field *f = d->fields.v[i];
@@ -1021,6 +1023,8 @@ gale__tc_emit_fixed_run(struct tc_gen *g, struct tc_def *d, size_t start)
 		gale__tc_write_stmt(g, c, "\t\t", f->type,
 				    gale__tc_sprintf(ctx, "s->%s", gale__tc_cid(ctx, f->name)), "binary");
 	}
+	if (end == d->fields.n)
+		fprintf(c, "\t\tGALE__TRY(gale_binary_write_field_stop(w));\n");
 	fprintf(c, "\t}\n");
 	return end;
 }
@@ -1100,7 +1104,7 @@ gale__tc_emit_compact_run(struct tc_gen *g, struct tc_def *d, size_t start, int3
 	if (end == start)
 		return start;
 	fprintf(c, "\tif (GALE_CODEC_LIKELY((size_t)(w->end - w->cur) >= (size_t)%d%s)) {\n\t\tuint8_t *p = w->cur;\n\n",
-		total, dyn);
+		total + (end == d->fields.n), dyn);
 	prev = *last;
 	for (i = start; i < end; i++) {
 		struct tc_field *f = d->fields.v[i];
@@ -1143,6 +1147,8 @@ gale__tc_emit_compact_run(struct tc_gen *g, struct tc_def *d, size_t start, int3
 			break;
 		}
 	}
+	if (end == d->fields.n)
+		fprintf(c, "\t\t*p++ = GALE_CT_STOP;\n");
 	fprintf(c, "\t\tw->cur = p;\n\t\tw->last_fid = %d;\n\t} else {\n", prev);
 	for (i = start; i < end; i++) {
 		struct tc_field *f = d->fields.v[i];
@@ -1152,6 +1158,8 @@ gale__tc_emit_compact_run(struct tc_gen *g, struct tc_def *d, size_t start, int3
 		gale__tc_write_stmt(g, c, "\t\t", f->type,
 				    gale__tc_sprintf(ctx, "s->%s", gale__tc_cid(ctx, f->name)), "compact");
 	}
+	if (end == d->fields.n)
+		fprintf(c, "\t\tGALE__TRY(gale_compact_write_field_stop(w));\n");
 	fprintf(c, "\t}\n");
 	*last = prev;
 	return end;
@@ -1166,6 +1174,7 @@ gale__tc_emit_struct_write(struct tc_gen *g, struct tc_def *d, const char *pr)
 	size_t i;
 
 	int32_t clast = 0, prev_known;
+	bool stop_done = false;
 
 	fprintf(c, "int\n%s_write_%s(struct gale_codec_writer *w, const struct %s *s)\n{\n", n, pr, n);
 	if (d->fields.n == 0)
@@ -1177,12 +1186,15 @@ gale__tc_emit_struct_write(struct tc_gen *g, struct tc_def *d, const char *pr)
 		const char *ind = "\t";
 		size_t next;
 
+		/* A run that reaches the last field also writes the STOP behind its one check. */
 		if (strcmp(pr, "binary") == 0 && (next = gale__tc_emit_fixed_run(g, d, i)) != i) {
 			i = next - 1;
+			stop_done = next == d->fields.n;
 			continue;
 		}
 		if (strcmp(pr, "compact") == 0 && (next = gale__tc_emit_compact_run(g, d, i, &clast)) != i) {
 			i = next - 1;
+			stop_done = next == d->fields.n;
 			continue;
 		}
 		/* Known previous id for compact runs: this field's when always written, else unknown. */
@@ -1212,7 +1224,8 @@ gale__tc_emit_struct_write(struct tc_gen *g, struct tc_def *d, const char *pr)
 		if (ind[1] == '\t')
 			fprintf(c, "\t}\n");
 	}
-	fprintf(c, "\tGALE__TRY(gale_%s_write_field_stop(w));\n", pr);
+	if (!stop_done)
+		fprintf(c, "\tGALE__TRY(gale_%s_write_field_stop(w));\n", pr);
 	fprintf(c, "\treturn gale_%s_write_struct_end(w);\n}\n\n", pr);
 }
 
