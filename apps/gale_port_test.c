@@ -384,6 +384,10 @@ worker_main(void *arg)
 		n = steer != NULL
 		            ? (uint16_t)RTE_MIN(gale_steer_room(steer, q), (unsigned int)BURST)
 		            : BURST;
+		/* A sender that has sent everything leaves the device alone while it waits for the peer
+		 * to leave: memif unmaps the shared rings on disconnect, under a burst still polling. */
+		if (opt.mode == MODE_TX && to_send == 0 && peer_was_up)
+			n = 0;
 		n = n != 0 ? gale_port_rx_burst(&port, q, pkts, n) : 0;
 		st->rx_queue += n;
 		if (opt.mode == MODE_FWD) {
@@ -751,7 +755,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (parse_args(argc - ret, argv + ret) != 0) {
-		rte_eal_cleanup();
+		gale_eal_cleanup();
 		return 2;
 	}
 	signal(SIGINT, on_signal);
@@ -763,18 +767,18 @@ main(int argc, char **argv)
 		                          &port_id);
 		if (ret != 0) {
 			fprintf(stderr, "gale-port-test: --ring-pair: %s\n", strerror(-ret));
-			rte_eal_cleanup();
+			gale_eal_cleanup();
 			return 1;
 		}
 	} else if (opt.port_name != NULL) {
 		if (gale_port_lookup(opt.port_name, &port_id) != 0) {
 			fprintf(stderr, "gale-port-test: --port: no port '%s'\n", opt.port_name);
-			rte_eal_cleanup();
+			gale_eal_cleanup();
 			return 2;
 		}
 	} else if (rte_eth_dev_count_avail() == 0) {
 		fprintf(stderr, "gale-port-test: no DPDK port (give --vdev=... or a PCI device)\n");
-		rte_eal_cleanup();
+		gale_eal_cleanup();
 		return 2;
 	} else {
 		RTE_ETH_FOREACH_DEV(port_id) break;
@@ -790,7 +794,7 @@ main(int argc, char **argv)
 	pool = gale_pool_get(rte_eth_dev_socket_id(port_id));
 	if (ret != 0 || pool == NULL) {
 		fprintf(stderr, "gale-port-test: pool: %s\n", strerror(ret != 0 ? -ret : ENOMEM));
-		rte_eal_cleanup();
+		gale_eal_cleanup();
 		return 1;
 	}
 	conf.nb_queues = nb_workers;
@@ -812,7 +816,7 @@ main(int argc, char **argv)
 		                : "");
 		gale_port_close(&port);
 		gale_pool_fini();
-		rte_eal_cleanup();
+		gale_eal_cleanup();
 		return 1;
 	}
 	if (nb_workers > 1 || opt.steer == GALE_STEER_SW) {
@@ -821,7 +825,7 @@ main(int argc, char **argv)
 			fprintf(stderr, "gale-port-test: steering: %s\n", rte_strerror(rte_errno));
 			gale_port_close(&port);
 			gale_pool_fini();
-			rte_eal_cleanup();
+			gale_eal_cleanup();
 			return 1;
 		}
 	}
@@ -917,7 +921,7 @@ main(int argc, char **argv)
 	printf("shutdown: %" PRIu64 " ms (deadline %u ms)\n", elapsed_ms, opt.drain_ms);
 	fflush(stdout);
 	gale_pool_fini();
-	rte_eal_cleanup();
+	gale_eal_cleanup();
 	if (opt.expect != 0 && sum[KIND_TEST] < opt.expect) {
 		fprintf(stderr,
 		        "gale-port-test: expected %" PRIu64 " test frames, counted %" PRIu64 "\n",
