@@ -11,6 +11,10 @@
  * A slow read first checks that all n bytes are present (walking ahead without moving), and only then copies and
  * advances: a failed read leaves the reader where it was, which is what lets a caller retry after more input.
  * The same rule keeps an arena copy from being made for a value that has not fully arrived.
+ *
+ * gale_codec_reader_init() and gale_codec_writer_init() are inline in <gale/codec.h> for the common case (one
+ * call per message each); only what they leave (explicit limits, no segment yet) is here, as the _slow
+ * functions. Measured with callgrind on perf/codec's echo-1KiB binary round trip: 456 -> 402 instructions.
  */
 #include <stdint.h>
 #include <string.h>
@@ -76,8 +80,8 @@ static const uint8_t empty_byte;
 static const struct gale_codec_seg empty_seg = {&empty_byte, 0};
 
 void
-gale_codec_reader_init(struct gale_codec_reader *r, const struct gale_codec_seg *segs, unsigned nseg,
-		       const struct gale_codec_limits *limits, struct gale_arena *arena)
+gale_codec__reader_init_slow(struct gale_codec_reader *r, const struct gale_codec_seg *segs, unsigned nseg,
+			     const struct gale_codec_limits *limits, struct gale_arena *arena)
 {
 	/* Field by field rather than a memset: this runs once per request and shows in the benchmark. */
 	static const struct gale_codec_limits defaults = {
@@ -276,8 +280,8 @@ wenter(struct gale_codec_writer *w, unsigned idx, size_t off)
 }
 
 void
-gale_codec_writer_init(struct gale_codec_writer *w, struct gale_codec_wseg *segs, unsigned nseg, unsigned max_seg,
-		       gale_codec_refill_cb_t refill, void *refill_arg)
+gale_codec__writer_init_slow(struct gale_codec_writer *w, struct gale_codec_wseg *segs, unsigned nseg,
+			     unsigned max_seg, gale_codec_refill_cb_t refill, void *refill_arg)
 {
 	/* Field by field rather than a memset: once per reply, and it shows in the benchmark. */
 	w->idx = 0;

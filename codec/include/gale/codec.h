@@ -167,13 +167,44 @@ struct gale_codec_reader {
 	int16_t fid_stack[GALE_CODEC_DEPTH_CAP]; /**< compact: last_fid of each enclosing struct */
 };
 
+/** Out-of-line part of gale_codec_reader_init() (limits given, or no segment). Internal. */
+void
+gale_codec__reader_init_slow(struct gale_codec_reader *r, const struct gale_codec_seg *segs, unsigned nseg,
+			     const struct gale_codec_limits *limits, struct gale_arena *arena);
+
 /**
  * Borrows `segs` (nseg entries) and the bytes they point to until the reader is dropped; `limits` is copied
  * (NULL: defaults); `arena` is borrowed (NULL: values that straddle segments fail with GALE_CODEC_E_ARENA_FULL).
+ * Inline because it runs once per message: the common case (default limits, at least one segment) is a few
+ * stores (perf/codec/run, echo-1KiB round trip: see codec.c's essay for the number).
  */
-void
+static inline void
 gale_codec_reader_init(struct gale_codec_reader *r, const struct gale_codec_seg *segs, unsigned nseg,
-		       const struct gale_codec_limits *limits, struct gale_arena *arena);
+		       const struct gale_codec_limits *limits, struct gale_arena *arena)
+{
+	if (GALE_CODEC_UNLIKELY(limits != NULL || nseg == 0 || segs == NULL)) {
+		gale_codec__reader_init_slow(r, segs, nseg, limits, arena);
+		return;
+	}
+	r->limits.max_frame = GALE_CODEC_DEFAULT_MAX_FRAME;
+	r->limits.max_string = GALE_CODEC_DEFAULT_MAX_FRAME;
+	r->limits.max_container = GALE_CODEC_DEFAULT_MAX_FRAME;
+	r->limits.max_depth = GALE_CODEC_DEFAULT_MAX_DEPTH;
+	r->depth = 0;
+	r->final = 0;
+	r->reason = GALE_CODEC_E_OK;
+	r->bool_pending = 0;
+	r->bool_value = 0;
+	r->nonstrict = 0;
+	r->last_fid = 0;
+	r->arena = arena;
+	r->stop = SIZE_MAX;
+	r->segs_end = segs + nseg;
+	r->seg = segs;
+	r->seg_off = 0;
+	r->cur = segs->base;
+	r->end = segs->base + segs->len;
+}
 
 /**
  * Restricts the reader to the next `len` bytes and marks it final (the caller has the whole frame). Returns 0, or
@@ -345,14 +376,41 @@ struct gale_codec_writer {
 	int16_t fid_stack[GALE_CODEC_DEPTH_CAP]; /**< compact: last_fid of each enclosing struct */
 };
 
+/** Out-of-line part of gale_codec_writer_init() (no segment yet). Internal. */
+void
+gale_codec__writer_init_slow(struct gale_codec_writer *w, struct gale_codec_wseg *segs, unsigned nseg,
+			     unsigned max_seg, gale_codec_refill_cb_t refill, void *refill_arg);
+
 /**
  * Borrows `segs`: the first `nseg` entries are ready to fill (base, cap); up to `max_seg` entries in total are
  * obtained from `refill` (may be NULL) when those run out. Each entry's len is kept up to date as segments fill
- * and is final after gale_codec_writer_finish().
+ * and is final after gale_codec_writer_finish(). Inline for the same reason as gale_codec_reader_init().
  */
-void
+static inline void
 gale_codec_writer_init(struct gale_codec_writer *w, struct gale_codec_wseg *segs, unsigned nseg, unsigned max_seg,
-		       gale_codec_refill_cb_t refill, void *refill_arg);
+		       gale_codec_refill_cb_t refill, void *refill_arg)
+{
+	if (GALE_CODEC_UNLIKELY(nseg == 0)) {
+		gale_codec__writer_init_slow(w, segs, nseg, max_seg, refill, refill_arg);
+		return;
+	}
+	w->reason = GALE_CODEC_E_OK;
+	w->bool_pending = 0;
+	w->depth = 0;
+	w->pending_fid = 0;
+	w->last_fid = 0;
+	w->segs = segs;
+	w->nseg = nseg;
+	w->max_seg = max_seg < nseg ? nseg : max_seg;
+	w->refill = refill;
+	w->refill_arg = refill_arg;
+	w->strict = 1;
+	w->idx = 0;
+	w->seg_off = 0;
+	segs[0].len = 0;
+	w->cur = segs[0].base;
+	w->end = segs[0].base + segs[0].cap;
+}
 
 /** Bytes written since init. */
 static inline size_t
