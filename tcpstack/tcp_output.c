@@ -4,6 +4,9 @@
  *
  * One pass sends as much as the send window (min of the peer's window and cwnd), Nagle (off by
  * default) and the tx queue allow, MSS-sized, with SYN, FIN and ACK where the state calls for them;
+ * while out-of-order data is held, every segment carries SACK blocks and a full segment carries
+ * that many payload bytes less, so no frame exceeds the MTU (a device refuses such a frame, and a
+ * refused frame at the head of a transmit queue stops everything behind it);
  * in SACK recovery the holes of the scoreboard go first (RFC 6675 NextSeg, simplified: un-SACKed
  * bytes below the highest SACKed byte are presumed lost). A zero window with data waiting starts
  * the persist timer instead.
@@ -29,6 +32,7 @@
 #define GALE__TCPOPT_SACK      5
 #define GALE__TCPOPT_TS        8
 
+#define GALE__IP_TCP_HDRS (sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_tcp_hdr))
 #define GALE__HDRS                                                                                 \
 	(sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_tcp_hdr))
 
@@ -250,6 +254,35 @@ gale__tcp_rcv_window(struct gale_tcp_conn *tp)
 	return GALE__MIN(win, maxwin);
 }
 
+/*
+ * Bytes the SACK option takes on the connection's next segment (0 when it carries none), chosen
+ * as gale__tcp_xmit chooses it. t_maxseg already leaves room for the timestamp option only, so a
+ * data segment that carries SACK blocks must carry that many bytes less payload (as FreeBSD's
+ * tcp_output trims len by optlen): a full segment with two blocks would otherwise be a 1520-byte
+ * IP datagram on a 1500-byte MTU, which the device refuses, and a frame the device refuses stays at
+ * the head of the transmit queue.
+ */
+static uint32_t
+gale__tcp_sack_optlen(struct gale_tcp_conn *tp)
+{
+	uint32_t n;
+
+	if (!(tp->t_flags & GALE_TF_SACK_PERMIT) || tp->reass_n == 0)
+		return 0;
+	gale__tcp_sack_prune_send(tp);
+	n = GALE__MIN((uint32_t)tp->nsack_send, (tp->t_flags & GALE_TF_RCVD_TSTMP) ? 3u : 4u);
+	return n != 0 ? 4u + 8u * n : 0;
+}
+
+/* The payload of a full segment now: t_maxseg less what SACK blocks take. */
+static uint32_t
+gale__tcp_seg_max(struct gale_tcp_conn *tp)
+{
+	uint32_t opt = gale__tcp_sack_optlen(tp);
+
+	return opt < tp->t_maxseg ? tp->t_maxseg - opt : 1u;
+}
+
 /* Send one segment of the connection: seq, len payload bytes from the send buffer, flags. */
 static int
 gale__tcp_xmit(struct gale_tcp_conn *tp, uint32_t seq, uint32_t len, uint8_t flags)
@@ -281,6 +314,10 @@ gale__tcp_xmit(struct gale_tcp_conn *tp, uint32_t seq, uint32_t len, uint8_t fla
 		gale__tcp_sack_prune_send(tp);
 		o.nsack = (uint8_t)GALE__MIN((unsigned int)tp->nsack_send, o.ts ? 3u : 4u);
 		o.sack = tp->sack_send;
+		/* Never beyond the MTU: blocks that do not fit beside the payload stay off (the
+		 * callers size payloads with gale__tcp_seg_max, so this only guards). */
+		while (o.nsack > 0 && GALE__IP_TCP_HDRS + gale__opts_len(&o) + len > s->conf.mtu)
+			o.nsack--;
 		s->stats.tcp_sack_blocks_tx += o.nsack;
 	}
 	win = gale__tcp_rcv_window(tp);
@@ -364,7 +401,7 @@ gale__tcp_sack_output(struct gale_tcp_conn *tp)
 			break;
 		if (!gale__tcp_sack_next_hole(tp, &seq, &len))
 			break;
-		len = GALE__MIN(len, (uint32_t)tp->t_maxseg);
+		len = GALE__MIN(len, gale__tcp_seg_max(tp));
 		if (seq - tp->snd_una + len > tp->snd_cc)
 			len = tp->snd_cc - (seq - tp->snd_una);
 		if (len == 0)
@@ -385,7 +422,7 @@ int
 gale__tcp_output(struct gale_tcp_conn *tp)
 {
 	struct gale_stack *s = tp->stack;
-	uint32_t off, avail, win, len, adv;
+	uint32_t off, avail, win, len, adv, mss;
 	uint8_t flags;
 	bool fin, idle, sendit;
 	unsigned int n = 0;
@@ -429,12 +466,13 @@ gale__tcp_output(struct gale_tcp_conn *tp)
 		len = win > off ? GALE__MIN(avail, win - off) : 0;
 		if ((tp->t_flags & GALE_TF_FORCE) && tp->snd_wnd == 0 && avail > 0 && len == 0)
 			len = 1;
-		len = GALE__MIN(len, (uint32_t)tp->t_maxseg);
+		mss = gale__tcp_seg_max(tp);
+		len = GALE__MIN(len, mss);
 		fin = (tp->t_flags & GALE_TF_SHUT_WR) && (tp->state & GALE_TCPS_SENT_FIN) &&
 		      off + len == tp->snd_cc && off <= tp->snd_cc && (len > 0 || avail == 0);
 		sendit = false;
 		if (len > 0) {
-			if (len == tp->t_maxseg || (tp->t_flags & GALE_TF_FORCE) ||
+			if (len == mss || (tp->t_flags & GALE_TF_FORCE) ||
 			    GALE_SEQ_LT(tp->snd_nxt, tp->snd_max) ||
 			    (((tp->t_flags & GALE_TF_NODELAY) || idle) &&
 			     off + len == tp->snd_cc) ||

@@ -14,9 +14,11 @@
  * arrives (these machines share two cores with the peer). Multi-worker operation (one stack per
  * queue with dpdk_port's steering) is not wired yet.
  *
- * At exit it prints the stack's non-zero counters (--stats), the connections still open and the
- * packet buffers still held, then frees the stack and checks that every buffer came back to the
- * pool.
+ * At exit it prints the stack's non-zero counters and the impairment layer's (--stats), the
+ * connections still open (a server's with their sequence and window state, last so that a test's
+ * log tail shows them) and the packet buffers still held, then frees the stack and checks that
+ * every buffer came back to the pool. SIGUSR1 prints the key counters, the device's tx errors and
+ * each server connection's state at once, to watch a run that stalls.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -47,11 +49,12 @@ enum cli_mode { CLI_ECHO, CLI_SEND, CLI_RECV };
 
 struct conn_state {
 	struct gale_tcp_conn *conn;
+	struct conn_state *next, **pprev; /**< server: the list of accepted connections. */
 	uint64_t sent, recvd;
 	bool closing, done, failed;
 };
 
-static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t stop_flag, report_flag;
 static struct gale_port port;
 static struct gale_stack *stack;
 static struct rte_mempool *pool;
@@ -71,14 +74,17 @@ static struct {
 } opt;
 
 static struct conn_state *cstates;
+static struct conn_state *srv_conns; /**< accepted and not yet closed, for the report at exit. */
 static unsigned int conns_done, conns_failed, conns_accepted, conns_closed;
 static uint64_t total_rx, total_tx;
 
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	stop_flag = 1;
+	if (sig == SIGUSR1)
+		report_flag = 1;
+	else
+		stop_flag = 1;
 }
 
 static inline uint8_t
@@ -238,6 +244,8 @@ srv_pump(struct gale_tcp_conn *c, struct conn_state *cs)
 		}
 		total_rx += n;
 		total_tx += n;
+		cs->recvd += n;
+		cs->sent += n;
 		gale_tcp_consume(c, n);
 	}
 	if (gale_tcp_eof(c) && !cs->closing) {
@@ -255,8 +263,15 @@ srv_readable(struct gale_tcp_conn *c, void *arg)
 static void
 srv_closed(struct gale_tcp_conn *c, void *arg)
 {
+	struct conn_state *cs = arg;
+
 	(void)c;
-	free(arg);
+	if (cs->pprev != NULL) {
+		*cs->pprev = cs->next;
+		if (cs->next != NULL)
+			cs->next->pprev = cs->pprev;
+	}
+	free(cs);
 	conns_closed++;
 	if (opt.exit_after != 0 && conns_closed >= opt.exit_after)
 		stop_flag = 1;
@@ -277,6 +292,11 @@ srv_accept(void *arg, struct gale_tcp_conn *c)
 	if (cs == NULL)
 		return -ENOMEM;
 	cs->conn = c;
+	cs->next = srv_conns;
+	if (srv_conns != NULL)
+		srv_conns->pprev = &cs->next;
+	cs->pprev = &srv_conns;
+	srv_conns = cs;
 	conns_accepted++;
 	gale_tcp_set_callbacks(c, &srv_cbs, cs);
 	if (opt.srv == SRV_SOURCE)
@@ -373,6 +393,60 @@ static const struct gale_tcp_callbacks cli_cbs = {
 };
 
 /* ---- main ---- */
+
+/* What a connection still open at exit was doing: the first thing to read when a run stalls. */
+static void
+print_conn(const char *what, unsigned int i, const struct conn_state *cs)
+{
+	struct gale_tcp_info ti;
+
+	gale_tcp_get_info(cs->conn, &ti);
+	printf("tcpecho: %s conn %u: %s sent=%lu recvd=%lu snd_una=%u snd_nxt=%u snd_wnd=%u "
+	       "cwnd=%u ssthresh=%u rcv_nxt=%u rcv_wnd=%u snd_buf=%u rcv_buf=%u ooo=%u rto=%u "
+	       "rexmits=%u\n",
+	       what, i, gale_tcp_state_name(ti.state), (unsigned long)cs->sent,
+	       (unsigned long)cs->recvd, ti.snd_una, ti.snd_nxt, ti.snd_wnd, ti.cwnd, ti.ssthresh,
+	       ti.rcv_nxt, ti.rcv_wnd, ti.snd_buffered, ti.rcv_buffered, ti.ooo_segs, ti.rto_us,
+	       ti.rexmits);
+}
+
+/* SIGUSR1: the server's connections and the key counters now, to watch a run that stalls. */
+static void
+report(void)
+{
+	static const char *const keys[] = { "tcp_rexmt_timeout",   "tcp_rexmt_seg",
+		                            "tcp_drop_cksum",      "tcp_persist_probe",
+		                            "tcp_ooo_seg",         "tcp_dup_seg",
+		                            "tcp_drop_reass_full", "tcp_nombuf",
+		                            "eth_drop_dst",        "tcp_drop_out_of_window",
+		                            "tcp_ack_tx" };
+	const uint64_t *v = (const uint64_t *)gale_stack_stats(stack);
+	struct conn_state *cs;
+	unsigned int i, k;
+
+	printf("report us=%lu", (unsigned long)gale_timer_now_us());
+	for (i = 0; i < GALE_STACK_NB_STATS; i++)
+		for (k = 0; k < RTE_DIM(keys); k++)
+			if (strcmp(gale_stack_stat_names[i], keys[k]) == 0)
+				printf(" %s=%lu", keys[k], (unsigned long)v[i]);
+	if (port.impair != NULL) {
+		struct gale_impair_stats is;
+		struct rte_eth_stats es;
+
+		memset(&es, 0, sizeof(es));
+		(void)rte_eth_stats_get(port.port_id, &es);
+		(void)gale_impair_stats_get(port.impair, GALE_IMPAIR_TX, UINT16_MAX, &is);
+		printf(" impair_held=%u tx_released=%lu tx_passed=%lu tx_hold_full=%lu opackets=%lu"
+		       " oerrors=%lu",
+		       gale_impair_held(port.impair, 0), (unsigned long)is.released,
+		       (unsigned long)is.passed, (unsigned long)is.hold_full,
+		       (unsigned long)es.opackets, (unsigned long)es.oerrors);
+	}
+	printf("\n");
+	for (cs = srv_conns, i = 0; cs != NULL; cs = cs->next, i++)
+		print_conn("now", i, cs);
+	fflush(stdout);
+}
 
 static void
 usage(const char *prog)
@@ -632,6 +706,7 @@ main(int argc, char **argv)
 		return 2;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGUSR1, on_signal);
 	if (opt.port_name != NULL && gale_port_lookup(opt.port_name, &port_id) < 0) {
 		fprintf(stderr, "tcpecho: no port %s\n", opt.port_name);
 		return 1;
@@ -719,6 +794,10 @@ main(int argc, char **argv)
 		if (n > 0)
 			gale_stack_input(stack, pkts, n);
 		gale_timer_wheel_advance(wheel, gale_timer_now_us());
+		if (report_flag) {
+			report_flag = 0;
+			report();
+		}
 		/* Open client connections in batches so that a thousand do not all start in one
 		 * instant. */
 		if (opt.client && started < opt.conns) {
@@ -766,19 +845,9 @@ main(int argc, char **argv)
 		if (conns_done != opt.conns)
 			rc = 1;
 		for (i = 0; i < opt.conns; i++) {
-			struct gale_tcp_info ti;
-
 			if (cstates[i].conn == NULL || cstates[i].done)
 				continue;
-			gale_tcp_get_info(cstates[i].conn, &ti);
-			printf("tcpecho: unfinished conn %u: %s sent=%lu recvd=%lu snd_una=%u "
-			       "snd_nxt=%u snd_wnd=%u "
-			       "cwnd=%u rcv_nxt=%u rcv_wnd=%u snd_buf=%u rcv_buf=%u ooo=%u "
-			       "rto=%u\n",
-			       i, gale_tcp_state_name(ti.state), (unsigned long)cstates[i].sent,
-			       (unsigned long)cstates[i].recvd, ti.snd_una, ti.snd_nxt, ti.snd_wnd,
-			       ti.cwnd, ti.rcv_nxt, ti.rcv_wnd, ti.snd_buffered, ti.rcv_buffered,
-			       ti.ooo_segs, ti.rto_us);
+			print_conn("unfinished", i, &cstates[i]);
 		}
 	} else {
 		printf("tcpecho: server accepted=%u closed=%u rx=%lu tx=%lu\n", conns_accepted,
@@ -791,6 +860,30 @@ main(int argc, char **argv)
 			if (v[i] != 0)
 				printf("stat %s %lu\n", gale_stack_stat_names[i],
 				       (unsigned long)v[i]);
+	}
+	if (opt.stats && port.impair != NULL) {
+		struct gale_impair_stats is;
+		int d;
+
+		for (d = GALE_IMPAIR_RX; d <= GALE_IMPAIR_TX; d++)
+			if (gale_impair_stats_get(port.impair, (enum gale_impair_dir)d, UINT16_MAX,
+			                          &is) == 0)
+				printf("impair %s packets=%lu dropped=%lu duplicated=%lu "
+				       "corrupted=%lu "
+				       "reordered=%lu delayed=%lu hold_full=%lu released=%lu "
+				       "passed=%lu\n",
+				       d == GALE_IMPAIR_RX ? "rx" : "tx", (unsigned long)is.packets,
+				       (unsigned long)is.dropped, (unsigned long)is.duplicated,
+				       (unsigned long)is.corrupted, (unsigned long)is.reordered,
+				       (unsigned long)is.delayed, (unsigned long)is.hold_full,
+				       (unsigned long)is.released, (unsigned long)is.passed);
+	}
+	if (!opt.client) {
+		struct conn_state *cs;
+
+		/* Last, so that a test printing the tail of this log shows them. */
+		for (cs = srv_conns, i = 0; cs != NULL; cs = cs->next, i++)
+			print_conn("open", i, cs);
 	}
 	printf("tcpecho: conns_open=%u conns_timewait=%u mbufs_held=%u\n",
 	       gale_stack_conn_count_in(stack, ~(uint32_t)GALE_TCPS_TIME_WAIT),

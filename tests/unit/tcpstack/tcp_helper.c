@@ -312,6 +312,7 @@ th_pop(struct th_out *o)
 	m = th.cap[th.capr++];
 	memset(o, 0, sizeof(*o));
 	o->ws = -1;
+	o->frame_len = rte_pktmbuf_pkt_len(m);
 	assert_int_equal(m->nb_segs, 1);
 	eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	rte_ether_addr_copy(&eh->dst_addr, &o->eth_dst);

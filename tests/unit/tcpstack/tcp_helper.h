@@ -69,6 +69,7 @@ struct th_out {
 	unsigned int nsack;
 	uint32_t sack[4][2];
 	uint32_t len;
+	uint32_t frame_len; /**< the whole Ethernet frame, headers included. */
 	uint8_t data[9000];
 	struct rte_ether_addr eth_dst;
 };

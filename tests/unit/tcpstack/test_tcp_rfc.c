@@ -232,6 +232,46 @@ test_ooo_reassembly_and_sack_blocks(void **state)
 	gale_tcp_abort(c);
 }
 
+/*
+ * RFC 2018 blocks on data segments fit the MTU: while the receive side holds out-of-order data,
+ * every segment carries SACK blocks, so a full segment carries fewer payload bytes (RFC 9293
+ * 3.7.1: the MSS counts neither IP nor TCP options). A 1534-byte frame here was refused by net_tap
+ * and wedged the transmit queue of the tcpecho_impair corrupt1 run.
+ */
+static void
+test_sack_blocks_fit_mtu(void **state)
+{
+	struct gale_tcp_info info;
+	struct gale_tcp_conn *c;
+	struct th_out o;
+	uint32_t ack, total = 0, n = 0, expect;
+
+	(void)state;
+	c = th_passive_open(LPORT, PPORT, PISN, true, NULL);
+	gale_tcp_get_info(c, &info);
+	assert_true(info.ts);
+	assert_true(info.sack);
+	ack = snd_nxt(c);
+	/* Two holes: the next segments carry two SACK blocks. */
+	peer_data(PISN + 1 + 1000, ack, 1000, 1000);
+	peer_data(PISN + 1 + 3000, ack, 1000, 3000);
+	th_drain();
+	assert_int_equal(gale_tcp_send(c, th_payload(4 * info.mss, 0)), 0);
+	while (th_pop(&o)) {
+		assert_true(o.tcp);
+		assert_int_equal(o.nsack, 2);
+		assert_true(o.frame_len <= sizeof(struct rte_ether_hdr) + th.conf.mtu);
+		assert_int_equal(o.seq, ack + total);
+		total += o.len;
+		n++;
+	}
+	/* Full segments shrink by the option (NOP NOP kind len, two blocks): 28 bytes. */
+	expect = info.mss - 28u;
+	assert_int_equal(total, 4 * info.mss);
+	assert_int_equal(n, (4 * info.mss + expect - 1) / expect);
+	gale_tcp_abort(c);
+}
+
 static void
 test_reass_bounded(void **state)
 {
@@ -770,6 +810,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rfc7323_window_scaling, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_ooo_reassembly_and_sack_blocks, th_setup,
 		                                th_teardown),
+		cmocka_unit_test_setup_teardown(test_sack_blocks_fit_mtu, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_reass_bounded, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_rfc6675_sack_retransmission, th_setup,
 		                                th_teardown),
