@@ -163,7 +163,7 @@ parse_args(int argc, char **argv, struct echo_opts *o)
 	};
 	int c;
 
-	optind = 1;
+	optind = 0; /* glibc: full re-initialisation after the EAL's own getopt pass */
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
 		switch (c) {
 		case 'b':
@@ -271,7 +271,8 @@ main(int argc, char **argv)
 		                        NULL };
 	struct gale_eal_defaults def = { .log_level = "lib.eal:warning",
 		                         .no_huge = true,
-		                         .mem_mb = 256 };
+		                         .mem_mb = 256,
+		                         .app_args_only = true };
 	struct gale_rpc_server_conf sc;
 	struct gale_runtime_conf rc;
 	struct gale_eal_info info;
@@ -279,9 +280,9 @@ main(int argc, char **argv)
 	struct gale_runtime *rt;
 	struct gale_rpc_stats st;
 	struct echo_ctl ectl = { NULL, NULL, 0, 0, "", false };
-	char host[64], lcores[32], **eargv;
+	char host[64], lcores[32];
 	uint16_t port;
-	int i, ret, has_dd = 0, eargc;
+	int i, ret, has_dd = 0;
 	long ncpu;
 
 	for (i = 1; i < argc; i++) {
@@ -292,33 +293,24 @@ main(int argc, char **argv)
 			return 0;
 		}
 	}
-	/* Without "--", every argument is ours: hand the EAL an empty list (its defaults). */
-	eargv = calloc((size_t)argc + 2, sizeof(*eargv));
-	if (eargv == NULL)
-		return 1;
-	eargc = 0;
-	eargv[eargc++] = argv[0];
-	if (!has_dd && argc > 1)
-		eargv[eargc++] = (char *)"--";
-	for (i = 1; i < argc; i++)
-		eargv[eargc++] = argv[i];
 	/* The workers come from the options; peek at --workers for the default lcore list. */
-	for (i = 1; i + 1 < eargc; i++)
-		if (strcmp(eargv[i], "--workers") == 0)
-			o.workers = (unsigned int)strtoul(eargv[i + 1], NULL, 10);
+	for (i = 1; i + 1 < argc; i++)
+		if (strcmp(argv[i], "--workers") == 0)
+			o.workers = (unsigned int)strtoul(argv[i + 1], NULL, 10);
 	if (o.workers == 0)
 		o.workers = 1;
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	snprintf(lcores, sizeof(lcores), "0-%u", o.workers);
 	def.lcores = lcores;
-	if (eargc > 1 && strcmp(eargv[1], "--") == 0 && (long)o.workers + 1 > ncpu) {
+	/* Without "--", every argument is ours and the EAL gets its defaults (gale_eal_init's app_args_only). */
+	if ((!has_dd || strcmp(argv[1], "--") == 0) && (long)o.workers + 1 > ncpu) {
 		fprintf(stderr,
 		        "gale-echo: %u workers need %u CPUs (there are %ld); give EAL "
 		        "arguments such as --lcores\n",
 		        o.workers, o.workers + 1, ncpu);
 		return 1;
 	}
-	ret = gale_eal_init(eargc, eargv, &def, &info);
+	ret = gale_eal_init(argc, argv, &def, &info);
 	if (ret < 0) {
 		fprintf(stderr,
 		        "gale-echo: the EAL cannot start (%s); the kernel backend runs its "
@@ -326,7 +318,7 @@ main(int argc, char **argv)
 		        strerror(-ret));
 		return 1;
 	}
-	if (parse_args(eargc - ret, eargv + ret, &o) != 0) {
+	if (parse_args(argc - ret, argv + ret, &o) != 0) {
 		usage(argv[0]);
 		gale_eal_cleanup();
 		return 2;
@@ -389,6 +381,5 @@ main(int argc, char **argv)
 	gale_runtime_free(rt);
 	gale_rpc_server_free(srv);
 	gale_eal_cleanup();
-	free(eargv);
 	return ret == 0 || ret == -ETIMEDOUT ? 0 : 1;
 }
