@@ -19,7 +19,8 @@
 #   gale_skip REASON                       exit 77 (meson's "skipped") saying why
 #
 # Names carry the shell's pid and a random suffix, so fixtures running at once never collide. Every namespace,
-# process and file made here is removed on exit, whatever the exit path. Addresses come from 198.18.0.0/15
+# process and file made here is removed on exit, whatever the exit path, and so are the DPDK runtime files of
+# processes started with a --file-prefix ending in the fixture's pid ("gale-NAME-$$"). Addresses come from 198.18.0.0/15
 # (RFC 2544's benchmarking range); traffic never leaves the namespaces the fixture made.
 
 set -euo pipefail
@@ -49,6 +50,9 @@ gale__cleanup() {
 		kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
+	# DPDK runtime files of this fixture's processes (prefixes end in the fixture's pid, as gale_eal_args and
+	# the tests name them): a process killed here, or one that crashed, cannot remove its own.
+	rm -rf /var/run/dpdk/gale-*-"$$" /dev/hugepages/gale-*-"$$"map_* 2>/dev/null
 	for ns in "${GALE_NETNS_LIST[@]}"; do
 		# Anything still running inside the namespace goes with it.
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do
