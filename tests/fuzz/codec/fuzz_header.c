@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * fuzz_ttheader: the ttheader header decoder on arbitrary bytes (transport forced, as on a connection already detected).
+ * fuzz_theader / fuzz_ttheader: one header transport's decoder on arbitrary bytes (the transport forced, as on a
+ * connection already detected). Built twice, with FUZZ_TRANSPORT set to GALE_TRANSPORT_THEADER or _TTHEADER.
  * Invariants: -2, -1 with a reason, or the frame's size; a decoded header re-encoded by gale (with the payload
  * bytes copied through) decodes again to the same flags, seqid, protocol, key/values and token.
  */
@@ -8,6 +9,10 @@
 #include <stdint.h>
 
 #include "fuzz_common.h"
+
+#ifndef FUZZ_TRANSPORT
+#error "build with -DFUZZ_TRANSPORT=GALE_TRANSPORT_THEADER or GALE_TRANSPORT_TTHEADER"
+#endif
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -34,7 +39,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_segs_make(&s, data + 2, size - 2, data[0], data[1]);
 	gale_arena_init(&arena, arena_mem, sizeof(arena_mem));
 	memset(&f, 0, sizeof(f));
-	f.transport = GALE_TRANSPORT_TTHEADER;
+	f.transport = FUZZ_TRANSPORT;
 	rc = gale_frame_decode(s.seg, s.n, &lim, &arena, &f);
 	FUZZ_ASSERT(rc == GALE_CODEC_NEED_MORE || rc == GALE_CODEC_MALFORMED || (rc > 0 && (size_t)rc <= size - 2));
 	FUZZ_ASSERT(rc != GALE_CODEC_MALFORMED || f.reason != GALE_CODEC_E_OK);
