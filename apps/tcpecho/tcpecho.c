@@ -424,7 +424,8 @@ report(void)
 	struct conn_state *cs;
 	unsigned int i, k;
 
-	printf("report us=%lu", (unsigned long)gale_timer_now_us());
+	printf("report us=%lu open=%u", (unsigned long)gale_timer_now_us(),
+	       gale_stack_conn_count_in(stack, ~(uint32_t)GALE_TCPS_TIME_WAIT));
 	for (i = 0; i < GALE_STACK_NB_STATS; i++)
 		for (k = 0; k < RTE_DIM(keys); k++)
 			if (strcmp(gale_stack_stat_names[i], keys[k]) == 0)

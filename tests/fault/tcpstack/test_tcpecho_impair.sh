@@ -51,6 +51,10 @@ scenario() {
 	t1=$(date +%s.%N)
 	ip netns exec "$ns" timeout 300 $peer many "198.18.$n.2" 7 20 65536 || { echo "FAIL $name: 20 connections"; fail=1; }
 	pid=$(gale__bg_pid "tap-$iface")
+	# Under loss the last FIN/ACK exchanges may still be retransmitting when the clients return: wait (bounded)
+	# until gale reports no open connection (SIGUSR1 prints "report ... open=N") before stopping it.
+	open_now() { kill -USR1 "$pid"; sleep 0.2; tail -n 50 "$GALE_TMP/tap-$iface.log" | grep -q 'report us=[0-9]* open=0 '; }
+	gale_wait_for 20 "gale's connections to close ($name)" open_now || true
 	kill -TERM "$pid"
 	gale_wait_pid "tap-$iface" 30 || true
 	log="$GALE_TMP/tap-$iface.log"
