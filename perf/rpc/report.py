@@ -342,7 +342,7 @@ def make_plots(base, agg, systems):
             gp.append("plot " + ", ".join(cmds) if cmds else "plot 0 notitle")
         gp.append("unset multiplot")
 
-    closed_plot("throughput", [(2, "")], "calls/s", "closed loop: throughput vs connections", "unset logscale y")
+    closed_plot("throughput", [(2, "")], "calls/s", "closed loop: throughput vs connections", "set logscale y")
     closed_plot("latency", [(3, "p50"), (4, "p99")], "latency (us)", "closed loop: p50 and p99 vs connections",
                 "set logscale y")
     opens = [x for x in series if x[0] == "open"]
