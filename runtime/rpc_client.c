@@ -17,6 +17,15 @@
  * and counted. Done callbacks run from gale_rpc_client_poll (or the wheel's advance), never from
  * inside the call that started them.
  *
+ * Endpoint faults: a connection that fails before it opens (refused, unreachable, connect timeout)
+ * marks its endpoint down for ep_retry_ms, doubled per consecutive failure up to 8x; round-robin
+ * skips endpoints that are down, and the next call after the wait tries the endpoint again (an
+ * open connection clears it). The calls that waited unsent on such a connection move to another
+ * endpoint that is up (a failover; their RPC timer keeps running, so none outlives its timeout);
+ * calls already sent are never resent (a call need not be idempotent): when their connection
+ * closes they fail with its error (-ECONNRESET when the peer vanished). With every endpoint down,
+ * a call fails at once with the last endpoint error (e.g. -ECONNREFUSED) instead of waiting.
+ *
  * Timers: on a worker, the worker's wheel (advanced by the loop); without one, the client's own
  * wheel, advanced by gale_rpc_client_poll from gale_timer_now_us.
  */
@@ -34,6 +43,8 @@
 #include <gale/timer.h>
 #include <gale/worker.h>
 
+#include "runtime_private.h"
+
 #define GALE__CL_SEGS 8
 
 struct gale__cl_conn;
@@ -50,6 +61,7 @@ struct gale__cl_call {
 	bool sent;
 	bool copy_reply;
 	bool busy;
+	unsigned int moves; /**< failovers so far (at most nb_endpoints - 1) */
 	int status;
 	struct gale__cl_call *next; /**< connection list, done list or free list */
 };
@@ -59,7 +71,8 @@ struct gale__cl_conn {
 	struct gale__cl_ep *ep;
 	struct gale_conn *c; /**< NULL: none (open one on demand) */
 	bool open;
-	int err; /**< why it is closing */
+	bool was_open; /**< opened at least once since connect (else a close marks the endpoint down) */
+	int err;       /**< why it is closing */
 	unsigned int npending;
 	struct gale_timer ctimer;
 	struct gale__cl_call *head, *tail;
@@ -68,6 +81,9 @@ struct gale__cl_conn {
 struct gale__cl_ep {
 	char host[16];
 	uint16_t port;
+	unsigned int fails;     /**< consecutive connection failures */
+	int err;                /**< the last one's errno (negative) */
+	uint64_t down_until_us; /**< skipped by round-robin until then */
 	struct gale__cl_conn *conns;
 };
 
@@ -134,6 +150,8 @@ gale_rpc_client_create(const struct gale_rpc_client_conf *conf, struct gale_work
 		cl->conf.connect_timeout_ms = 1000;
 	if (cl->conf.rpc_timeout_ms == 0)
 		cl->conf.rpc_timeout_ms = 1000;
+	if (cl->conf.ep_retry_ms == 0)
+		cl->conf.ep_retry_ms = 500;
 	if (cl->conf.arena_size == 0)
 		cl->conf.arena_size = 1u << 20;
 	cl->w = w;
@@ -189,6 +207,7 @@ gale_rpc_client_create(const struct gale_rpc_client_conf *conf, struct gale_work
 	cl->be = gale_conn_backend_create(&cc);
 	if (cl->be == NULL)
 		goto fail_errno;
+	gale__telemetry_rpc_client(cl, true);
 	return cl;
 nomem:
 	errno = ENOMEM;
@@ -281,6 +300,7 @@ gale_rpc_client_free(struct gale_rpc_client *cl)
 
 	if (cl == NULL)
 		return;
+	gale__telemetry_rpc_client(cl, false);
 	if (cl->calls != NULL)
 		for (i = 0; i < cl->conf.max_pending; i++)
 			if (cl->calls[i].busy)
@@ -353,6 +373,9 @@ gale__cl_on_connected(struct gale_conn *c, void *arg)
 
 	(void)c;
 	cc->open = true;
+	cc->was_open = true;
+	cc->ep->fails = 0;
+	cc->ep->down_until_us = 0;
 	gale_timer_cancel(cc->cl->wheel, &cc->ctimer);
 	GALE__CCNT(cc->cl, conns_opened);
 	for (k = cc->head; k != NULL; k = next) {
@@ -472,6 +495,15 @@ gale__cl_on_readable(struct gale_conn *c, void *arg)
 		if (cc->c == c)
 			gale_conn_consume(c, (size_t)n);
 	}
+	/*
+	 * The server closed its side (it stopped, or was killed after reading our calls): no reply
+	 * will come, so the calls still on this connection fail now, not at their timeout, and the
+	 * next call opens a fresh connection. A partial reply left behind is dropped.
+	 */
+	if (cc->c == c && gale_conn_eof(c)) {
+		cc->err = -ECONNRESET;
+		gale_conn_abort(c);
+	}
 }
 
 static void
@@ -484,19 +516,74 @@ gale__cl_on_error(struct gale_conn *c, void *arg, int err)
 		cc->err = err;
 }
 
+static struct gale__cl_conn *gale__cl_route(struct gale_rpc_client *cl, int *err);
+static void gale__cl_link(struct gale__cl_conn *cc, struct gale__cl_call *k);
+
+/* Endpoint ep failed to give a connection (err): down for ep_retry_ms << (fails - 1), at most 8x. */
+static void
+gale__cl_ep_down(struct gale_rpc_client *cl, struct gale__cl_ep *ep, int err)
+{
+	unsigned int shift = ep->fails < 3 ? ep->fails : 3;
+
+	ep->fails++;
+	ep->err = err;
+	ep->down_until_us = gale__cl_now(cl) + ((uint64_t)cl->conf.ep_retry_ms * 1000 << shift);
+	GALE__CCNT(cl, ep_down);
+}
+
+/*
+ * cc closed before it ever opened: its calls were never sent, so they may go to another endpoint
+ * that is up (each at most nb_endpoints - 1 times); the rest fail with err.
+ */
+static void
+gale__cl_failover(struct gale__cl_conn *cc, int err)
+{
+	struct gale_rpc_client *cl = cc->cl;
+
+	while (cc->head != NULL) {
+		struct gale__cl_call *k = cc->head;
+		struct gale__cl_conn *to = NULL;
+		int ret, rerr = err;
+
+		gale__cl_unlink(k);
+		if (!k->sent && k->moves + 1 < cl->conf.nb_endpoints)
+			to = gale__cl_route(cl, &rerr);
+		if (to == NULL) {
+			k->cc = NULL;
+			gale__cl_complete(k, err);
+			continue;
+		}
+		k->moves++;
+		GALE__CCNT(cl, failovers);
+		gale__cl_link(to, k);
+		if (to->open && (ret = gale__cl_send(k)) != 0)
+			gale__cl_defer(k, ret);
+	}
+}
+
 static void
 gale__cl_on_closed(struct gale_conn *c, void *arg)
 {
 	struct gale__cl_conn *cc = arg;
+	struct gale_rpc_client *cl = cc->cl;
 	int err = cc->err != 0 ? cc->err : -ECONNRESET;
+	bool was_open = cc->was_open;
 
 	(void)c;
-	gale_timer_cancel(cc->cl->wheel, &cc->ctimer);
-	if (cc->head != NULL)
-		GALE__CCNT(cc->cl, conns_failed);
+	gale_timer_cancel(cl->wheel, &cc->ctimer);
+	if (was_open)
+		GALE__CCNT(cl, conns_closed);
 	cc->c = NULL;
 	cc->open = false;
+	cc->was_open = false;
 	cc->err = 0;
+	if (!was_open) {
+		gale__cl_ep_down(cl, cc->ep, err);
+		if (cc->head != NULL && cl->conf.nb_endpoints > 1)
+			gale__cl_failover(cc, err);
+	}
+	if (cc->head != NULL)
+		GALE__CCNT(cl, conns_failed);
 	gale__cl_fail_conn(cc, err);
 }
 
@@ -530,10 +617,10 @@ gale__cl_rpc_timeout(struct gale_timer *t, void *arg)
 	gale__cl_complete(k, -ETIMEDOUT);
 }
 
+/* The connection of endpoint ep for a new call: the least loaded one, or a new one. */
 static struct gale__cl_conn *
-gale__cl_pick(struct gale_rpc_client *cl)
+gale__cl_pick(struct gale_rpc_client *cl, struct gale__cl_ep *ep)
 {
-	struct gale__cl_ep *ep = &cl->eps[cl->rr++ % cl->conf.nb_endpoints];
 	struct gale__cl_conn *best = &ep->conns[0];
 	unsigned int k;
 
@@ -548,6 +635,60 @@ gale__cl_pick(struct gale_rpc_client *cl)
 	return best;
 }
 
+/*
+ * A connection for a new call: round-robin over the endpoints that are up, opening one when needed
+ * (with its connect timer). NULL when no endpoint can take it, *err then being the last endpoint
+ * error.
+ */
+static struct gale__cl_conn *
+gale__cl_route(struct gale_rpc_client *cl, int *err)
+{
+	uint64_t now = gale__cl_now(cl);
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < cl->conf.nb_endpoints; i++) {
+		struct gale__cl_ep *ep = &cl->eps[cl->rr++ % cl->conf.nb_endpoints];
+		struct gale__cl_conn *cc;
+
+		if (ep->down_until_us > now) {
+			*err = ep->err;
+			continue;
+		}
+		cc = gale__cl_pick(cl, ep);
+		if (cc->c != NULL)
+			return cc;
+		ret = gale_conn_connect(cl->be, ep->host, ep->port, &gale__cl_cbs, cc, &cc->c);
+		if (ret != 0) {
+			cc->c = NULL;
+			gale__cl_ep_down(cl, ep, ret);
+			*err = ret;
+			continue;
+		}
+		cc->open = false;
+		cc->was_open = false;
+		gale_timer_arm(cl->wheel, &cc->ctimer,
+		               now + (uint64_t)cl->conf.connect_timeout_ms * 1000);
+		return cc;
+	}
+	return NULL;
+}
+
+/* Put call k at the tail of cc's list. */
+static void
+gale__cl_link(struct gale__cl_conn *cc, struct gale__cl_call *k)
+{
+	k->cc = cc;
+	k->next = NULL;
+	k->req.conn = cc->c;
+	if (cc->tail != NULL)
+		cc->tail->next = k;
+	else
+		cc->head = k;
+	cc->tail = k;
+	cc->npending++;
+}
+
 static int
 gale__cl_call_async(void *chan, const struct gale_tc_call *call, gale_tc_done_cb_t done, void *arg,
                     bool copy_reply)
@@ -560,18 +701,9 @@ gale__cl_call_async(void *chan, const struct gale_tc_call *call, gale_tc_done_cb
 	k = cl->free_calls;
 	if (k == NULL)
 		return -EBUSY;
-	cc = gale__cl_pick(cl);
-	if (cc->c == NULL) {
-		ret = gale_conn_connect(cl->be, cc->ep->host, cc->ep->port, &gale__cl_cbs, cc,
-		                        &cc->c);
-		if (ret != 0) {
-			cc->c = NULL;
-			return ret;
-		}
-		cc->open = false;
-		gale_timer_arm(cl->wheel, &cc->ctimer,
-		               gale__cl_now(cl) + (uint64_t)cl->conf.connect_timeout_ms * 1000);
-	}
+	cc = gale__cl_route(cl, &ret);
+	if (cc == NULL)
+		return ret != 0 ? ret : -ENOTCONN;
 	cl->free_calls = k->next;
 	cl->pending++;
 	GALE__CCNT(cl, calls);
@@ -581,6 +713,7 @@ gale__cl_call_async(void *chan, const struct gale_tc_call *call, gale_tc_done_cb
 	k->arg = arg;
 	k->sent = false;
 	k->copy_reply = copy_reply;
+	k->moves = 0;
 	k->mw_done = 0;
 	k->next = NULL;
 	cl->seq = (cl->seq + 1) & 0x7fffffff;
@@ -594,16 +727,9 @@ gale__cl_call_async(void *chan, const struct gale_tc_call *call, gale_tc_done_cb
 	k->req.start_us = gale__cl_now(cl);
 	k->req.deadline_us = k->req.start_us + (uint64_t)cl->conf.rpc_timeout_ms * 1000;
 	k->req.worker = cl->w != NULL ? gale_worker_id(cl->w) : 0;
-	k->req.conn = cc->c;
 	k->req.arena = &cl->arena;
 	/* On the connection's list, in order. */
-	k->cc = cc;
-	if (cc->tail != NULL)
-		cc->tail->next = k;
-	else
-		cc->head = k;
-	cc->tail = k;
-	cc->npending++;
+	gale__cl_link(cc, k);
 	for (; k->mw_done < cl->conf.nb_middleware; k->mw_done++) {
 		const struct gale_rpc_middleware *m = &cl->conf.middleware[k->mw_done];
 
@@ -719,4 +845,7 @@ gale_rpc_client_stats_get(const struct gale_rpc_client *cl, struct gale_rpc_clie
 
 	for (i = 0; i < sizeof(*st) / sizeof(uint64_t); i++)
 		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+	/* The gauges, from the owner's words (relaxed: a near-instant view from another thread). */
+	st->in_flight = __atomic_load_n(&cl->pending, __ATOMIC_RELAXED);
+	st->conns_open = st->conns_opened - st->conns_closed;
 }

@@ -45,6 +45,8 @@
 #include <gale/timer.h>
 #include <gale/worker.h>
 
+#include "runtime_private.h"
+
 #define GALE__RPC_SEGS 8
 /* Replies queued on a connection beyond which its requests wait (the peer is not reading). */
 #define GALE__RPC_TX_HIGH (4u << 20)
@@ -194,6 +196,7 @@ gale_rpc_server_create(const struct gale_rpc_server_conf *conf, unsigned int nb_
 		errno = -ret;
 		return NULL;
 	}
+	gale__telemetry_rpc_server(srv, true);
 	return srv;
 }
 
@@ -202,6 +205,7 @@ gale_rpc_server_free(struct gale_rpc_server *srv)
 {
 	if (srv == NULL)
 		return;
+	gale__telemetry_rpc_server(srv, false);
 	free(srv->wk);
 	free(srv);
 }
@@ -238,7 +242,9 @@ gale_rpc_server_stats(const struct gale_rpc_server *srv, struct gale_rpc_stats *
 			else
 				dst[i] += v;
 		}
+		st->in_flight += __atomic_load_n(&srv->wk[k].ndeferred, __ATOMIC_RELAXED);
 	}
+	st->conns_open = st->conns_accepted - st->conns_closed;
 }
 
 /* ---- requests ---- */

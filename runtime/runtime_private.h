@@ -107,4 +107,12 @@ void gale__telemetry_attach(struct gale_runtime *rt);
 
 void gale__telemetry_detach(struct gale_runtime *rt);
 
+struct gale_rpc_server;
+struct gale_rpc_client;
+
+/* RPC servers and clients listed by /gale/rpc/server and /gale/rpc/client from create to free
+ * (the telemetry lock keeps one from being freed under a query). */
+void gale__telemetry_rpc_server(struct gale_rpc_server *srv, bool add);
+void gale__telemetry_rpc_client(struct gale_rpc_client *cl, bool add);
+
 #endif /* GALE_RUNTIME_PRIVATE_H */

@@ -8,16 +8,24 @@
  *   /gale/rings           per-worker control-ring depths (down, up), acked version, tx queue,
  *                         software-steering ring depth and counters (ports that steer)
  *   /gale/counters        counters the workers sent up as deltas (non-zero ones), by id
+ *   /gale/rpc/server      per RPC server (by creation order): calls, replies, exceptions by kind,
+ *                         bad frames, deadlines exceeded, late (dropped) replies, connections,
+ *                         in flight (struct gale_rpc_stats)
+ *   /gale/rpc/client      per RPC client: calls, completed, failed, timeouts, exceptions, late
+ *                         replies discarded, bad replies, connections, endpoint faults and
+ *                         failovers, in flight (struct gale_rpc_client_stats)
  *
  * rte_telemetry callbacks take no user argument and cannot be unregistered in DPDK 22.11, so the
  * commands are registered once per process and read whichever runtime is attached (the last one
- * created with telemetry on). The callbacks run on the telemetry thread; a mutex (off the data
+ * created with telemetry on); RPC servers and clients are listed from their create to their free,
+ * whether or not a runtime has telemetry on. The callbacks run on the telemetry thread; a mutex (off the data
  * path: only telemetry and create/free take it) keeps a runtime from being freed under a query.
  * Worker statistics are single-writer words read with relaxed loads (runtime_private.h), so a reply
  * is a near-instant view, not an atomic snapshot.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +35,7 @@
 #include <rte_telemetry.h>
 
 #include <gale/port.h>
+#include <gale/rpc.h>
 #include <gale/steer.h>
 
 #include "runtime_private.h"
@@ -34,6 +43,13 @@
 static pthread_mutex_t gale__tel_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct gale_runtime *gale__tel_rt;
 static bool gale__tel_registered;
+
+/* The RPC servers and clients alive, in creation order (a slot is NULL once freed). */
+struct gale__tel_list {
+	void **v;
+	unsigned int n, cap;
+};
+static struct gale__tel_list gale__tel_servers, gale__tel_clients;
 
 static const char *const gale__phase_names[] = {
 	[GALE_RUNTIME_CREATED] = "created",   [GALE_RUNTIME_RUNNING] = "running",
@@ -270,10 +286,108 @@ gale__tel_counters(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
-void
-gale__telemetry_attach(struct gale_runtime *rt)
+/* Counter names and offsets, from the stats structs (every field a uint64_t). */
+struct gale__tel_field {
+	const char *name;
+	size_t off;
+};
+
+#define GALE__TF(type, f) { #f, offsetof(type, f) }
+static const struct gale__tel_field gale__tel_server_fields[] = {
+	GALE__TF(struct gale_rpc_stats, conns_accepted),
+	GALE__TF(struct gale_rpc_stats, conns_closed),
+	GALE__TF(struct gale_rpc_stats, conns_open),
+	GALE__TF(struct gale_rpc_stats, requests),
+	GALE__TF(struct gale_rpc_stats, replies),
+	GALE__TF(struct gale_rpc_stats, oneways),
+	GALE__TF(struct gale_rpc_stats, in_flight),
+	GALE__TF(struct gale_rpc_stats, ex_unknown_method),
+	GALE__TF(struct gale_rpc_stats, ex_protocol),
+	GALE__TF(struct gale_rpc_stats, ex_bad_type),
+	GALE__TF(struct gale_rpc_stats, ex_handler),
+	GALE__TF(struct gale_rpc_stats, ex_encode),
+	GALE__TF(struct gale_rpc_stats, bad_frames),
+	GALE__TF(struct gale_rpc_stats, idle_closed),
+	GALE__TF(struct gale_rpc_stats, send_failed),
+	GALE__TF(struct gale_rpc_stats, tx_paused),
+	GALE__TF(struct gale_rpc_stats, deferred),
+	GALE__TF(struct gale_rpc_stats, deferred_dropped),
+	GALE__TF(struct gale_rpc_stats, deadline_exceeded),
+	GALE__TF(struct gale_rpc_stats, arena_high),
+};
+static const struct gale__tel_field gale__tel_client_fields[] = {
+	GALE__TF(struct gale_rpc_client_stats, calls),
+	GALE__TF(struct gale_rpc_client_stats, completed),
+	GALE__TF(struct gale_rpc_client_stats, failed),
+	GALE__TF(struct gale_rpc_client_stats, in_flight),
+	GALE__TF(struct gale_rpc_client_stats, timeouts),
+	GALE__TF(struct gale_rpc_client_stats, app_ex),
+	GALE__TF(struct gale_rpc_client_stats, late_replies),
+	GALE__TF(struct gale_rpc_client_stats, bad_replies),
+	GALE__TF(struct gale_rpc_client_stats, conns_opened),
+	GALE__TF(struct gale_rpc_client_stats, conns_closed),
+	GALE__TF(struct gale_rpc_client_stats, conns_open),
+	GALE__TF(struct gale_rpc_client_stats, conns_failed),
+	GALE__TF(struct gale_rpc_client_stats, ep_down),
+	GALE__TF(struct gale_rpc_client_stats, failovers),
+};
+#undef GALE__TF
+
+static void
+gale__tel_fields(struct rte_tel_data *c, const void *st, const struct gale__tel_field *f,
+                 size_t n)
 {
+	rte_tel_data_start_dict(c);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v;
+
+		memcpy(&v, (const uint8_t *)st + f[i].off, sizeof(v));
+		rte_tel_data_add_dict_u64(c, f[i].name, v);
+	}
+}
+
+/* /gale/rpc/server and /gale/rpc/client: a dict of the live ones by index, each a dict. */
+static int
+gale__tel_rpc(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	bool server = strcmp(cmd, "/gale/rpc/server") == 0;
+	const struct gale__tel_list *l = server ? &gale__tel_servers : &gale__tel_clients;
+	struct rte_tel_data *c;
+	char key[16];
+
+	(void)params;
 	pthread_mutex_lock(&gale__tel_lock);
+	rte_tel_data_start_dict(d);
+	for (unsigned int i = 0; i < l->n; i++) {
+		if (l->v[i] == NULL)
+			continue;
+		c = rte_tel_data_alloc();
+		if (c == NULL)
+			break;
+		if (server) {
+			struct gale_rpc_stats st;
+
+			gale_rpc_server_stats(l->v[i], &st);
+			gale__tel_fields(c, &st, gale__tel_server_fields,
+			                 RTE_DIM(gale__tel_server_fields));
+		} else {
+			struct gale_rpc_client_stats st;
+
+			gale_rpc_client_stats_get(l->v[i], &st);
+			gale__tel_fields(c, &st, gale__tel_client_fields,
+			                 RTE_DIM(gale__tel_client_fields));
+		}
+		snprintf(key, sizeof(key), "%u", i);
+		rte_tel_data_add_dict_container(d, key, c, 0);
+	}
+	pthread_mutex_unlock(&gale__tel_lock);
+	return 0;
+}
+
+/* Register every /gale command once (the lock held). */
+static void
+gale__tel_register(void)
+{
 	if (!gale__tel_registered) {
 		rte_telemetry_register_cmd(
 		        "/gale/runtime", gale__tel_runtime,
@@ -290,10 +404,64 @@ gale__telemetry_attach(struct gale_runtime *rt)
 		rte_telemetry_register_cmd("/gale/counters", gale__tel_counters,
 		                           "Counters aggregated from the workers' deltas, by id "
 		                           "(non-zero only). No parameters");
+		rte_telemetry_register_cmd("/gale/rpc/server", gale__tel_rpc,
+		                           "RPC server counters, per server. No parameters");
+		rte_telemetry_register_cmd("/gale/rpc/client", gale__tel_rpc,
+		                           "RPC client counters, per client. No parameters");
 		gale__tel_registered = true;
 	}
+}
+
+void
+gale__telemetry_attach(struct gale_runtime *rt)
+{
+	pthread_mutex_lock(&gale__tel_lock);
+	gale__tel_register();
 	gale__tel_rt = rt;
 	pthread_mutex_unlock(&gale__tel_lock);
+}
+
+/* Add p to (or remove it from) l. Adding may fail quietly (no memory): p is then not listed. */
+static void
+gale__tel_list_set(struct gale__tel_list *l, void *p, bool add)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&gale__tel_lock);
+	if (add) {
+		gale__tel_register();
+		/* Reuse trailing free slots so indexes stay small over a long life. */
+		while (l->n > 0 && l->v[l->n - 1] == NULL)
+			l->n--;
+		if (l->n == l->cap) {
+			unsigned int cap = l->cap != 0 ? l->cap * 2 : 16;
+			void **v = realloc(l->v, cap * sizeof(*v));
+
+			if (v != NULL) {
+				l->v = v;
+				l->cap = cap;
+			}
+		}
+		if (l->n < l->cap)
+			l->v[l->n++] = p;
+	} else {
+		for (i = 0; i < l->n; i++)
+			if (l->v[i] == p)
+				l->v[i] = NULL;
+	}
+	pthread_mutex_unlock(&gale__tel_lock);
+}
+
+void
+gale__telemetry_rpc_server(struct gale_rpc_server *srv, bool add)
+{
+	gale__tel_list_set(&gale__tel_servers, srv, add);
+}
+
+void
+gale__telemetry_rpc_client(struct gale_rpc_client *cl, bool add)
+{
+	gale__tel_list_set(&gale__tel_clients, cl, add);
 }
 
 void

@@ -155,6 +155,8 @@ struct gale_rpc_stats {
 	                             * answered INTERNAL_ERROR "deadline exceeded", late reply
 	                             * dropped. */
 	uint64_t arena_high;        /**< largest arena use seen (bytes), max over workers. */
+	uint64_t conns_open;        /**< gauge: connections open now. */
+	uint64_t in_flight;         /**< gauge: deferred requests awaiting their reply now. */
 };
 
 /**
@@ -258,6 +260,13 @@ struct gale_tc_channel;
  * to replies by sequence id, so replies may come in any order. A call fails with -ETIMEDOUT when
  * its reply has not come within rpc_timeout_ms (a reply that arrives later is discarded and
  * counted), or when its connection did not open within connect_timeout_ms.
+ *
+ * Endpoint faults: an endpoint whose connection fails before opening (refused, unreachable, connect
+ * timeout) is down for ep_retry_ms (doubling per consecutive failure, at most 8x) and skipped by
+ * round-robin; calls that waited unsent on that connection fail over to an endpoint that is up.
+ * Calls already sent are never resent: when their connection closes they fail with its error
+ * (-ECONNRESET...). With every endpoint down a call fails at once with the last endpoint error
+ * (-ECONNREFUSED...); after the wait the next call tries the endpoint again.
  */
 struct gale_rpc_client_conf {
 	const char *const *endpoints; /**< "IPv4:PORT" each (borrowed during create). */
@@ -268,6 +277,7 @@ struct gale_rpc_client_conf {
 	unsigned int max_pending;                     /**< calls in flight per client; 0 = 1024. */
 	uint32_t connect_timeout_ms;                  /**< 0 = 1000. */
 	uint32_t rpc_timeout_ms;                      /**< 0 = 1000. */
+	uint32_t ep_retry_ms; /**< a failed endpoint is retried after this (doubling); 0 = 500. */
 	struct gale_codec_limits limits;              /**< for replies (zeros: defaults). */
 	size_t arena_size;                            /**< arena for decoding a reply; 0 = 1 MiB. */
 	const struct gale_rpc_middleware *middleware; /**< around every call (may be NULL). */
@@ -290,6 +300,11 @@ struct gale_rpc_client_stats {
 	uint64_t bad_replies; /**< replies that could not be framed (connection closed). */
 	uint64_t conns_opened; /**< connections established. */
 	uint64_t conns_failed; /**< connections that failed or closed with calls pending. */
+	uint64_t conns_closed; /**< connections that had opened and closed since. */
+	uint64_t ep_down;      /**< times an endpoint was marked down (connection failed to open). */
+	uint64_t failovers;    /**< unsent calls moved to another endpoint. */
+	uint64_t in_flight;    /**< gauge: calls in flight now. */
+	uint64_t conns_open;   /**< gauge: connections open now. */
 };
 
 /**
