@@ -577,13 +577,13 @@ gale__cl_on_closed(struct gale_conn *c, void *arg)
 	cc->open = false;
 	cc->was_open = false;
 	cc->err = 0;
+	if (cc->head != NULL)
+		GALE__CCNT(cl, conns_failed);
 	if (!was_open) {
 		gale__cl_ep_down(cl, cc->ep, err);
 		if (cc->head != NULL && cl->conf.nb_endpoints > 1)
 			gale__cl_failover(cc, err);
 	}
-	if (cc->head != NULL)
-		GALE__CCNT(cl, conns_failed);
 	gale__cl_fail_conn(cc, err);
 }
 

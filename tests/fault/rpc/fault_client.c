@@ -32,6 +32,7 @@
 
 #include <rte_eal.h>
 
+#include <gale/eal.h>
 #include <gale/rpc.h>
 #include <gale/thriftc.h>
 #include <gale/timer.h>
@@ -391,7 +392,7 @@ main(int argc, char **argv)
 	}
 	gale_rpc_client_free(cl);
 	if (eal)
-		rte_eal_cleanup();
+		gale_eal_cleanup();
 	if (failures != 0) {
 		fprintf(stderr, "fault_client %s: %d check(s) failed\n", mode, failures);
 		return 1;
