@@ -18,6 +18,9 @@
  * single:   one endpoint: calls succeed; the script kills the server ("kill"); each call then
  *           fails at once with a connection error (never a hang); the script restarts the server
  *           on the same port ("restart"); the client recovers within a few seconds.
+ * dead:     the first endpoint has no server (a port just closed), the second one has: every call
+ *           succeeds (those routed to the dead one fail over); the dead endpoint is down, retried
+ *           after its wait (marked down again), and never costs a call.
  * Given EAL arguments (with "--"), the EAL starts first, so /gale/rpc/client is on its telemetry
  * socket. Exit 0 when every check held; each failed one is printed.
  */
@@ -274,6 +277,36 @@ mode_failover(void)
 }
 
 static void
+mode_dead(void)
+{
+	struct gale_rpc_client_stats st;
+	unsigned int ok = 0, i;
+	char out[64];
+	uint64_t end;
+	int ret;
+
+	/* Long enough to see the dead endpoint retried after its 500 ms wait (then 1 s). */
+	end = now_us() + 1800000;
+	for (i = 0; now_us() < end || i < 20; i++) {
+		ret = echo("who", out, sizeof(out));
+		EXPECT(ret == 0 && strcmp(out, "server-1") == 0, "call %u: %d '%s'", i, ret,
+		       ret == 0 ? out : "");
+		ok += ret == 0;
+		poll_for(20);
+	}
+	st = stats();
+	printf("fault_client dead: %u of %u calls succeeded; dead endpoint down %lu times, %lu "
+	       "failovers\n",
+	       ok, i, (unsigned long)st.ep_down, (unsigned long)st.failovers);
+	EXPECT(st.ep_down >= 2, "the dead endpoint was marked down %lu times, want it retried",
+	       (unsigned long)st.ep_down);
+	EXPECT(st.ep_down <= 4, "the dead endpoint was tried %lu times in 1.8 s (waits 0.5, 1, 2 s)",
+	       (unsigned long)st.ep_down);
+	EXPECT(st.failed == 0 && st.completed == i, "failed %lu completed %lu of %u",
+	       (unsigned long)st.failed, (unsigned long)st.completed, i);
+}
+
+static void
 mode_single(void)
 {
 	struct gale_rpc_client_stats st;
@@ -386,6 +419,8 @@ main(int argc, char **argv)
 		mode_failover();
 	else if (strcmp(mode, "single") == 0)
 		mode_single();
+	else if (strcmp(mode, "dead") == 0)
+		mode_dead();
 	else {
 		fprintf(stderr, "fault_client: unknown mode '%s'\n", mode);
 		failures++;

@@ -10,6 +10,7 @@
 #      other connections and the server go on.
 #   3. failover: two servers, one SIGKILLed with a call in flight on each: that call fails with a connection
 #      error well before its timeout, the survivor's succeeds, and every later call succeeds on the survivor.
+#   3b. an endpoint with no server: calls routed there fail over to the other; it is retried after its wait.
 #   4. one server, SIGKILLed: calls fail at once with a connection error; restarted on its port, the client
 #      recovers.
 # usage: test_rpc_faults.sh FAULT_SERVER FAULT_CLIENT
@@ -103,6 +104,14 @@ at kill
 kill_server srv-a
 go kill
 client_done cl-f
+
+echo "== 3b. an endpoint with no server at all (a port just closed): fails over, retried after its wait"
+dead=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+gale_bg cl-d "$client" --mode dead --endpoint "127.0.0.1:$dead" \
+	--endpoint "127.0.0.1:$(cat "$GALE_TMP/srv-b.port")" --sync "$sync"
+client_done cl-d
+kill -TERM "$(gale__bg_pid srv-b)"
+gale_wait_pid srv-b 20
 
 echo "== 4. one server, killed, then back on its port"
 rm -f "$sync"/*
