@@ -9,7 +9,8 @@ One well-behaved connection makes a call before and after every case, and must k
                    PROTOCOL_ERROR with the call's name and seqid; the connection stays open and serves a call;
   bad envelope     a frame whose message header cannot be read (a name longer than the frame): the same;
   over the limit   a frame length beyond the server's frame limit: the connection is closed;
-  broken framing   bytes that are no Thrift transport at all (an HTTP request): the connection is closed.
+  broken framing   bytes that are no Thrift transport at all (an HTTP request): the connection is closed;
+  cut short        half a frame, then the client goes away (RST): nothing is answered, nothing else is hurt.
 Finally a new connection is served. Exit 0 when every expectation held (the first miss is printed).
 """
 import argparse
@@ -153,6 +154,12 @@ def main():
     s4.sendall(b"GET / HTTP/1.1\r\nHost: gale\r\n\r\n")
     c.expect_closed(s4, "broken framing")
     c.add(good, 13, 14, "good connection after broken framing")
+
+    s6 = c.connect()
+    s6.sendall(add_call(1, 1, 999)[:20])
+    s6.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s6.close()  # RST with half a frame sent
+    c.add(good, 19, 20, "good connection after a frame cut short")
     c.add(s, 15, 16, "garbage-args connection at the end")
 
     s5 = c.connect()

@@ -7,7 +7,7 @@
 #      discarded and counted; the connection serves the next calls.
 #   2. malformed frames: garbage arguments and an unreadable envelope get a TApplicationException PROTOCOL_ERROR
 #      and their connection stays open; a frame over the limit and broken framing close their connection; the
-#      other connections and the server go on.
+#      other connections and the server go on; so does a client gone (RST) after half a frame.
 #   3. failover: two servers, one SIGKILLed with a call in flight on each: that call fails with a connection
 #      error well before its timeout, the survivor's succeeds, and every later call succeeds on the survivor.
 #   3b. an endpoint with no server: calls routed there fail over to the other; it is retried after its wait.
@@ -90,8 +90,8 @@ gale_wait_for 10 "the malformed-frame connections to close" test "$(srv conns_op
 echo "server counters: $(tel --prefix "gale-srv-t-$$" /gale/rpc/server 0)"
 tel --prefix "gale-srv-t-$$" /gale/rpc/server 0.ex_protocol == $((proto0 + 2))
 tel --prefix "gale-srv-t-$$" /gale/rpc/server 0.bad_frames == $((bad0 + 2))
-tel --prefix "gale-srv-t-$$" /gale/rpc/server 0.requests == $((req0 + 10))
-tel --prefix "gale-srv-t-$$" /gale/rpc/server 0.conns_accepted == $((acc0 + 6))
+tel --prefix "gale-srv-t-$$" /gale/rpc/server 0.requests == $((req0 + 11))
+tel --prefix "gale-srv-t-$$" /gale/rpc/server 0.conns_accepted == $((acc0 + 7))
 kill -TERM "$(gale__bg_pid srv-t)"
 gale_wait_pid srv-t 20
 
