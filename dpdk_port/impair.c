@@ -47,6 +47,8 @@ struct gale__held {
 struct gale__impair_q {
 	uint64_t rng;
 	uint64_t seq;
+	uint64_t stuck_tsc;   /**< tx: when the device first refused the hold's head; 0 = not. */
+	uint32_t stuck_tries; /**< tx: flushes since then that sent nothing. */
 	unsigned int n_held;
 	unsigned int n_reorder;
 	struct gale__held *heap;
@@ -304,10 +306,11 @@ gale__sift_down(struct gale__held *h, unsigned int n, unsigned int i)
 	}
 }
 
-/* Hold m until tsc. Consumes m (frees and counts it when the heap is full). */
+/* Hold m until tsc, in arrival order seq among equal times. Consumes m (frees and counts it when
+ * the heap is full). */
 static void
-gale__hold(struct gale_impair *imp, struct gale__impair_q *q, struct rte_mbuf *m, uint64_t tsc,
-           bool reorder)
+gale__hold_seq(struct gale_impair *imp, struct gale__impair_q *q, struct rte_mbuf *m, uint64_t tsc,
+               bool reorder, uint64_t seq)
 {
 	struct gale__held *e;
 
@@ -318,7 +321,7 @@ gale__hold(struct gale_impair *imp, struct gale__impair_q *q, struct rte_mbuf *m
 	}
 	e = &q->heap[q->n_held];
 	e->tsc = tsc;
-	e->seq = q->seq++;
+	e->seq = seq;
 	e->m = m;
 	e->reorder = reorder;
 	if (reorder)
@@ -326,15 +329,26 @@ gale__hold(struct gale_impair *imp, struct gale__impair_q *q, struct rte_mbuf *m
 	gale__sift_up(q->heap, q->n_held++);
 }
 
-/* Pop up to max held packets due at now into out. */
+/* Hold m until tsc behind everything held so far. Consumes m. */
+static void
+gale__hold(struct gale_impair *imp, struct gale__impair_q *q, struct rte_mbuf *m, uint64_t tsc,
+           bool reorder)
+{
+	gale__hold_seq(imp, q, m, tsc, reorder, q->seq++);
+}
+
+/* Pop up to max held packets due at now into out (their arrival order into seqs unless NULL). */
 static unsigned int
-gale__release(struct gale__impair_q *q, uint64_t now, struct rte_mbuf **out, unsigned int max)
+gale__release(struct gale__impair_q *q, uint64_t now, struct rte_mbuf **out, uint64_t *seqs,
+              unsigned int max)
 {
 	unsigned int k = 0;
 
 	while (k < max && q->n_held > 0 && q->heap[0].tsc <= now) {
 		if (q->heap[0].reorder)
 			q->n_reorder--;
+		if (seqs != NULL)
+			seqs[k] = q->heap[0].seq;
 		out[k++] = q->heap[0].m;
 		q->heap[0] = q->heap[--q->n_held];
 		gale__sift_down(q->heap, q->n_held, 0);
@@ -490,25 +504,50 @@ gale__apply(struct gale_impair *imp, enum gale_impair_dir dir, struct gale__impa
 
 /* ---- bursts ---- */
 
+/*
+ * Send what is due. A batch the device refuses goes back with its arrival order, so its first frame
+ * stays first; a head frame refused on GALE_IMPAIR_STUCK_TRIES flushes over GALE_IMPAIR_STUCK_US
+ * (a frame the device will never take: too long for it, say) is dropped and counted in `refused`,
+ * so it cannot hold back everything behind it for good.
+ */
 static unsigned int
 gale__tx_flush(struct gale_impair *imp, uint16_t port_id, uint16_t queue, uint64_t now)
 {
 	struct gale__impair_q *q = &imp->q[queue * 2u + GALE_IMPAIR_TX];
 	struct rte_mbuf *out[GALE_IMPAIR_BURST];
+	uint64_t seqs[GALE_IMPAIR_BURST];
 	unsigned int n, sent, total = 0;
+	bool again;
 
 	while (q->n_held > 0 && q->heap[0].tsc <= now) {
-		n = gale__release(q, now, out, GALE_IMPAIR_BURST);
+		n = gale__release(q, now, out, seqs, GALE_IMPAIR_BURST);
 		sent = rte_eth_tx_burst(port_id, queue, out, (uint16_t)n);
 		q->st.passed += sent;
 		total += sent;
-		if (sent < n) {
-			/* The device is full: keep the rest, first in line, and stop for now. */
-			q->st.released -= n - sent;
-			for (; sent < n; sent++)
-				gale__hold(imp, q, out[sent], 0, false);
-			break;
+		if (sent == n) {
+			q->stuck_tsc = 0;
+			continue;
 		}
+		again = false;
+		if (sent > 0) {
+			q->stuck_tsc = 0;
+		} else if (q->stuck_tsc == 0) {
+			q->stuck_tsc = now;
+			q->stuck_tries = 0;
+		} else if (++q->stuck_tries >= GALE_IMPAIR_STUCK_TRIES &&
+		           now - q->stuck_tsc >= GALE_IMPAIR_STUCK_US * imp->cycles_per_us) {
+			q->st.refused++;
+			rte_pktmbuf_free(out[0]);
+			q->stuck_tsc = 0;
+			sent = 1;
+			again = true;
+		}
+		/* The device is full (or refused the head): keep the rest, first in line. */
+		q->st.released -= n - sent;
+		for (; sent < n; sent++)
+			gale__hold_seq(imp, q, out[sent], 0, false, seqs[sent]);
+		if (!again)
+			break;
 	}
 	return total;
 }
@@ -524,7 +563,7 @@ gale_impair_rx_burst(struct gale_impair *imp, uint16_t port_id, uint16_t queue,
 
 	if (imp->q[queue * 2u + GALE_IMPAIR_TX].n_held > 0)
 		gale__tx_flush(imp, port_id, queue, now);
-	k = gale__release(q, now, pkts, n);
+	k = gale__release(q, now, pkts, NULL, n);
 	if (k < n) {
 		got = rte_eth_rx_burst(port_id, queue, in,
 		                       (uint16_t)RTE_MIN(n - k, (unsigned int)GALE_IMPAIR_BURST));
@@ -593,6 +632,7 @@ gale_impair_stats_get(const struct gale_impair *imp, enum gale_impair_dir dir, u
 		stats->hold_full += s->hold_full;
 		stats->released += s->released;
 		stats->passed += s->passed;
+		stats->refused += s->refused;
 	}
 	return 0;
 }

@@ -171,6 +171,34 @@ gale__pkt_alloc(struct gale_stack *s)
 	return m;
 }
 
+/*
+ * A head frame refused for long enough (GALE_STACK_TX_STUCK_*) goes: a device that will never take
+ * it (too long for it, say) would otherwise stop every frame behind it for good, and a device that
+ * is only full loses one frame per period, which TCP recovers like any loss. Both the count and the
+ * time must pass, so neither a flush loop spinning within one instant nor one late flush after a
+ * long pause drops a frame that a single retry would send.
+ */
+static bool
+gale__tx_stuck(struct gale_stack *s)
+{
+	const uint64_t now = gale__now_us(s);
+
+	if (s->tx_stuck_us == 0) {
+		s->tx_stuck_us = now != 0 ? now : 1;
+		s->tx_stuck_tries = 0;
+		return false;
+	}
+	if (++s->tx_stuck_tries < GALE_STACK_TX_STUCK_TRIES ||
+	    now - s->tx_stuck_us < GALE_STACK_TX_STUCK_US)
+		return false;
+	GALE__STAT(s, tx_drop_stuck);
+	rte_pktmbuf_free(s->txq[0]);
+	memmove(s->txq, s->txq + 1, (s->txq_len - 1) * sizeof(s->txq[0]));
+	s->txq_len--;
+	s->tx_stuck_us = 0;
+	return true;
+}
+
 unsigned int
 gale_stack_flush(struct gale_stack *s)
 {
@@ -185,8 +213,11 @@ gale_stack_flush(struct gale_stack *s)
 		sent += n;
 		s->stats.tx_frames += n;
 		if (n > 0) {
+			s->tx_stuck_us = 0;
 			memmove(s->txq, s->txq + n, (s->txq_len - n) * sizeof(s->txq[0]));
 			s->txq_len -= n;
+		} else if (gale__tx_stuck(s)) {
+			continue;
 		}
 		if (n < want)
 			break;

@@ -55,6 +55,8 @@ struct gale_stack {
 
 	struct rte_mbuf *txq[GALE__TXQ_SIZE]; /**< frames built, not yet taken by tx_burst. */
 	unsigned int txq_len;                 /**< frames in txq. */
+	uint64_t tx_stuck_us; /**< when tx_burst first refused txq[0] with no progress; 0 = not. */
+	uint32_t tx_stuck_tries; /**< flushes since then that made no progress. */
 
 	struct gale__arp_entry *arp; /**< the ARP cache (open addressing, linear probe). */
 	uint32_t arp_mask;           /**< size - 1 (a power of two). */

@@ -19,7 +19,10 @@
  * a worker that polls rx keeps its delayed tx moving.
  *
  * With impairment on, tx consumes every packet given: those the device does not take are held for
- * the next call (the hold is bounded; overflow is dropped and counted). Every drop is counted.
+ * the next call (the hold is bounded; overflow is dropped and counted), in their order. A packet
+ * the device keeps refusing at the head of the hold (on GALE_IMPAIR_STUCK_TRIES calls spanning
+ * GALE_IMPAIR_STUCK_US) is dropped and counted in `refused`, so a frame a device will never take
+ * cannot block everything behind it. Every drop is counted.
  *
  * Threading: one state per (queue, direction), touched only by the worker owning the queue.
  */
@@ -31,6 +34,9 @@
 
 struct rte_mbuf;
 struct rte_mempool;
+
+#define GALE_IMPAIR_STUCK_US    10000u /**< see the tx hold above. */
+#define GALE_IMPAIR_STUCK_TRIES 8u     /**< see the tx hold above. */
 
 /** Delay jitter distribution. */
 enum gale_impair_dist {
@@ -75,6 +81,7 @@ struct gale_impair_stats {
 	                        made). */
 	uint64_t released;   /**< held packets released. */
 	uint64_t passed;     /**< packets delivered (rx) or given to the device (tx). */
+	uint64_t refused;    /**< tx: held packets dropped because the device kept refusing them. */
 };
 
 enum gale_impair_dir { GALE_IMPAIR_RX = 0, GALE_IMPAIR_TX = 1 };

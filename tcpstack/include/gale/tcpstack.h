@@ -122,6 +122,9 @@ struct gale_stack_conf {
 	                         */
 };
 
+#define GALE_STACK_TX_STUCK_US    10000u /**< see gale_stack_flush. */
+#define GALE_STACK_TX_STUCK_TRIES 8u     /**< see gale_stack_flush. */
+
 /** Per-worker counters: X(name, description). Every drop and every event has one. */
 #define GALE_STACK_STATS(X)                                                                        \
 	X(eth_rx, "frames received")                                                               \
@@ -213,7 +216,8 @@ struct gale_stack_conf {
 	X(tcp_nombuf, "TCP sends that found no packet buffer")                                     \
 	X(tx_frames, "frames handed to tx_burst")                                                  \
 	X(tx_drop_full, "frames dropped: tx queue full")                                           \
-	X(tx_nombuf, "frames not built: no packet buffer")
+	X(tx_nombuf, "frames not built: no packet buffer")                                         \
+	X(tx_drop_stuck, "frames dropped: refused by tx_burst for too long at the queue's head")
 
 /** The counters, one uint64_t per GALE_STACK_STATS entry, in order. */
 struct gale_stack_stats {
@@ -238,7 +242,12 @@ void gale_stack_free(struct gale_stack *stack);
 /** Process received frames. Consumes all nb_pkts mbufs. May call connection callbacks. */
 void gale_stack_input(struct gale_stack *stack, struct rte_mbuf **pkts, uint16_t nb_pkts);
 
-/** Hand queued frames to tx_burst. Returns how many were taken; the rest stay queued. */
+/**
+ * Hand queued frames to tx_burst. Returns how many were taken; the rest stay queued. A frame that
+ * tx_burst keeps refusing at the head of the queue (no progress on GALE_STACK_TX_STUCK_TRIES calls
+ * spanning GALE_STACK_TX_STUCK_US of the timer wheel's time) is dropped and counted in
+ * tx_drop_stuck, so one frame a device will never take cannot block everything behind it.
+ */
 unsigned int gale_stack_flush(struct gale_stack *stack);
 
 /** Frames waiting in the stack's tx queue. */

@@ -408,6 +408,78 @@ test_corrupt_defeats_checksums(void **state)
 	assert_int_equal(rte_mempool_avail_count(port.pool), pool_full);
 }
 
+/* The device refuses a frame whose first byte is 0xee, and so everything behind it in a burst. */
+static uint16_t
+refuse_marked(uint16_t port_id, uint16_t queue, struct rte_mbuf *pkts[], uint16_t n, void *arg)
+{
+	uint16_t i;
+
+	(void)port_id;
+	(void)queue;
+	(void)arg;
+	for (i = 0; i < n; i++)
+		if (*rte_pktmbuf_mtod(pkts[i], const uint8_t *) == 0xee)
+			break;
+	return i;
+}
+
+/*
+ * A frame the device never takes must not block the tx hold for good: it and what follows it are
+ * held, in order, while the device refuses it; once it has been refused GALE_IMPAIR_STUCK_TRIES
+ * times over GALE_IMPAIR_STUCK_US it is dropped and counted in `refused`, and the frames behind it
+ * go out in their order.
+ */
+static void
+test_tx_refused_head(void **state)
+{
+	const struct rte_eth_rxtx_callback *cb;
+	struct gale_impair_conf conf = { .seed = 5 };
+	struct gale_impair_stats st;
+	struct rte_mbuf *m[4], *got[8];
+	const uint64_t hz = rte_get_tsc_hz();
+	uint64_t t0, deadline;
+	unsigned int i, calls = 0, k = 0;
+
+	(void)state;
+	cb = rte_eth_add_tx_callback(port.port_id, 0, refuse_marked, NULL);
+	assert_non_null(cb);
+	/* Attached with nothing to impair: every frame goes through the hold logic only. */
+	assert_int_equal(gale_port_impair_set(&port, &conf), 0);
+	for (i = 0; i < 4; i++) {
+		m[i] = rte_pktmbuf_alloc(port.pool);
+		assert_non_null(m[i]);
+		memset(rte_pktmbuf_append(m[i], 60), i == 0 ? 0xee : (int)i, 60);
+	}
+	t0 = rte_get_tsc_cycles();
+	assert_int_equal(gale_port_tx_burst(&port, 0, m, 4), 4);
+	assert_int_equal(gale_impair_held(port.impair, 0), 4);
+	/* Release calls until the head goes (bounded: a second). */
+	deadline = t0 + hz;
+	while (gale_impair_held(port.impair, 0) > 0 && rte_get_tsc_cycles() < deadline) {
+		assert_int_equal(gale_port_tx_burst(&port, 0, NULL, 0), 0);
+		calls++;
+		k += rte_eth_rx_burst(port.port_id, 0, &got[k], (uint16_t)(RTE_DIM(got) - k));
+		/* Nothing passes the refused head before both bounds have. */
+		if (k == 0)
+			continue;
+		assert_true(calls >= GALE_IMPAIR_STUCK_TRIES);
+		assert_true(rte_get_tsc_cycles() - t0 >= hz * GALE_IMPAIR_STUCK_US / 1000000);
+	}
+	for (i = 0; i < 10 && k < 3; i++)
+		k += rte_eth_rx_burst(port.port_id, 0, &got[k], (uint16_t)(RTE_DIM(got) - k));
+	assert_int_equal(gale_impair_held(port.impair, 0), 0);
+	assert_int_equal(k, 3);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(*rte_pktmbuf_mtod(got[i], uint8_t *), i + 1);
+	rte_pktmbuf_free_bulk(got, k);
+	assert_int_equal(gale_impair_stats_get(port.impair, GALE_IMPAIR_TX, 0, &st), 0);
+	assert_int_equal(st.refused, 1);
+	assert_int_equal(st.passed, 3);
+	assert_int_equal(rte_eth_remove_tx_callback(port.port_id, 0, cb), 0);
+	assert_int_equal(gale_port_impair_set(&port, NULL), 0);
+	assert_int_equal(rte_mempool_avail_count(port.pool), pool_full);
+}
+
 static void
 test_off_and_bad_conf(void **state)
 {
@@ -441,6 +513,7 @@ main(void)
 		cmocka_unit_test(test_delay),
 		cmocka_unit_test(test_tx_dup_and_drop),
 		cmocka_unit_test(test_corrupt_defeats_checksums),
+		cmocka_unit_test(test_tx_refused_head),
 		cmocka_unit_test(test_off_and_bad_conf),
 	};
 

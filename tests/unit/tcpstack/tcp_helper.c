@@ -26,6 +26,10 @@ th_tx(void *ctx, struct rte_mbuf **pkts, uint16_t n)
 	for (i = 0; i < n; i++) {
 		if (th.ncap == TH_MAXCAP)
 			break;
+		if (th.refuse_arp &&
+		    rte_pktmbuf_mtod(pkts[i], const struct rte_ether_hdr *)->ether_type ==
+		            rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP))
+			break;
 		th.cap[th.ncap++] = pkts[i];
 	}
 	return i;
@@ -99,6 +103,7 @@ th_setup(void **state)
 	th.accepted = NULL;
 	th.auto_consume = false;
 	th.refuse_accept = false;
+	th.refuse_arp = false;
 	th_conf_default(&th.conf);
 	th_stack_start();
 	return 0;

@@ -93,6 +93,7 @@ struct th_env {
 	struct th_events ev;
 	bool auto_consume;
 	bool refuse_accept;
+	bool refuse_arp; /**< the fake port refuses ARP frames (and so what queues behind one). */
 };
 
 extern struct th_env th;

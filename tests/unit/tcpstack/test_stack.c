@@ -327,7 +327,65 @@ test_stat_names(void **state)
 {
 	(void)state;
 	assert_string_equal(gale_stack_stat_names[0], "eth_rx");
-	assert_string_equal(gale_stack_stat_names[GALE_STACK_NB_STATS - 1], "tx_nombuf");
+	assert_string_equal(gale_stack_stat_names[GALE_STACK_NB_STATS - 1], "tx_drop_stuck");
+}
+
+/*
+ * A frame the device refuses for good (here the fake port refuses ARP) must not block the tx queue
+ * forever: it stays at the head, with everything behind it, only until it has been refused
+ * GALE_STACK_TX_STUCK_TRIES times over GALE_STACK_TX_STUCK_US; then it is dropped and counted and
+ * the rest goes out in order. A refusal that ends sooner loses nothing.
+ */
+static void
+test_tx_refused_head(void **state)
+{
+	const struct gale_stack_stats *st = gale_stack_stats(th.s);
+	struct th_out o;
+	unsigned int i;
+
+	(void)state;
+	th.refuse_arp = true;
+	assert_int_equal(gale_stack_arp_announce(th.s), 0);
+	for (i = 0; i < 3; i++)
+		th_input_mbuf(echo_request(7, (uint16_t)i, 56));
+	assert_int_equal(gale_stack_tx_pending(th.s), 4);
+	/* Many flushes within the period, and the period passing with too few flushes: kept. */
+	for (i = 0; i < 4 * GALE_STACK_TX_STUCK_TRIES; i++)
+		assert_int_equal(gale_stack_flush(th.s), 0);
+	th_advance(GALE_STACK_TX_STUCK_US / 2);
+	assert_int_equal(gale_stack_flush(th.s), 0);
+	assert_int_equal(gale_stack_tx_pending(th.s), 4);
+	assert_int_equal(st->tx_drop_stuck, 0);
+	/* The device takes it after all: nothing lost. */
+	th.refuse_arp = false;
+	assert_true(th_pop(&o));
+	assert_true(o.arp);
+	for (i = 0; i < 3; i++) {
+		assert_true(th_pop(&o));
+		assert_true(o.icmp);
+	}
+	assert_int_equal(st->tx_drop_stuck, 0);
+
+	/* Refused for good: dropped once both bounds pass, and what waited behind it goes out. */
+	th.refuse_arp = true;
+	assert_int_equal(gale_stack_arp_announce(th.s), 0);
+	for (i = 0; i < 3; i++)
+		th_input_mbuf(echo_request(7, (uint16_t)(10 + i), 56));
+	for (i = 0; i < GALE_STACK_TX_STUCK_TRIES; i++)
+		assert_int_equal(gale_stack_flush(th.s), 0);
+	th_advance(GALE_STACK_TX_STUCK_US - 1);
+	assert_int_equal(gale_stack_flush(th.s), 0);
+	assert_int_equal(gale_stack_tx_pending(th.s), 4);
+	th_advance(1);
+	assert_int_equal(gale_stack_flush(th.s), 3);
+	assert_int_equal(gale_stack_tx_pending(th.s), 0);
+	assert_int_equal(st->tx_drop_stuck, 1);
+	for (i = 0; i < 3; i++) {
+		assert_true(th_pop(&o));
+		assert_true(o.icmp);
+		assert_int_equal(o.len, 56);
+	}
+	assert_false(th_pop(&o));
 }
 
 int
@@ -343,6 +401,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_icmp_rate_limit, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_closed_port_rst, th_setup, th_teardown),
 		cmocka_unit_test(test_stat_names),
+		cmocka_unit_test_setup_teardown(test_tx_refused_head, th_setup, th_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, th_global_setup, th_global_teardown);
