@@ -33,7 +33,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <gale/conn.h>
+#include "conn_private.h"
 
 #define GALE__CONN_EVENTS   64
 #define GALE__CONN_IBUF0    (64u << 10)
@@ -48,6 +48,7 @@ enum gale__conn_state {
 };
 
 struct gale_conn {
+	const struct gale__conn_ops *ops; /**< first: conn.c dispatches on it */
 	struct gale_conn_backend *be;
 	int fd;
 	uint8_t state;
@@ -70,6 +71,7 @@ struct gale_conn {
 };
 
 struct gale_conn_backend {
+	const struct gale__conn_ops *ops; /**< first: conn.c dispatches on it */
 	struct gale_conn_conf conf;
 	int epfd;
 	int lfd;
@@ -86,24 +88,20 @@ struct gale_conn_backend {
 
 #define GALE__CNT(be, f, n) __atomic_store_n(&(be)->st.f, (be)->st.f + (n), __ATOMIC_RELAXED)
 
+static const struct gale__conn_ops gale__kernel_ops;
+static int gale__k_unlisten(struct gale_conn_backend *be);
+
 struct gale_conn_backend *
-gale_conn_backend_create(const struct gale_conn_conf *conf)
+gale__conn_kernel_create(const struct gale_conn_conf *conf)
 {
 	struct gale_conn_backend *be;
 
-	if (conf == NULL || (conf->kind != GALE_CONN_KERNEL && conf->kind != GALE_CONN_NATIVE)) {
-		errno = EINVAL;
-		return NULL;
-	}
-	if (conf->kind == GALE_CONN_NATIVE) {
-		errno = EPROTONOSUPPORT;
-		return NULL;
-	}
 	be = calloc(1, sizeof(*be));
 	if (be == NULL) {
 		errno = ENOMEM;
 		return NULL;
 	}
+	be->ops = &gale__kernel_ops;
 	be->conf = *conf;
 	if (be->conf.max_conns == 0)
 		be->conf.max_conns = 1024;
@@ -125,8 +123,8 @@ gale_conn_backend_create(const struct gale_conn_conf *conf)
 	return be;
 }
 
-enum gale_conn_kind
-gale_conn_backend_kind(const struct gale_conn_backend *be)
+static enum gale_conn_kind
+gale__k_backend_kind(const struct gale_conn_backend *be)
 {
 	return be->conf.kind;
 }
@@ -185,14 +183,14 @@ gale__conn_reap(struct gale_conn_backend *be)
 	}
 }
 
-void
-gale_conn_backend_free(struct gale_conn_backend *be)
+static void
+gale__k_backend_free(struct gale_conn_backend *be)
 {
 	struct gale_conn *c;
 
 	if (be == NULL)
 		return;
-	gale_conn_unlisten(be);
+	gale__k_unlisten(be);
 	for (c = be->conns; c != NULL; c = c->next)
 		gale__conn_kill(c, 0);
 	gale__conn_reap(be);
@@ -215,6 +213,7 @@ gale__conn_new(struct gale_conn_backend *be, int fd)
 		free(c);
 		return NULL;
 	}
+	c->ops = &gale__kernel_ops;
 	c->icap = GALE__CONN_IBUF0;
 	c->ocap = GALE__CONN_OBUF0;
 	c->be = be;
@@ -249,39 +248,7 @@ gale__sock_opts(int fd)
 }
 
 static int
-gale__parse_ip(const char *host, struct in_addr *a)
-{
-	if (host == NULL || host[0] == '\0' || strcmp(host, "*") == 0) {
-		a->s_addr = htonl(INADDR_ANY);
-		return 0;
-	}
-	return inet_pton(AF_INET, host, a) == 1 ? 0 : -EINVAL;
-}
-
-int
-gale_conn_parse_addr(const char *s, char *host, size_t host_len, uint16_t *port)
-{
-	const char *colon;
-	char *end;
-	unsigned long p;
-	struct in_addr a;
-
-	if (s == NULL || (colon = strrchr(s, ':')) == NULL || (size_t)(colon - s) >= host_len)
-		return -EINVAL;
-	memcpy(host, s, (size_t)(colon - s));
-	host[colon - s] = '\0';
-	errno = 0;
-	p = strtoul(colon + 1, &end, 10);
-	if (colon[1] == '\0' || *end != '\0' || errno != 0 || p > 65535)
-		return -EINVAL;
-	if (gale__parse_ip(host, &a) != 0)
-		return -EINVAL;
-	*port = (uint16_t)p;
-	return 0;
-}
-
-int
-gale_conn_listen(struct gale_conn_backend *be, const char *host, uint16_t port,
+gale__k_listen(struct gale_conn_backend *be, const char *host, uint16_t port,
                  gale_conn_accept_cb_t cb, void *arg)
 {
 	struct sockaddr_in sa;
@@ -296,7 +263,7 @@ gale_conn_listen(struct gale_conn_backend *be, const char *host, uint16_t port,
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons(port);
-	if (gale__parse_ip(host, &sa.sin_addr) != 0)
+	if (gale__conn_parse_ip(host, &sa.sin_addr.s_addr) != 0)
 		return -EINVAL;
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -323,14 +290,14 @@ fail:
 	return ret;
 }
 
-uint16_t
-gale_conn_listen_port(const struct gale_conn_backend *be)
+static uint16_t
+gale__k_listen_port(const struct gale_conn_backend *be)
 {
 	return be->lfd >= 0 ? be->lport : 0;
 }
 
-int
-gale_conn_unlisten(struct gale_conn_backend *be)
+static int
+gale__k_unlisten(struct gale_conn_backend *be)
 {
 	if (be->lfd < 0)
 		return -ENOENT;
@@ -340,8 +307,8 @@ gale_conn_unlisten(struct gale_conn_backend *be)
 	return 0;
 }
 
-int
-gale_conn_connect(struct gale_conn_backend *be, const char *host, uint16_t port,
+static int
+gale__k_connect(struct gale_conn_backend *be, const char *host, uint16_t port,
                   const struct gale_conn_callbacks *cbs, void *arg, struct gale_conn **cp)
 {
 	struct sockaddr_in sa;
@@ -387,15 +354,15 @@ gale_conn_connect(struct gale_conn_backend *be, const char *host, uint16_t port,
 	return 0;
 }
 
-void
-gale_conn_set_callbacks(struct gale_conn *c, const struct gale_conn_callbacks *cbs, void *arg)
+static void
+gale__k_set_callbacks(struct gale_conn *c, const struct gale_conn_callbacks *cbs, void *arg)
 {
 	c->cbs = cbs;
 	c->arg = arg;
 }
 
-unsigned int
-gale_conn_recv_peek(const struct gale_conn *c, struct gale_codec_seg *segs, unsigned int max,
+static unsigned int
+gale__k_recv_peek(const struct gale_conn *c, struct gale_codec_seg *segs, unsigned int max,
                     size_t *len)
 {
 	*len = c->ilen - c->ioff;
@@ -406,8 +373,8 @@ gale_conn_recv_peek(const struct gale_conn *c, struct gale_codec_seg *segs, unsi
 	return 1;
 }
 
-int
-gale_conn_consume(struct gale_conn *c, size_t len)
+static int
+gale__k_consume(struct gale_conn *c, size_t len)
 {
 	if (len > c->ilen - c->ioff)
 		return -EINVAL;
@@ -417,8 +384,8 @@ gale_conn_consume(struct gale_conn *c, size_t len)
 	return 0;
 }
 
-bool
-gale_conn_eof(const struct gale_conn *c)
+static bool
+gale__k_eof(const struct gale_conn *c)
 {
 	return c->eof;
 }
@@ -495,8 +462,8 @@ gale__tx_free_spill(struct gale_conn_tx *tx)
 	}
 }
 
-int
-gale_conn_tx_begin(struct gale_conn *c, struct gale_conn_tx *tx, size_t hint)
+static int
+gale__k_tx_begin(struct gale_conn *c, struct gale_conn_tx *tx, size_t hint)
 {
 	int ret;
 
@@ -519,8 +486,8 @@ gale_conn_tx_begin(struct gale_conn *c, struct gale_conn_tx *tx, size_t hint)
 	return 0;
 }
 
-int
-gale_conn_tx_commit(struct gale_conn_tx *tx)
+static int
+gale__k_tx_commit(struct gale_conn_tx *tx)
 {
 	struct gale_conn *c = tx->conn;
 	unsigned int n, i;
@@ -554,16 +521,16 @@ gale_conn_tx_commit(struct gale_conn_tx *tx)
 	return ret;
 }
 
-void
-gale_conn_tx_abort(struct gale_conn_tx *tx)
+static void
+gale__k_tx_abort(struct gale_conn_tx *tx)
 {
 	gale_codec_writer_finish(&tx->w);
 	gale__tx_free_spill(tx);
 	tx->conn->tx_open = false;
 }
 
-int
-gale_conn_send(struct gale_conn *c, const struct gale_codec_seg *segs, unsigned int n)
+static int
+gale__k_send(struct gale_conn *c, const struct gale_codec_seg *segs, unsigned int n)
 {
 	size_t total = 0;
 	unsigned int i;
@@ -589,22 +556,22 @@ gale_conn_send(struct gale_conn *c, const struct gale_codec_seg *segs, unsigned 
 	return 0;
 }
 
-size_t
-gale_conn_tx_space(const struct gale_conn *c)
+static size_t
+gale__k_tx_space(const struct gale_conn *c)
 {
 	size_t pending = c->olen - c->ooff;
 
 	return pending >= c->be->conf.tx_max ? 0 : c->be->conf.tx_max - pending;
 }
 
-size_t
-gale_conn_tx_pending(const struct gale_conn *c)
+static size_t
+gale__k_tx_pending(const struct gale_conn *c)
 {
 	return c->olen - c->ooff;
 }
 
-int
-gale_conn_close(struct gale_conn *c)
+static int
+gale__k_close(struct gale_conn *c)
 {
 	if (c->state == GALE__CS_DEAD || c->state == GALE__CS_CLOSING)
 		return -ENOTCONN;
@@ -617,8 +584,8 @@ gale_conn_close(struct gale_conn *c)
 	return 0;
 }
 
-void
-gale_conn_abort(struct gale_conn *c)
+static void
+gale__k_abort(struct gale_conn *c)
 {
 	struct linger lg = { 1, 0 };
 
@@ -630,8 +597,8 @@ gale_conn_abort(struct gale_conn *c)
 	gale__conn_kill(c, 0);
 }
 
-const char *
-gale_conn_peer_str(const struct gale_conn *c, char *buf, size_t len)
+static const char *
+gale__k_peer_str(const struct gale_conn *c, char *buf, size_t len)
 {
 	char ip[INET_ADDRSTRLEN];
 
@@ -641,21 +608,16 @@ gale_conn_peer_str(const struct gale_conn *c, char *buf, size_t len)
 	return buf;
 }
 
-unsigned int
-gale_conn_count(const struct gale_conn_backend *be)
+static unsigned int
+gale__k_count(const struct gale_conn_backend *be)
 {
 	return be->nconns;
 }
 
-void
-gale_conn_stats_get(const struct gale_conn_backend *be, struct gale_conn_stats *st)
+static void
+gale__k_stats_get(const struct gale_conn_backend *be, struct gale_conn_stats *st)
 {
-	const uint64_t *src = (const uint64_t *)&be->st;
-	uint64_t *dst = (uint64_t *)st;
-	size_t i;
-
-	for (i = 0; i < sizeof(*st) / sizeof(uint64_t); i++)
-		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+	gale__conn_stats_copy(&be->st, st);
 }
 
 /* ---- the poll ---- */
@@ -846,14 +808,8 @@ gale__conn_event(struct gale_conn *c, uint32_t ev)
 	}
 }
 
-unsigned int
-gale_conn_poll(struct gale_conn_backend *be)
-{
-	return gale_conn_poll_wait(be, 0);
-}
-
-unsigned int
-gale_conn_poll_wait(struct gale_conn_backend *be, int timeout_ms)
+static unsigned int
+gale__k_poll_wait(struct gale_conn_backend *be, int timeout_ms)
 {
 	struct epoll_event evs[GALE__CONN_EVENTS];
 	unsigned int work = 0;
@@ -889,3 +845,28 @@ gale_conn_poll_wait(struct gale_conn_backend *be, int timeout_ms)
 	}
 	return work;
 }
+
+static const struct gale__conn_ops gale__kernel_ops = {
+	.backend_free = gale__k_backend_free,
+	.kind = gale__k_backend_kind,
+	.poll_wait = gale__k_poll_wait,
+	.listen = gale__k_listen,
+	.listen_port = gale__k_listen_port,
+	.unlisten = gale__k_unlisten,
+	.connect = gale__k_connect,
+	.set_callbacks = gale__k_set_callbacks,
+	.recv_peek = gale__k_recv_peek,
+	.consume = gale__k_consume,
+	.eof = gale__k_eof,
+	.tx_begin = gale__k_tx_begin,
+	.tx_commit = gale__k_tx_commit,
+	.tx_abort = gale__k_tx_abort,
+	.send = gale__k_send,
+	.tx_space = gale__k_tx_space,
+	.tx_pending = gale__k_tx_pending,
+	.close = gale__k_close,
+	.abort = gale__k_abort,
+	.peer_str = gale__k_peer_str,
+	.count = gale__k_count,
+	.stats_get = gale__k_stats_get,
+};

@@ -50,6 +50,7 @@ gale_runtime_create(const struct gale_runtime_conf *conf)
 	struct gale_worker *w;
 	uint16_t p;
 	char name[24];
+	int ret;
 
 	if (conf == NULL || conf->nb_ports > GALE_RUNTIME_MAX_PORTS ||
 	    (conf->name != NULL && strlen(conf->name) > 12)) {
@@ -65,6 +66,8 @@ gale_runtime_create(const struct gale_runtime_conf *conf)
 	rt->conf.name = NULL;
 	rt->conf.ports = NULL;
 	rt->conf.steers = NULL;
+	rt->conf.stacks = NULL;
+	snprintf(rt->name, sizeof(rt->name), "%s", conf->name != NULL ? conf->name : "gale");
 	if (rt->conf.idle.idle_iters == 0)
 		rt->conf.idle.idle_iters = 256;
 	if (rt->conf.idle.pause_count == 0)
@@ -133,6 +136,12 @@ gale_runtime_create(const struct gale_runtime_conf *conf)
 			return NULL;
 		}
 		k++;
+	}
+	ret = gale__stacks_setup(rt, conf);
+	if (ret != 0) {
+		gale_runtime_free(rt);
+		errno = -ret;
+		return NULL;
 	}
 	if (conf->telemetry)
 		gale__telemetry_attach(rt);
@@ -343,6 +352,7 @@ gale_runtime_free(struct gale_runtime *rt)
 		return;
 	gale__signals_remove(rt);
 	gale__telemetry_detach(rt);
+	gale__stacks_teardown(rt);
 	for (k = 0; k < rt->nb_workers; k++)
 		gale_timer_wheel_free(rt->workers[k].wheel);
 	gale_ctl_free(rt->ctl);

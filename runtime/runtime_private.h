@@ -22,7 +22,10 @@
 #include "gale/worker.h"
 
 struct gale_ctl;
+struct gale_stack;
+struct gale_stack_conf;
 struct rte_mbuf;
+struct rte_ring;
 
 static inline void
 gale__stat_add(uint64_t *c, uint64_t v)
@@ -59,6 +62,14 @@ struct gale__txq {
 	struct rte_mbuf *pkts[GALE_WORKER_TXQ];
 };
 
+/** A worker's TCP/IP stack on one port (worker_stack.c); the stack's tx and port-pick context. */
+struct gale__wstack {
+	struct gale_worker *w;
+	struct gale_stack *stack; /**< NULL: no stack on this port. */
+	uint16_t port;            /**< index in the runtime's port list. */
+	uint16_t sport_next;      /**< where the next source-port search starts. */
+};
+
 /** One worker; an array of them, cache aligned, written only by its own lcore (stats read by
  * others). */
 struct gale_worker {
@@ -76,6 +87,8 @@ struct gale_worker {
 	int init_ret;        /**< the init callback's result. */
 	struct gale_worker_stats st; /**< single writer: this worker (gale__stat_*). */
 	struct gale__txq txq[GALE_RUNTIME_MAX_PORTS];
+	struct gale__wstack stacks[GALE_RUNTIME_MAX_PORTS];
+	struct rte_ring *arp_ring; /**< ARP mappings other workers learned (MP/SC); NULL = none. */
 } __rte_cache_aligned;
 
 /** The runtime: configuration, workers, control channel, lifecycle state. */
@@ -99,9 +112,21 @@ struct gale_runtime {
 	bool running;
 	uint64_t counters[GALE_RUNTIME_COUNTERS]; /**< sums of GALE_CTL_COUNTER deltas; control
 	                                             thread writes. */
+	/** Per port: the stack template (heap copy), NULL = no stack. */
+	struct gale_stack_conf *stack_tmpl[GALE_RUNTIME_MAX_PORTS];
+	char name[16]; /**< ring-name prefix. */
 };
 
 int gale__worker_main(void *arg);
+
+/* worker_stack.c: per-worker TCP/IP stacks. */
+int gale__stacks_setup(struct gale_runtime *rt, const struct gale_runtime_conf *conf);
+void gale__stacks_teardown(struct gale_runtime *rt);
+int gale__worker_stacks_start(struct gale_worker *w);
+void gale__worker_stacks_stop(struct gale_worker *w);
+unsigned int gale__worker_stacks_flush(struct gale_worker *w);
+unsigned int gale__worker_stacks_pending(const struct gale_worker *w);
+unsigned int gale__worker_arp_drain(struct gale_worker *w);
 
 void gale__telemetry_attach(struct gale_runtime *rt);
 

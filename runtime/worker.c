@@ -29,6 +29,7 @@
 
 #include <gale/control.h>
 #include <gale/steer.h>
+#include <gale/tcpstack.h>
 #include <gale/timer.h>
 
 #include "runtime_private.h"
@@ -121,6 +122,8 @@ gale_worker_stats_get(const struct gale_worker *w, struct gale_worker_stats *st)
 	st->ctl_msgs = gale__stat_read(&w->st.ctl_msgs);
 	st->work_units = gale__stat_read(&w->st.work_units);
 	st->sleeps = gale__stat_read(&w->st.sleeps);
+	st->arp_shared = gale__stat_read(&w->st.arp_shared);
+	st->arp_share_dropped = gale__stat_read(&w->st.arp_share_dropped);
 }
 
 /* One tx_burst of everything queued on q; the unsent tail stays. Returns packets sent. */
@@ -220,6 +223,8 @@ gale__worker_drain_check(struct gale_worker *w)
 		if (w->txq[p].n != 0)
 			return;
 	}
+	if (gale__worker_stacks_pending(w) != 0)
+		return;
 	ev.arg = w->id;
 	if (gale_ctl_worker_send(w->rt->ctl, w->id, &ev) == 0)
 		w->drained_sent = true;
@@ -266,7 +271,9 @@ gale__worker_deliver(struct gale_worker *w, uint16_t port, struct rte_mbuf **pkt
 
 	if (n == 0)
 		return;
-	if (c->rx_cb != NULL)
+	if (w->stacks[port].stack != NULL)
+		gale_stack_input(w->stacks[port].stack, pkts, n);
+	else if (c->rx_cb != NULL)
 		c->rx_cb(w, port, pkts, n, c->worker_arg);
 	else
 		rte_pktmbuf_free_bulk(pkts, n);
@@ -311,6 +318,7 @@ gale__worker_iterate(struct gale_worker *w)
 			work += units;
 		}
 	}
+	work += gale__worker_stacks_flush(w);
 	for (p = 0; p < w->rt->nb_ports; p++)
 		work += gale__txq_send(w, p, &w->txq[p]);
 	ran = gale_timer_wheel_advance(w->wheel, gale_timer_now_us());
@@ -318,6 +326,9 @@ gale__worker_iterate(struct gale_worker *w)
 		gale__stat_add(&w->st.timers_run, ran);
 		work += ran;
 	}
+	/* What the timers (retransmissions, ACKs) and shared ARP answers released goes out now. */
+	work += gale__worker_arp_drain(w);
+	work += gale__worker_stacks_flush(w);
 	msgs = gale_ctl_worker_poll(w->rt->ctl, w->id, gale__worker_ctl, w);
 	if (msgs != 0) {
 		gale__stat_add(&w->st.ctl_msgs, msgs);
@@ -380,13 +391,17 @@ gale__worker_main(void *arg)
 	struct gale_worker *w = arg;
 	const struct gale_runtime_conf *c = &w->rt->conf;
 
-	w->init_ret = c->init_cb != NULL ? c->init_cb(w, c->worker_arg) : 0;
+	w->init_ret = gale__worker_stacks_start(w);
+	if (w->init_ret == 0 && c->init_cb != NULL)
+		w->init_ret = c->init_cb(w, c->worker_arg);
 	if (w->init_ret == 0) {
 		while (!w->stop)
 			gale__worker_iterate(w);
 		if (c->fini_cb != NULL)
 			c->fini_cb(w, c->worker_arg);
 	}
+	/* After fini: the protocol layer has closed its connections on the stacks. */
+	gale__worker_stacks_stop(w);
 	gale__worker_release(w);
 	/* Release: the worker's last writes (stats, init_ret) are visible to the control thread's
 	 * acquire load. */

@@ -10,11 +10,19 @@
  *           SO_REUSEPORT listener on the same address, so the kernel spreads accepted connections
  *           over the workers. gale_conn_poll() runs epoll_wait with a zero timeout from the
  *           worker's work callback; the runtime's idle policy decides how an idle worker sleeps.
- *   native  (later) tcpstack on the worker's DPDK queue. The calls map one to one onto
- *           <gale/tcp.h>: listen + accept callback, connect + connected/error callbacks, a
- *           borrowed receive chain (gale_conn_recv_peek) released with gale_conn_consume, sends
- *           of a buffer chain that the backend hands out (mbuf data rooms there), writable and
- *           closed callbacks.
+ *   native  gale's TCP stack (<gale/tcp.h>) on the worker's DPDK queue: the stack the runtime
+ *           made for the worker (gale_worker_stack), given in gale_conn_conf.stack. Listen is
+ *           on the stack's address; accept, connect, the writable and closed callbacks map onto
+ *           the stack's. gale_conn_recv_peek borrows the stack's receive chain itself (the
+ *           received mbufs, no copy); only bytes a reader leaves unconsumed beyond what one peek
+ *           can show are copied into a per-connection buffer (up to rx_max), so a frame larger
+ *           than the stack's receive window can still be waited for whole. gale_conn_tx_begin
+ *           hands the writer mbuf data rooms from the port's pool; the commit queues the chain
+ *           as is, and the backend feeds the stack's send buffer as acknowledgements free it
+ *           (up to tx_max waiting). Events the stack raises are latched and delivered from
+ *           gale_conn_poll, so the rules below hold on both backends. gale_conn_poll_wait does
+ *           not wait (the worker loop drives the stack). A closed connection's FIN handshake
+ *           and TIME_WAIT go on inside the stack after the closed callback, as in the kernel.
  *
  * Where the kernel backend runs: on the runtime's workers, which are EAL lcores; with no DPDK port
  * the EAL needs no hugepages (--no-pci --no-huge is enough), and the RPC server fills the runtime's
@@ -52,11 +60,12 @@
 
 struct gale_conn;
 struct gale_conn_backend;
+struct gale_stack;
 
 /** Backends. */
 enum gale_conn_kind {
 	GALE_CONN_KERNEL = 1, /**< sockets and epoll */
-	GALE_CONN_NATIVE = 2, /**< tcpstack on a DPDK port (not built yet) */
+	GALE_CONN_NATIVE = 2, /**< tcpstack on a DPDK port (gale_conn_conf.stack) */
 };
 
 /** Callbacks of one connection; any may be NULL. arg is the one given with them. */
@@ -81,7 +90,10 @@ struct gale_conn_conf {
 	unsigned int max_conns; /**< open connections per instance; 0 = 1024. */
 	size_t rx_max; /**< most bytes buffered unconsumed per connection; 0 = 16 MiB + 64 KiB. */
 	size_t tx_max; /**< most bytes queued unsent per connection; 0 = 64 MiB. */
-	uint32_t backlog; /**< listen backlog; 0 = 1024. */
+	uint32_t backlog; /**< listen backlog; 0 = 1024 (native: the stack's syn_backlog). */
+	/** native: the worker's stack (gale_worker_stack; borrowed, must outlive the instance).
+	 * Ignored by kernel. On native, tx_max 0 = 16 MiB + 64 KiB. */
+	struct gale_stack *stack;
 };
 
 /** Counters of one instance (owner-written; other threads read them with relaxed loads). */
@@ -112,7 +124,7 @@ struct gale_conn_tx {
 
 /**
  * Create a backend instance for the calling worker (or thread). NULL with errno set: EINVAL (bad
- * conf), EPROTONOSUPPORT (the native backend is not built yet), ENOMEM, or what epoll_create1 set.
+ * conf, or native without a stack), ENOMEM, or what epoll_create1 set.
  */
 struct gale_conn_backend *gale_conn_backend_create(const struct gale_conn_conf *conf);
 

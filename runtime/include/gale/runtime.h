@@ -23,6 +23,18 @@
  * inbound steering rings; what another worker forwards after that is freed by gale_steer_free (the
  * caller's, after gale_runtime_free).
  *
+ * TCP/IP stacks: with a gale_stack_conf template for a port (conf.stacks), each worker creates its
+ * own stack (gale/tcpstack.h) on that port at start, on its lcore, before the init callback: the
+ * template's addresses, limits and TCP settings, with the port's MAC and pool, the worker's timer
+ * wheel and queue filled in by the runtime (and, when the port steers, a source-port picker so that
+ * the replies of connections the worker opens come back to it). Every frame the worker owns on that
+ * port goes to its stack instead of the rx callback; the stack's queued frames go out after the
+ * work callback and again after the timers, every iteration. A mapping one worker's stack learns
+ * from ARP is handed to the other workers' stacks through a small ring each (gale_stack_arp_add).
+ * gale_worker_stack gives a worker its stack (gale/conn.h's native backend runs on it); the stack is
+ * freed after the fini callback, so a protocol layer closes its connections there. Telemetry:
+ * /gale/stacks (each worker's stack counters, non-zero ones; a worker id as parameter for one).
+ *
  * Counters: a worker sends GALE_CTL_COUNTER messages (code = counter id, arg = delta) with
  * gale_worker_send_up; the control thread sums them (gale_runtime_counter), so no counter is ever
  * shared between cores.
@@ -43,6 +55,7 @@
 
 struct gale_port;
 struct gale_runtime;
+struct gale_stack_conf;
 struct gale_steer;
 
 /** Ports one runtime polls at most. */
@@ -86,6 +99,10 @@ struct gale_runtime_conf {
 	bool close_ports;  /**< gale_runtime_free closes the ports (gale_port_close). */
 	struct gale_steer *const *steers; /**< per port (borrowed; NULL or NULL entries = none):
 	                                   * software steering, see below. */
+	/** Per port (copied by create; NULL or NULL entries = none): a TCP/IP stack template, see
+	 * above. ip must be set; mac, pool, wheel, tx_burst, port_pick, arp_learn and worker_id are
+	 * the runtime's. */
+	const struct gale_stack_conf *const *stacks;
 	unsigned int nb_workers;          /**< 0 = one per EAL worker lcore. */
 	gale_worker_rx_cb_t rx_cb;        /**< NULL = free what arrives. */
 	gale_worker_work_cb_t work_cb;    /**< may be NULL. */

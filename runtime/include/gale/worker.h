@@ -23,6 +23,7 @@ struct gale_ctl_msg;
 struct gale_port;
 struct gale_runtime;
 struct gale_snapshot;
+struct gale_stack;
 struct gale_timer_wheel;
 struct gale_worker;
 struct rte_mbuf;
@@ -76,6 +77,8 @@ struct gale_worker_stats {
 	uint64_t ctl_msgs;    /**< control messages taken. */
 	uint64_t work_units;  /**< units reported by the work callback. */
 	uint64_t sleeps;      /**< idle sleeps (sleep policy). */
+	uint64_t arp_shared;  /**< ARP mappings handed to the other workers' stacks. */
+	uint64_t arp_share_dropped; /**< ARP mappings not handed on: a worker's ring was full. */
 };
 
 /** The worker's index, 0 .. nb_workers-1: its queue on every port. */
@@ -127,6 +130,16 @@ void *gale_worker_user(const struct gale_worker *w);
 
 /** Set the per-worker pointer (typically from the init callback). */
 void gale_worker_set_user(struct gale_worker *w, void *user);
+
+/**
+ * The worker's TCP/IP stack on port index `port` (the runtime made it from the port's template in
+ * gale_runtime_conf.stacks), or NULL when the port has none. Valid from before the init callback
+ * until after the fini callback.
+ */
+struct gale_stack *gale_worker_stack(const struct gale_worker *w, uint16_t port);
+
+/** The first port index with a stack (gale_worker_stack), or -ENOENT. */
+int gale_worker_stack_port(const struct gale_worker *w);
 
 /** Copy the worker's statistics; any thread. */
 void gale_worker_stats_get(const struct gale_worker *w, struct gale_worker_stats *st);
