@@ -61,7 +61,7 @@ struct kv_shard {
 	const struct kv_item **heap; /**< scan scratch: max_scan entries */
 };
 
-/* CRC32-C (SSE4.2 where built for it) over 8-byte words read with memcpy: keys are views into
+/* CRC32-C (SSE4.2 where built for it), then mixed, over 8-byte words read with memcpy: keys are views into
  * receive buffers at any alignment, and rte_hash_crc's own loads assume 4-byte alignment. */
 uint32_t
 kv_hash(const uint8_t *key, uint32_t len)
@@ -75,6 +75,14 @@ kv_hash(const uint8_t *key, uint32_t len)
 	}
 	for (; i < len; i++)
 		crc = rte_hash_crc_1byte(key[i], crc);
+	/* CRC is linear: keys that differ in a few bits (k01, k02, ...) would fall on shards in a
+	 * pattern that follows their order. MurmurHash3's finaliser mixes every bit into the top
+	 * ones, which pick the shard. */
+	crc ^= crc >> 16;
+	crc *= 0x85ebca6bu;
+	crc ^= crc >> 13;
+	crc *= 0xc2b2ae35u;
+	crc ^= crc >> 16;
 	return crc;
 }
 

@@ -24,7 +24,8 @@ telemetry: the counters the workers sent up (the EAL's telemetry socket, /gale/c
 stats() reported, within a bounded wait.
 
 negative: a value over --max-value and a key over --max-key get the declared KvError, a scan
-limit of 0 BAD_ARGUMENT, a missing key NotFound; the connection keeps working after each. Its calls
+limit of 0 BAD_ARGUMENT, a missing key NotFound; the connection keeps working after each. Then
+scan pages cut by bytes (values at the limit) are paged through: each key once, in order. Its calls
 go to --dump for the checker (no key is left).
 
 The Python code for kv.thrift is generated at test time into --gen-dir by Debian's `thrift --gen py`.
@@ -196,6 +197,10 @@ def run_check(a):
     if a.workers > 1:
         expect(tot["cross"] > 0, "no cross-worker request was counted")
         expect(all(w.keys > 0 for w in st), "a shard holds no key: keys did not spread")
+    else:
+        expect(tot["cross"] == 0 and tot["fanout"] == 0 and tot["served"] == 0,
+               "one worker counted cross-worker traffic: cross %d fanout %d served %d" %
+               (tot["cross"], tot["fanout"], tot["served"]))
     # The clients' own counts (the negative client's calls come on top).
     expect((tot["gets"], tot["puts"], tot["deletes"]) == (counts["get"], counts["put"], counts["delete"]),
            "server counted gets/puts/deletes %d/%d/%d, clients made %d/%d/%d" %
@@ -283,11 +288,38 @@ def run_negative(a):
     except NotFound as e:
         expect(e.key == b"neg/missing", "NotFound names %r" % e.key)
     expect(cl.delete(key) is True and cl.delete(key) is False, "delete did not report existence")
+    # So far: 3 puts (2 refused), 6 gets (1 refused), 1 scan, 2 deletes.
+    counts = {"get": 6, "put": 3, "delete": 2, "scan": 1, "rejected": 3}
+    # Pages cut by bytes: 40 values at the limit make ~165 KB, more than every shard's 64 KiB page
+    # together, so a page stops early (more set) at the smallest last key of a shard that was cut;
+    # paging on from there must give every key exactly once, in order.
+    rng = random.Random(40)
+    big = {b"neg/big/" + bytes(rng.getrandbits(8) for _ in range(6)): bytes([65 + i % 26]) * a.max_value
+           for i in range(40)}
+    for k, v in big.items():
+        cl.put(k, v)
+    counts["put"] += len(big)
+    got, start, first = [], b"neg/big/", None
+    while True:
+        page = cl.scan(start, 40)
+        counts["scan"] += 1
+        first = len(page.items) if first is None else first
+        got.extend((kv.key, kv.value) for kv in page.items)
+        if not page.more:
+            break
+        expect(page.items, "scan page empty but more is set")
+        start = page.items[-1].key + b"\x00"
+    expect(got == sorted(big.items()), "paged scan of byte-cut pages: %d pairs, want the 40 put, in order" %
+           len(got))
+    expect(first < 40, "a 40-item page of %d-byte values was not cut by bytes (%d items)" % (a.max_value, first))
+    for k in big:
+        expect(cl.delete(k) is True, "delete of %r" % k)
+    counts["delete"] += len(big)
     t.close()
-    # The calls made, for the checker: 3 puts (2 refused), 6 gets (1 refused), 1 scan, 2 deletes.
     with open(a.dump, "w") as f:
-        json.dump({"oracle": {}, "counts": {"get": 6, "put": 3, "delete": 2, "scan": 1, "rejected": 3}}, f)
-    print("negative: oversized value and key refused with the declared KvError; the server kept serving")
+        json.dump({"oracle": {}, "counts": counts}, f)
+    print("negative: oversized value and key refused with the declared KvError; the server kept serving; "
+          "40 values of %d bytes paged in byte-cut pages (first page %d items)" % (a.max_value, first))
 
 
 def main():

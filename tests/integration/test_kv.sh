@@ -10,7 +10,8 @@
 #     cross-worker requests (> 0), counters that add up (local + cross + rejected + busy = get + put + delete
 #     on every worker; served = cross + fanout), both workers used, and exactly the calls the clients made;
 #     the same counters reach telemetry (/gale/counters on the EAL's socket);
-#  4. SIGTERM: a clean drain, and the counters printed at exit add up too.
+#  4. SIGTERM: a clean drain, and the counters printed at exit add up too;
+#  5. the same with one worker, shorter: nothing crosses, scan and stats answer without deferring.
 # The worker-to-worker rings hold one message (--ring-size 1), so posts often find them full and wait on the
 # sender (counted as ring_full): the answers must be right all the same. GALE_KV_OPS sets calls per client.
 set -euo pipefail
@@ -67,3 +68,20 @@ grep -q "key requests .*(adds up); served .*(adds up)" "$GALE_TMP/kv.log" ||
 cross=$(sed -n 's/^gale-kv: total: .* cross=\([0-9]*\) .*/\1/p' "$GALE_TMP/kv.log")
 [ "${cross:-0}" -gt 0 ] || { echo "gale-kv counted no cross-worker request at exit" >&2; exit 1; }
 echo "gale-kv: $((6 * ops)) random calls on 24 connections checked against their oracles; $cross cross-worker"
+
+# 5. One worker: every shard operation is local (scan and stats answer at once), nothing crosses.
+gale_bg kv1 "$kv" --no-pci --no-huge -m 256 "--file-prefix=gale-kv1-$$" --log-level=lib.eal:warning \
+	"--lcores=0@0,1@$last" -- --listen 127.0.0.1:0 --workers 1 --port-file "$GALE_TMP/kv1.port"
+gale_wait_for 20 "gale-kv (one worker) to listen" test -s "$GALE_TMP/kv1.port"
+port=$(cat "$GALE_TMP/kv1.port")
+pids=()
+for i in 1 2; do
+	py random --seed "$((2000 + i))" --ops 400 --ns "o$i/" --conns 2 --dump "$GALE_TMP/o$i.json" &
+	pids+=("$!")
+done
+for p in "${pids[@]}"; do wait "$p" || failed=1; done
+[ "$failed" = 0 ] || { echo "a client's replies disagreed with its oracle (one worker)" >&2; exit 1; }
+py check --workers 1 --dumps "$GALE_TMP"/o?.json
+kill -TERM "$(gale__bg_pid kv1)"
+gale_wait_pid kv1 30
+grep -q "stopped (clean)" "$GALE_TMP/kv1.log" || { echo "gale-kv (one worker) did not drain cleanly" >&2; exit 1; }
