@@ -11,10 +11,15 @@
  * bytes below the highest SACKed byte are presumed lost). A zero window with data waiting starts
  * the persist timer instead.
  *
- * Payload is copied from the send buffer into the segment's buffer: one copy per transmission,
- * which keeps every frame single-segment (any PMD, any offload) and lets retransmissions come from
- * the same place. The send API is zero-copy for the application; the transmit path using indirect
- * mbufs is future work (TSO with it).
+ * Payload is copied from the send buffer into the segment's buffers: one copy per transmission,
+ * which lets retransmissions come from the same place. The send API is zero-copy for the
+ * application; the transmit path using indirect mbufs is future work (TSO with it). A segment
+ * that does not fit one buffer (an MTU above the pool's data room, e.g. 9000-byte jumbo frames on
+ * memif with 2 KiB buffers) is a chain: headers and the first payload bytes in the first buffer,
+ * the rest in as many more as it takes, each filled to its room; its TCP checksum is computed
+ * over the chain. Only a caller whose port takes multi-segment frames (memif, tap:
+ * RTE_ETH_TX_OFFLOAD_MULTI_SEGS) sets an MTU above one buffer's room; at 1500 bytes every frame
+ * stays single-segment as before.
  */
 #include <errno.h>
 #include <string.h>
@@ -137,14 +142,36 @@ gale__tcp_build(struct gale_stack *s, uint32_t laddr, uint16_t lport, uint32_t f
 	struct rte_mbuf *m;
 	uint8_t *p;
 
+	uint32_t first, rest, n;
+	struct rte_mbuf *seg;
+
 	m = gale__pkt_alloc(s);
 	if (m == NULL)
 		return NULL;
-	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(GALE__HDRS + olen + len));
+	/* Payload beyond the first buffer's room goes to further buffers, chained. */
+	first = rte_pktmbuf_tailroom(m) > GALE__HDRS + olen
+	                ? GALE__MIN(len, (uint32_t)rte_pktmbuf_tailroom(m) - GALE__HDRS - olen)
+	                : 0;
+	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(GALE__HDRS + olen + first));
 	if (p == NULL) {
 		rte_pktmbuf_free(m);
 		GALE__STAT(s, tx_nombuf);
 		return NULL;
+	}
+	for (rest = len - first; rest > 0; rest -= n) {
+		seg = gale__pkt_alloc(s);
+		if (seg == NULL) {
+			rte_pktmbuf_free(m);
+			return NULL;
+		}
+		n = GALE__MIN(rest, (uint32_t)rte_pktmbuf_tailroom(seg));
+		if (n == 0 || rte_pktmbuf_append(seg, (uint16_t)n) == NULL ||
+		    rte_pktmbuf_chain(m, seg) != 0) {
+			rte_pktmbuf_free(seg);
+			rte_pktmbuf_free(m);
+			GALE__STAT(s, tx_nombuf);
+			return NULL;
+		}
 	}
 	th = (struct rte_tcp_hdr *)(p + sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr));
 	th->src_port = rte_cpu_to_be_16(lport);
@@ -163,6 +190,40 @@ gale__tcp_build(struct gale_stack *s, uint32_t laddr, uint16_t lport, uint32_t f
 	return m;
 }
 
+/*
+ * The one's-complement sum (reduced, not inverted) of len bytes from offset off of the chain m,
+ * for TCP checksums of chained segments in both directions. It replaces rte_raw_cksum_mbuf,
+ * which in DPDK 22.11 byte-swaps a segment's unreduced 32-bit partial sum after an odd-length
+ * segment and so gets chains with odd boundaries wrong (dpdk_port/offload.c works around the same
+ * bug; tests/unit/tcpstack/test_tcp_jumbo.c splits frames at odd offsets). Borrows m. 0, or -1
+ * when the chain is shorter than off + len.
+ */
+int
+gale__tcp_cksum_chain(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint16_t *cksum)
+{
+	uint32_t sum = 0, tmp, n, done = 0;
+
+	while (m != NULL && off >= m->data_len) {
+		off -= m->data_len;
+		m = m->next;
+	}
+	while (m != NULL && done < len) {
+		n = GALE__MIN((uint32_t)m->data_len - off, len - done);
+		tmp = __rte_raw_cksum_reduce(
+		        __rte_raw_cksum(rte_pktmbuf_mtod_offset(m, const void *, off), n, 0));
+		if (done & 1)
+			tmp = rte_bswap16((uint16_t)tmp);
+		sum += tmp;
+		done += n;
+		off = 0;
+		m = m->next;
+	}
+	if (done < len)
+		return -1;
+	*cksum = __rte_raw_cksum_reduce(sum);
+	return 0;
+}
+
 /* Consumes m: checksum (or its offload) and send. */
 static int
 gale__tcp_finish(struct gale_stack *s, struct rte_mbuf *m, uint32_t faddr)
@@ -175,8 +236,19 @@ gale__tcp_finish(struct gale_stack *s, struct rte_mbuf *m, uint32_t faddr)
 	if (s->conf.tx_offloads & GALE_STACK_OFFLOAD_TCP_CKSUM) {
 		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
 		th->cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
-	} else {
+	} else if (m->nb_segs == 1) {
 		th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+	} else {
+		uint16_t l4_off = (uint16_t)((uint8_t *)th - rte_pktmbuf_mtod(m, uint8_t *));
+		uint16_t sum = 0;
+		uint32_t raw;
+
+		/* A chained segment (jumbo frame): the sum runs over every buffer. */
+		(void)gale__tcp_cksum_chain(m, l4_off, rte_pktmbuf_pkt_len(m) - l4_off, &sum);
+		raw = (uint32_t)sum + rte_ipv4_phdr_cksum(ip, 0);
+		raw = (raw & 0xffff) + (raw >> 16);
+		raw = (raw & 0xffff) + (raw >> 16);
+		th->cksum = (uint16_t)~raw;
 	}
 	GALE__STAT(s, tcp_tx);
 	return gale__ip_output(s, m, faddr, IPPROTO_TCP);
@@ -217,11 +289,17 @@ gale__tcp_send_cookie_synack(struct gale_stack *s, uint32_t laddr, uint16_t lpor
 	return gale__tcp_finish(s, m, faddr);
 }
 
-/* Copy len bytes at offset off of the send buffer to dst. */
+/*
+ * Copy len bytes at offset off of the send buffer into the segment seg built by gale__tcp_build:
+ * from dst (the payload's start in the first buffer) to that buffer's end, then on through the
+ * chain's further buffers. Borrows both.
+ */
 static void
-gale__snd_copy(const struct gale_tcp_conn *tp, uint32_t off, uint32_t len, uint8_t *dst)
+gale__snd_copy(const struct gale_tcp_conn *tp, uint32_t off, uint32_t len, struct rte_mbuf *seg,
+               uint8_t *dst)
 {
 	const struct rte_mbuf *m = tp->snd_head;
+	uint8_t *end = rte_pktmbuf_mtod_offset(seg, uint8_t *, seg->data_len);
 	uint32_t n;
 
 	while (m != NULL && off >= m->data_len) {
@@ -229,12 +307,23 @@ gale__snd_copy(const struct gale_tcp_conn *tp, uint32_t off, uint32_t len, uint8
 		m = m->next;
 	}
 	while (m != NULL && len > 0) {
+		if (dst == end) {
+			seg = seg->next;
+			if (seg == NULL)
+				return;
+			dst = rte_pktmbuf_mtod(seg, uint8_t *);
+			end = dst + seg->data_len;
+		}
 		n = GALE__MIN(len, (uint32_t)m->data_len - off);
+		n = GALE__MIN(n, (uint32_t)(end - dst));
 		memcpy(dst, rte_pktmbuf_mtod_offset(m, const uint8_t *, off), n);
 		dst += n;
 		len -= n;
-		off = 0;
-		m = m->next;
+		off += n;
+		if (off == m->data_len) {
+			off = 0;
+			m = m->next;
+		}
 	}
 }
 
@@ -333,7 +422,7 @@ gale__tcp_xmit(struct gale_tcp_conn *tp, uint32_t seq, uint32_t len, uint8_t fla
 		return -ENOBUFS;
 	}
 	if (len > 0) {
-		gale__snd_copy(tp, seq - tp->snd_una, len, payload);
+		gale__snd_copy(tp, seq - tp->snd_una, len, m, payload);
 		if (GALE_SEQ_LT(seq, tp->snd_max)) {
 			GALE__STAT(s, tcp_rexmt_seg);
 			tp->t_rexmits++;

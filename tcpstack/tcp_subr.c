@@ -524,11 +524,10 @@ void
 gale__tcp_set_mss(struct gale_tcp_conn *tp)
 {
 	const struct gale_stack *s = tp->stack;
+	/* Not clamped to one buffer: a segment larger than a buffer's room goes out chained
+	 * (tcp_output.c), so an MTU above it (jumbo frames on memif) gives full-sized segments. */
 	uint32_t mss = GALE__MIN((uint32_t)tp->peer_mss, (uint32_t)s->conf.mtu - 40u);
-	uint32_t room =
-	        rte_pktmbuf_data_room_size(s->conf.pool) - RTE_PKTMBUF_HEADROOM - 14u - 40u - 40u;
 
-	mss = GALE__MIN(mss, room);
 	if (tp->t_flags & GALE_TF_RCVD_TSTMP)
 		mss -= 12;
 	if (mss < 64)

@@ -6,6 +6,19 @@
  *   gale-tcpecho [EAL args] -- --listen 7 [--mode echo|discard|source] ...
  *   gale-tcpecho [EAL args] -- --connect 198.18.0.1:7 --bytes 1048576 --conns 8 [--client
  * echo|send|recv]
+ *   gale-tcpecho [EAL args] -- --connect 198.18.0.1:7 --client rr --size 64 --conns 64 --duration 5
+ *
+ * Benchmark modes (perf/tcp/run): rr sends a message of --size bytes on each connection, waits for
+ * its whole echo, and repeats, timing each transaction with the TSC into a histogram; send and recv
+ * with --bytes 0 stream without end until --duration (recv from a server in source mode with
+ * --bytes 0). After --warmup seconds the counters restart, and at the end one parseable line
+ * `result: mode=... conns=... secs=... tps=... p50_us=... p99_us=...` (rr) or `... bytes=...
+ * gbps=...` (send, recv) gives the rate over the measured interval; perf/tcp/linux_tcp.c prints
+ * the same line for Linux. --idle poll busy-polls (benchmarks, each side pinned to its own core);
+ * the default yields the core when idle. --stack-mtu sets the stack's MTU without asking the port,
+ * for net_memif: its ethdev reports a 1500-byte MTU and refuses rte_eth_dev_set_mtu, yet carries
+ * frames of any length in chained descriptors, so two gale stacks over memif can use 9000-byte
+ * jumbo frames (segments larger than a buffer go out chained, see tcpstack/tcp_output.c).
  *
  * Streams carry a fixed pattern (byte i of a stream is i % 251) so both ends can check every byte
  * without keeping a copy: the client verifies what comes back byte by byte, a kernel peer hashes it
@@ -41,18 +54,26 @@
 #include <gale/tcpstack.h>
 #include <gale/timer.h>
 
+#include "lat_hist.h"
+
 #define PATTERN_PERIOD 251u
 #define CHUNK          (64u * 1024u)
 
 enum srv_mode { SRV_ECHO, SRV_DISCARD, SRV_SOURCE };
-enum cli_mode { CLI_ECHO, CLI_SEND, CLI_RECV };
+enum cli_mode { CLI_ECHO, CLI_SEND, CLI_RECV, CLI_RR };
 
 struct conn_state {
 	struct gale_tcp_conn *conn;
 	struct conn_state *next, **pprev; /**< server: the list of accepted connections. */
 	uint64_t sent, recvd;
+	uint64_t target;  /**< rr: the stream offset where the message in flight ends. */
+	uint64_t t_start; /**< rr: TSC when that message was handed to the stack. */
 	bool closing, done, failed;
 };
+
+static struct gale_lat_hist lat_hist; /**< rr: transaction latencies. */
+static uint64_t transactions;
+static uint8_t pat_table[PATTERN_PERIOD + 65536u]; /**< pattern from any phase, any mbuf length. */
 
 static volatile sig_atomic_t stop_flag, report_flag;
 static struct gale_port port;
@@ -69,7 +90,9 @@ static struct {
 	unsigned int conns, exit_after, duration_s, max_conns;
 	uint32_t delack_us, rto_min_us, rcvbuf, sndbuf;
 	enum gale_tcp_cc cc;
-	bool nagle, stats, client;
+	bool nagle, stats, client, poll;
+	uint32_t size, stack_mtu, mbuf_size, nb_mbufs;
+	double warmup_s;
 	const char *port_name, *ready_file, *impair_rx, *impair_tx;
 } opt;
 
@@ -105,7 +128,7 @@ static struct rte_mbuf *
 make_chain(uint32_t len, uint64_t off, const struct rte_mbuf *src, uint32_t soff)
 {
 	struct rte_mbuf *head = NULL, *m;
-	uint32_t room = rte_pktmbuf_data_room_size(pool) - RTE_PKTMBUF_HEADROOM, n, i;
+	uint32_t room = rte_pktmbuf_data_room_size(pool) - RTE_PKTMBUF_HEADROOM, n;
 	uint8_t *p;
 
 	while (len > 0) {
@@ -123,8 +146,7 @@ make_chain(uint32_t len, uint64_t off, const struct rte_mbuf *src, uint32_t soff
 				memcpy(p, q, n);
 			soff += n;
 		} else {
-			for (i = 0; i < n; i++)
-				p[i] = pattern(off + i);
+			memcpy(p, pat_table + off % PATTERN_PERIOD, n);
 			off += n;
 		}
 		if (head == NULL)
@@ -166,7 +188,7 @@ static bool
 take_verified(struct conn_state *cs, bool verify)
 {
 	const struct rte_mbuf *rc, *seg;
-	uint32_t len, i;
+	uint32_t len;
 	uint64_t off = cs->recvd;
 
 	rc = gale_tcp_recv_peek(cs->conn, &len);
@@ -174,11 +196,9 @@ take_verified(struct conn_state *cs, bool verify)
 		return true;
 	if (verify) {
 		for (seg = rc; seg != NULL; seg = seg->next) {
-			const uint8_t *p = rte_pktmbuf_mtod(seg, const uint8_t *);
-
-			for (i = 0; i < seg->data_len; i++)
-				if (p[i] != pattern(off + i))
-					return false;
+			if (memcmp(rte_pktmbuf_mtod(seg, const uint8_t *),
+			           pat_table + off % PATTERN_PERIOD, seg->data_len) != 0)
+				return false;
 			off += seg->data_len;
 		}
 	}
@@ -210,13 +230,14 @@ srv_pump(struct gale_tcp_conn *c, struct conn_state *cs)
 	uint32_t len, space, n;
 
 	if (opt.srv == SRV_SOURCE) {
-		pump_pattern(cs, opt.bytes);
-		if (cs->sent >= opt.bytes && !cs->closing) {
+		/* --bytes 0: an endless stream, until the peer closes. */
+		pump_pattern(cs, opt.bytes != 0 ? opt.bytes : UINT64_MAX);
+		if (opt.bytes != 0 && cs->sent >= opt.bytes && !cs->closing) {
 			cs->closing = true;
 			gale_tcp_shutdown(c);
 		}
 		take_verified(cs, false);
-		if (gale_tcp_eof(c) && cs->sent >= opt.bytes)
+		if (gale_tcp_eof(c) && (opt.bytes == 0 || cs->sent >= opt.bytes))
 			gale_tcp_close(c);
 		return;
 	}
@@ -307,11 +328,41 @@ srv_accept(void *arg, struct gale_tcp_conn *c)
 /* ---- client ---- */
 
 static void
+lat_record(uint64_t cycles)
+{
+	static uint64_t hz;
+
+	if (hz == 0)
+		hz = rte_get_tsc_hz();
+	gale_lat_hist_add(&lat_hist, cycles * 1000000000ull / hz);
+}
+
+static void
 cli_progress(struct conn_state *cs)
 {
 	if (cs->done || cs->conn == NULL)
 		return;
 	switch (opt.cli) {
+	case CLI_RR:
+		if (!take_verified(cs, true)) {
+			fprintf(stderr, "tcpecho: data mismatch at byte %lu\n",
+			        (unsigned long)cs->recvd);
+			finish(cs, false);
+			gale_tcp_abort(cs->conn);
+			return;
+		}
+		if (cs->target != 0 && cs->recvd >= cs->target) {
+			lat_record(rte_rdtsc() - cs->t_start);
+			transactions++;
+			cs->target = 0;
+		}
+		if (cs->target == 0 && !stop_flag) {
+			cs->target = cs->sent + opt.size;
+			cs->t_start = rte_rdtsc();
+		}
+		if (cs->target != 0 && cs->sent < cs->target)
+			pump_pattern(cs, cs->target);
+		break;
 	case CLI_ECHO:
 		pump_pattern(cs, opt.bytes);
 		if (!take_verified(cs, true)) {
@@ -327,8 +378,8 @@ cli_progress(struct conn_state *cs)
 		}
 		break;
 	case CLI_SEND:
-		pump_pattern(cs, opt.bytes);
-		if (cs->sent >= opt.bytes && !cs->closing) {
+		pump_pattern(cs, opt.bytes != 0 ? opt.bytes : UINT64_MAX);
+		if (opt.bytes != 0 && cs->sent >= opt.bytes && !cs->closing) {
 			cs->closing = true;
 			gale_tcp_shutdown(cs->conn);
 		}
@@ -378,7 +429,9 @@ cli_closed(struct gale_tcp_conn *c, void *arg)
 	(void)c;
 	cs->conn = NULL;
 	conns_closed++;
-	ok = !cs->failed && (opt.cli == CLI_SEND   ? cs->sent == opt.bytes
+	ok = !cs->failed && (opt.cli == CLI_RR     ? true
+	                     : opt.bytes == 0      ? true
+	                     : opt.cli == CLI_SEND ? cs->sent == opt.bytes
 	                     : opt.cli == CLI_RECV ? (opt.bytes == 0 || cs->recvd == opt.bytes)
 	                                           : cs->recvd == opt.bytes);
 	finish(cs, ok);
@@ -461,8 +514,18 @@ usage(const char *prog)
 	       "  --mode M             server: echo (default), discard, source\n"
 	       "  --connect A.B.C.D:P  client to A.B.C.D port P\n"
 	       "  --client M           client: echo (default: send, read back, verify), send, "
-	       "recv\n"
-	       "  --bytes N            bytes per connection (client; server in source mode)\n"
+	       "recv,\n"
+	       "                       rr (request/response: --size bytes, wait for the echo, "
+	       "repeat)\n"
+	       "  --bytes N            bytes per connection (client; server in source mode); 0 "
+	       "with\n"
+	       "                       send, recv or a source server: endless (until --duration)\n"
+	       "  --size N             rr: message size (default 64)\n"
+	       "  --warmup S           benchmark modes: restart the counters after S seconds\n"
+	       "  --idle poll|yield    busy-poll, or yield the core when idle (default)\n"
+	       "  --stack-mtu N        the stack's MTU, port untouched (memif: jumbo frames)\n"
+	       "  --mbuf-size N        data room (headroom included) of the port's packet buffers\n"
+	       "  --nb-mbufs N         packet buffers in the port's pool (default 16383)\n"
 	       "  --conns N            concurrent client connections (default 1)\n"
 	       "  --exit-after N       server: exit after N connections closed\n"
 	       "  --duration S         exit after S seconds (0 = no limit)\n"
@@ -529,6 +592,12 @@ parse_args(int argc, char **argv)
 		{ "impair-tx", required_argument, NULL, 'T' },
 		{ "ready-file", required_argument, NULL, 'f' },
 		{ "stats", no_argument, NULL, 'S' },
+		{ "size", required_argument, NULL, 'z' },
+		{ "warmup", required_argument, NULL, 'w' },
+		{ "idle", required_argument, NULL, 'y' },
+		{ "stack-mtu", required_argument, NULL, 'U' },
+		{ "mbuf-size", required_argument, NULL, 'B' },
+		{ "nb-mbufs", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -541,6 +610,7 @@ parse_args(int argc, char **argv)
 	opt.max_conns = 4096;
 	opt.rto_min_us = 5000;
 	opt.bytes = 1024;
+	opt.size = 64;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -587,6 +657,8 @@ parse_args(int argc, char **argv)
 				opt.cli = CLI_SEND;
 			else if (strcmp(optarg, "recv") == 0)
 				opt.cli = CLI_RECV;
+			else if (strcmp(optarg, "rr") == 0)
+				opt.cli = CLI_RR;
 			else
 				goto bad;
 			break;
@@ -640,6 +712,33 @@ parse_args(int argc, char **argv)
 		case 'S':
 			opt.stats = true;
 			break;
+		case 'z':
+			opt.size = (uint32_t)strtoul(optarg, NULL, 0);
+			if (opt.size == 0)
+				goto bad;
+			break;
+		case 'w':
+			opt.warmup_s = strtod(optarg, NULL);
+			break;
+		case 'y':
+			if (strcmp(optarg, "poll") == 0)
+				opt.poll = true;
+			else if (strcmp(optarg, "yield") == 0)
+				opt.poll = false;
+			else
+				goto bad;
+			break;
+		case 'U':
+			opt.stack_mtu = (uint32_t)strtoul(optarg, NULL, 0);
+			if (opt.stack_mtu < 576 || opt.stack_mtu > 65535)
+				goto bad;
+			break;
+		case 'B':
+			opt.mbuf_size = (uint32_t)strtoul(optarg, NULL, 0);
+			break;
+		case 'P':
+			opt.nb_mbufs = (uint32_t)strtoul(optarg, NULL, 0);
+			break;
 		case 'h':
 			usage(argv[0]);
 			exit(0);
@@ -687,8 +786,9 @@ main(int argc, char **argv)
 	struct gale_timer_wheel *wheel;
 	struct rte_mbuf *pkts[32];
 	uint16_t port_id = 0, n, i;
-	uint64_t start_us, idle = 0;
+	uint64_t start_us, idle = 0, meas_us = 0, rx0 = 0, tx0 = 0;
 	unsigned int started = 0, active;
+	bool bench, measuring;
 	int ret, rc = 0;
 
 	for (i = 1; i < argc; i++)
@@ -705,6 +805,14 @@ main(int argc, char **argv)
 	argv += ret;
 	if (parse_args(argc, argv) < 0)
 		return 2;
+	for (size_t k = 0; k < sizeof(pat_table); k++)
+		pat_table[k] = pattern(k);
+	/* Benchmark runs: rr, or an endless send or recv, ended by --duration. */
+	bench = opt.client && (opt.cli == CLI_RR || (opt.bytes == 0 && opt.cli != CLI_ECHO));
+	if (bench && opt.duration_s == 0) {
+		fprintf(stderr, "tcpecho: rr and endless send/recv need --duration\n");
+		return 2;
+	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGUSR1, on_signal);
@@ -720,9 +828,10 @@ main(int argc, char **argv)
 		port_id = (uint16_t)rte_eth_find_next(0);
 	memset(&pconf, 0, sizeof(pconf));
 	pconf.nb_queues = 1;
-	pconf.nb_mbufs = 16383;
+	pconf.nb_mbufs = opt.nb_mbufs != 0 ? opt.nb_mbufs : 16383;
 	if (opt.mtu)
 		pconf.mtu = opt.mtu;
+	pconf.mbuf_size = opt.mbuf_size;
 	ret = gale_port_setup(&port, port_id, &pconf);
 	if (ret < 0) {
 		fprintf(stderr, "tcpecho: port setup failed: %s\n", strerror(-ret));
@@ -753,6 +862,8 @@ main(int argc, char **argv)
 	sc.mac = port.mac;
 	if (opt.mtu)
 		sc.mtu = opt.mtu;
+	if (opt.stack_mtu)
+		sc.mtu = (uint16_t)opt.stack_mtu;
 	sc.pool = pool;
 	sc.wheel = wheel;
 	sc.tx_burst = tx_cb;
@@ -790,6 +901,9 @@ main(int argc, char **argv)
 	fflush(stdout);
 	write_ready();
 	start_us = gale_timer_now_us();
+	measuring = opt.warmup_s <= 0;
+	if (measuring)
+		meas_us = start_us;
 	while (!stop_flag) {
 		n = gale_port_rx_burst(&port, 0, pkts, 32);
 		if (n > 0)
@@ -820,10 +934,21 @@ main(int argc, char **argv)
 			gale_port_tx_burst(&port, 0, pkts, 0);
 		if (opt.client && conns_done + conns_failed >= opt.conns)
 			break;
+		if (!measuring && gale_timer_now_us() - start_us >= opt.warmup_s * 1e6) {
+			/* Warm-up over: the measured interval starts now. */
+			measuring = true;
+			meas_us = gale_timer_now_us();
+			rx0 = total_rx;
+			tx0 = total_tx;
+			transactions = 0;
+			gale_lat_hist_reset(&lat_hist);
+		}
 		if (opt.duration_s != 0 &&
 		    gale_timer_now_us() - start_us > opt.duration_s * 1000000ull)
 			break;
-		if (n == 0 && ++idle > 256) {
+		if (opt.poll) {
+			/* Busy-poll: nothing else should run on this core. */
+		} else if (n == 0 && ++idle > 256) {
 			/* Idle policy: give the core to the peer and the test driver (a yield when
 			 * they are runnable, a short sleep after a long idle stretch). */
 			if (idle < 4096) {
@@ -835,6 +960,26 @@ main(int argc, char **argv)
 			}
 		} else if (n > 0) {
 			idle = 0;
+		}
+	}
+	if (bench) {
+		uint64_t now = gale_timer_now_us();
+		double secs = measuring && now > meas_us ? (now - meas_us) / 1e6 : 0;
+
+		if (opt.cli == CLI_RR)
+			gale_bench_print_rr("gale", opt.conns, opt.size, secs, transactions,
+			                    &lat_hist);
+		else
+			gale_bench_print_bulk(
+			        "gale", opt.cli == CLI_SEND ? "send" : "recv", opt.conns, secs,
+			        opt.cli == CLI_SEND ? total_tx - tx0 : total_rx - rx0);
+		fflush(stdout);
+		/* A benchmark ends by the clock: reset what is still open and count it done. */
+		for (i = 0; i < opt.conns; i++) {
+			if (cstates[i].conn == NULL || cstates[i].done)
+				continue;
+			finish(&cstates[i], !cstates[i].failed);
+			gale_tcp_abort(cstates[i].conn);
 		}
 	}
 	/* Let the last ACKs and FINs out. */
@@ -861,6 +1006,16 @@ main(int argc, char **argv)
 			if (v[i] != 0)
 				printf("stat %s %lu\n", gale_stack_stat_names[i],
 				       (unsigned long)v[i]);
+	}
+	if (opt.stats) {
+		struct rte_eth_stats es;
+
+		if (rte_eth_stats_get(port.port_id, &es) == 0)
+			printf("port ipackets=%lu opackets=%lu imissed=%lu ierrors=%lu oerrors=%lu "
+			       "rx_nombuf=%lu\n",
+			       (unsigned long)es.ipackets, (unsigned long)es.opackets,
+			       (unsigned long)es.imissed, (unsigned long)es.ierrors,
+			       (unsigned long)es.oerrors, (unsigned long)es.rx_nombuf);
 	}
 	if (opt.stats && port.impair != NULL) {
 		struct gale_impair_stats is;
