@@ -26,8 +26,13 @@ pcs=$(find "$GALE_PREFIX" -name 'gale*.pc')
 for pc in $pcs; do
 	sed -i "s|^prefix=.*|prefix=$GALE_PREFIX|" "$pc"
 done
-for f in bin/gale-thriftc include/gale/rpc.h include/gale/thriftc.h include/gale/codec.h; do
-	[ -e "$GALE_PREFIX/$f" ] || { echo "meson install did not install $f" >&2; exit 1; }
+# Every public header of every layer (<lib>/include/gale/), the compiler and both pkg-config files.
+for h in "$GALE_SOURCE_DIR"/*/include/gale/*.h "$GALE_SOURCE_DIR"/codec/thriftc/include/gale/*.h; do
+	[ -e "$GALE_PREFIX/include/gale/$(basename "$h")" ] ||
+		{ echo "meson install did not install the public header $h" >&2; exit 1; }
+done
+for f in bin/gale-thriftc "lib/$(gcc -dumpmachine)/pkgconfig/gale.pc" "lib/$(gcc -dumpmachine)/pkgconfig/gale-codec.pc"; do
+	[ -e "$GALE_PREFIX/$f" ] || { echo "meson install did not install $f (libdir is not lib/<multiarch>?)" >&2; exit 1; }
 done
 
 /usr/bin/python3 "$here/guide_extract.py" "$GALE_SOURCE_DIR/docs/guide.md" >"$GALE_TMP/guide.sh"
