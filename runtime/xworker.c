@@ -16,8 +16,14 @@
  *
  * Overflow lists keep per-pair order: once one post to dst is queued, later posts to dst queue
  * behind it until gale_xw_poll has moved the list onto the ring.
+ *
+ * Telemetry: rte_telemetry commands cannot be unregistered or take an argument in DPDK 22.11, so
+ * /gale/xworker is registered once per process and shows the last mesh created with telemetry on,
+ * until it is freed; a mutex (telemetry thread, create and free only: never the data path) keeps
+ * it from being freed under a query. Counters are single-writer words read with relaxed loads.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +32,7 @@
 #include <rte_common.h>
 #include <rte_malloc.h>
 #include <rte_ring.h>
+#include <rte_telemetry.h>
 
 #include <gale/xworker.h>
 
@@ -62,6 +69,70 @@ gale__xw_rep(const struct gale_xw *xw, unsigned int src, unsigned int dst)
 {
 	return (struct rte_ring *)(void *)(xw->rings +
 	                                   (size_t)(2 * (src * xw->n + dst) + 1) * xw->ring_mem);
+}
+
+static pthread_mutex_t gale__xw_tel_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct gale_xw *gale__xw_tel;
+static bool gale__xw_tel_registered;
+
+/* /gale/xworker: per worker, its counters and what waits in its inbound rings. */
+static int
+gale__xw_tel_cb(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct gale_xw_stats st;
+	struct gale_xw *xw;
+	unsigned int k, p, reqs, answers;
+	char key[16];
+
+	(void)cmd;
+	(void)params;
+	pthread_mutex_lock(&gale__xw_tel_lock);
+	xw = gale__xw_tel;
+	if (xw == NULL) {
+		pthread_mutex_unlock(&gale__xw_tel_lock);
+		return -ENODEV;
+	}
+	rte_tel_data_start_dict(d);
+	for (k = 0; k < xw->n; k++) {
+		struct rte_tel_data *c = rte_tel_data_alloc();
+
+		if (c == NULL)
+			break;
+		reqs = answers = 0;
+		for (p = 0; p < xw->n; p++) {
+			if (p == k)
+				continue;
+			reqs += rte_ring_count(gale__xw_req(xw, p, k));
+			answers += rte_ring_count(gale__xw_rep(xw, k, p));
+		}
+		gale_xw_stats_get(xw, k, &st);
+		rte_tel_data_start_dict(c);
+		rte_tel_data_add_dict_u64(c, "posted", st.posted);
+		rte_tel_data_add_dict_u64(c, "ring_full", st.ring_full);
+		rte_tel_data_add_dict_u64(c, "served", st.served);
+		rte_tel_data_add_dict_u64(c, "completed", st.completed);
+		rte_tel_data_add_dict_u64(c, "queued", st.queued);
+		rte_tel_data_add_dict_u64(c, "requests_waiting", reqs);
+		rte_tel_data_add_dict_u64(c, "answers_waiting", answers);
+		snprintf(key, sizeof(key), "%u", k);
+		rte_tel_data_add_dict_container(d, key, c, 0);
+	}
+	pthread_mutex_unlock(&gale__xw_tel_lock);
+	return 0;
+}
+
+static void
+gale__xw_tel_attach(struct gale_xw *xw)
+{
+	pthread_mutex_lock(&gale__xw_tel_lock);
+	if (!gale__xw_tel_registered)
+		gale__xw_tel_registered =
+		        rte_telemetry_register_cmd(
+		                "/gale/xworker", gale__xw_tel_cb,
+		                "Worker-to-worker rings: per worker, counters and "
+		                "messages waiting") == 0;
+	gale__xw_tel = xw;
+	pthread_mutex_unlock(&gale__xw_tel_lock);
 }
 
 struct gale_xw *
@@ -122,6 +193,8 @@ gale_xw_create(const struct gale_xw_conf *conf)
 			}
 		}
 	}
+	if (conf->telemetry)
+		gale__xw_tel_attach(xw);
 	return xw;
 }
 
@@ -130,6 +203,10 @@ gale_xw_free(struct gale_xw *xw)
 {
 	if (xw == NULL)
 		return;
+	pthread_mutex_lock(&gale__xw_tel_lock);
+	if (gale__xw_tel == xw)
+		gale__xw_tel = NULL;
+	pthread_mutex_unlock(&gale__xw_tel_lock);
 	rte_free(xw->rings);
 	rte_free(xw->wk);
 	free(xw);

@@ -805,8 +805,17 @@ kv_worker_init(struct gale_worker *gw, void *arg)
 	w->merged = calloc(app->o.max_scan, sizeof(*w->merged));
 	w->wstats = calloc(app->n, sizeof(*w->wstats));
 	if (w->shard == NULL || w->slots == NULL || w->slot_mem == NULL || w->reqs == NULL ||
-	    w->merged == NULL || w->wstats == NULL)
+	    w->merged == NULL || w->wstats == NULL) {
+		fprintf(stderr,
+		        "gale-kv: worker %u: cannot allocate its shard (--shard-mem %u MiB, "
+		        "--max-keys "
+		        "%u) and %u message slots of %zu KiB (--max-pending; a slot holds "
+		        "--max-key + "
+		        "--max-value, at least 64 KiB)\n",
+		        w->id, app->o.shard_mem_mb, app->o.max_keys, app->o.max_pending,
+		        app->slot_cap >> 10);
 		return -ENOMEM;
+	}
 	for (i = 0; i < app->o.max_pending; i++) {
 		struct kv_slot *s = &w->slots[i];
 
@@ -1007,7 +1016,15 @@ parse_args(int argc, char **argv, struct kv_opts *o)
 		fprintf(stderr, "gale-kv: unexpected argument '%s'\n", argv[optind]);
 		ret = -1;
 	}
-	/* A shard must hold at least its largest item; shard_mem is MiB, so only huge values fail.
+	if (ret == 0 && o->max_pending < o->workers) {
+		fprintf(stderr,
+		        "gale-kv: --max-pending %u is below --workers %u: a scan or stats call "
+		        "needs "
+		        "one message slot per worker\n",
+		        o->max_pending, o->workers);
+		ret = -1;
+	}
+	/* A shard holds at least its largest item (--shard-mem is in MiB: only huge values fail).
 	 */
 	if (ret == 0 &&
 	    (uint64_t)o->max_key + o->max_value + 64 > ((uint64_t)o->shard_mem_mb << 20)) {
@@ -1198,6 +1215,7 @@ main(int argc, char **argv)
 	xc.serve = kv_serve;
 	xc.done = kv_done;
 	xc.arg = &app;
+	xc.telemetry = true;
 	app.xw = gale_xw_create(&xc);
 	memset(&sc, 0, sizeof(sc));
 	sc.services = &svc;

@@ -4,7 +4,7 @@
 
     kv_client.py --gen-dir DIR --port N random --seed S --ops N --ns PREFIX --dump FILE [--conns C]
     kv_client.py --gen-dir DIR --port N check --dumps F1 F2 ... --workers W [--totals FILE]
-    kv_client.py --gen-dir DIR --port N telemetry --socket PATH --totals FILE
+    kv_client.py --gen-dir DIR --port N telemetry --socket PATH --totals FILE --workers W
     kv_client.py --gen-dir DIR --port N negative --max-key K --max-value V --dump FILE
 
 random: a seeded random sequence of get/put/delete/scan on keys under the client's own prefix (so
@@ -21,7 +21,7 @@ served = cross + fanout), that cross-worker requests happened, that every worker
 and that the server counted exactly the calls the clients made.
 
 telemetry: the counters the workers sent up (the EAL's telemetry socket, /gale/counters) reach the totals
-stats() reported, within a bounded wait.
+stats() reported, within a bounded wait; the rings' own counters (/gale/xworker) agree with them.
 
 negative: a value over --max-value and a key over --max-key get the declared KvError, a scan
 limit of 0 BAD_ARGUMENT, a missing key NotFound; the connection keeps working after each. Then
@@ -230,9 +230,25 @@ TELEMETRY_IDS = {"gets": 0, "puts": 1, "deletes": 2, "scans": 3, "stats": 4, "lo
                  "rejected": 7, "fanout": 8, "served": 9, "busy": 10, "ring_full": 11}
 
 
-def run_telemetry(a):
-    """Poll the EAL's telemetry socket until /gale/counters equals stats()'s totals (bounded)."""
+def tel_query(path, cmd):
+    """One command on the EAL's telemetry socket; its answer, or None."""
     import socket
+
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        s.connect(path)
+        s.recv(16384)  # the greeting
+        s.send(cmd.encode())
+        return json.loads(s.recv(1 << 20).decode())[cmd]
+    except (OSError, ValueError, KeyError):
+        return None
+    finally:
+        s.close()
+
+
+def run_telemetry(a):
+    """Poll the EAL's telemetry socket until /gale/counters equals stats()'s totals (bounded), then
+    check the rings' own view, /gale/xworker, against the same totals."""
     import time
 
     with open(a.totals) as f:
@@ -241,22 +257,23 @@ def run_telemetry(a):
     deadline = time.monotonic() + a.wait
     got = None
     while time.monotonic() < deadline:
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        try:
-            s.connect(a.socket)
-            s.recv(16384)  # the greeting
-            s.send(b"/gale/counters")
-            got = json.loads(s.recv(65536).decode())["/gale/counters"]
-        except (OSError, ValueError, KeyError):
-            got = None
-        finally:
-            s.close()
+        got = tel_query(a.socket, "/gale/counters")
         if got == want:
-            print("telemetry: /gale/counters equals stats(): %s" %
-                  ", ".join("%s %d" % (k, tot[k]) for k in TELEMETRY_IDS if tot[k] != 0))
-            return
+            break
         time.sleep(0.05)
-    raise Fail("telemetry /gale/counters %r never equalled stats() totals %r" % (got, want))
+    expect(got == want, "telemetry /gale/counters %r never equalled stats() totals %r" % (got, want))
+    print("telemetry: /gale/counters equals stats(): %s" %
+          ", ".join("%s %d" % (k, tot[k]) for k in TELEMETRY_IDS if tot[k] != 0))
+    xw = tel_query(a.socket, "/gale/xworker")
+    expect(isinstance(xw, dict) and len(xw) == a.workers, "/gale/xworker answered %r" % (xw,))
+    sums = {f: sum(w[f] for w in xw.values()) for f in next(iter(xw.values()))}
+    expect(sums["posted"] == tot["cross"] + tot["fanout"] and sums["completed"] == sums["posted"] and
+           sums["served"] == tot["served"] and sums["ring_full"] == tot["ring_full"] and
+           sums["queued"] == 0 and sums["requests_waiting"] == 0 and sums["answers_waiting"] == 0,
+           "/gale/xworker %r disagrees with stats() (cross %d + fanout %d, served %d, ring_full %d)" %
+           (sums, tot["cross"], tot["fanout"], tot["served"], tot["ring_full"]))
+    print("telemetry: /gale/xworker: %d posted = completed = cross + fanout, %d served, %d ring full, "
+          "nothing waiting" % (sums["posted"], sums["served"], sums["ring_full"]))
 
 
 def run_negative(a):
@@ -344,6 +361,7 @@ def main():
     t.add_argument("--socket", required=True)
     t.add_argument("--totals", required=True)
     t.add_argument("--wait", type=float, default=10.0)
+    t.add_argument("--workers", type=int, required=True)
     n = sub.add_parser("negative")
     n.add_argument("--max-key", type=int, required=True)
     n.add_argument("--max-value", type=int, required=True)

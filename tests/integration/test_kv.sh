@@ -9,7 +9,8 @@
 #  3. after they all ended, one checker: a paged full scan equals the union of the oracles, and stats() shows
 #     cross-worker requests (> 0), counters that add up (local + cross + rejected + busy = get + put + delete
 #     on every worker; served = cross + fanout), both workers used, and exactly the calls the clients made;
-#     the same counters reach telemetry (/gale/counters on the EAL's socket);
+#     the same counters reach telemetry (/gale/counters on the EAL's socket) and the rings' own counters
+#     (/gale/xworker) agree;
 #  4. SIGTERM: a clean drain, and the counters printed at exit add up too;
 #  5. the same with one worker, shorter: nothing crosses, scan and stats answer without deferring.
 # The worker-to-worker rings hold one message (--ring-size 1), so posts often find them full and wait on the
@@ -54,7 +55,7 @@ py check --workers 2 --dumps "$GALE_TMP/neg.json" "$GALE_TMP"/c?.json --totals "
 # The same counters reach the control thread and telemetry (sent up every 100 ms).
 sock=/var/run/dpdk/gale-kv-$$/dpdk_telemetry.v2
 [ -S "$sock" ] || { echo "gale-kv has no telemetry socket at $sock" >&2; exit 1; }
-py telemetry --socket "$sock" --totals "$GALE_TMP/totals.json" --wait 10
+py telemetry --socket "$sock" --totals "$GALE_TMP/totals.json" --wait 10 --workers 2
 
 # 4. Drain and the counters at exit.
 kill -TERM "$(gale__bg_pid kv)"

@@ -35,12 +35,16 @@
  * Order: per ordered pair, requests are served in the order posted and answers come back in that
  * order. Between different pairs there is no order.
  *
+ * Telemetry (conf.telemetry): /gale/xworker on the EAL's telemetry socket, per worker its counters
+ * (struct gale_xw_stats) and the requests and answers waiting in its inbound rings now.
+ *
  * Threads: gale_xw_post and gale_xw_poll for worker k on worker k only (any thread acting as k in
  * tests); gale_xw_stats_get from any thread; create and free with no worker running.
  */
 #ifndef GALE_XWORKER_H
 #define GALE_XWORKER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct gale_xw;
@@ -79,6 +83,7 @@ struct gale_xw_conf {
 	gale_xw_serve_cb_t serve; /**< required. */
 	gale_xw_done_cb_t done;   /**< required. */
 	void *arg;                /**< passed to serve and done. */
+	bool telemetry;           /**< show these rings as /gale/xworker (the last created). */
 };
 
 /** Per-worker counters (written by that worker only; read with relaxed loads). */
