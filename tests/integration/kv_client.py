@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Apache Thrift Python client for apps/kv/kv.thrift: gale-kv's model-checked test driver.
 
-    kv_client.py --gen-dir DIR --port N random --seed S --ops N --ns PREFIX --dump FILE [--conns C]
+    kv_client.py --gen-dir DIR --port N random --seed S --ops N --ns PREFIX --dump FILE [--conns C] [--until-closed]
+    kv_client.py --gen-dir DIR --port N wait --cross N
     kv_client.py --gen-dir DIR --port N check --dumps F1 F2 ... --workers W [--totals FILE]
     kv_client.py --gen-dir DIR --port N telemetry --socket PATH --totals FILE --workers W
     kv_client.py --gen-dir DIR --port N negative --max-key K --max-value V --dump FILE
@@ -108,6 +109,7 @@ def check_scan(page, start, limit, oracle, ns):
 
 def run_random(a):
     from gale_kv.ttypes import NotFound
+    from thrift.transport.TTransport import TTransportException
 
     rng = random.Random(a.seed)
     ns = a.ns.encode()
@@ -115,36 +117,44 @@ def run_random(a):
     oracle = {}
     counts = {"get": 0, "put": 0, "delete": 0, "scan": 0}
     names = [ns + b"k%03d" % i for i in range(a.keys)] + [ns + bytes([0, 255, i]) for i in range(4)]
-    for i in range(a.ops):
-        cl = conns[i % len(conns)][0]
-        key = rng.choice(names)
-        r = rng.random()
-        if r < 0.35:
-            counts["put"] += 1
-            n = rng.choice([0, 1, 7, 64, 200, rng.randrange(0, 2000)])
-            val = bytes(rng.getrandbits(8) for _ in range(n))
-            cl.put(key, val)
-            oracle[key] = val
-        elif r < 0.70:
-            counts["get"] += 1
-            try:
-                got = cl.get(key)
-                expect(key in oracle, "get(%r) returned a value for a key never put or deleted" % key)
-                expect(got == oracle[key], "get(%r) returned %d bytes, oracle has %d" %
-                       (key, len(got), len(oracle[key])))
-            except NotFound as e:
-                expect(key not in oracle, "get(%r) raised NotFound but the oracle has it" % key)
-                expect(e.key == key, "NotFound names %r, not %r" % (e.key, key))
-        elif r < 0.88:
-            counts["delete"] += 1
-            existed = cl.delete(key)
-            expect(existed == (key in oracle), "delete(%r) said %s, oracle %s" % (key, existed, key in oracle))
-            oracle.pop(key, None)
-        else:
-            counts["scan"] += 1
-            start = rng.choice([ns, key, ns + b"k05"])
-            limit = rng.randrange(1, 25)
-            check_scan(cl.scan(start, limit), start, limit, oracle, ns)
+    try:
+        for i in range(a.ops):
+            cl = conns[i % len(conns)][0]
+            key = rng.choice(names)
+            r = rng.random()
+            if r < 0.35:
+                counts["put"] += 1
+                n = rng.choice([0, 1, 7, 64, 200, rng.randrange(0, 2000)])
+                val = bytes(rng.getrandbits(8) for _ in range(n))
+                cl.put(key, val)
+                oracle[key] = val
+            elif r < 0.70:
+                counts["get"] += 1
+                try:
+                    got = cl.get(key)
+                    expect(key in oracle, "get(%r) returned a value for a key never put or deleted" % key)
+                    expect(got == oracle[key], "get(%r) returned %d bytes, oracle has %d" %
+                           (key, len(got), len(oracle[key])))
+                except NotFound as e:
+                    expect(key not in oracle, "get(%r) raised NotFound but the oracle has it" % key)
+                    expect(e.key == key, "NotFound names %r, not %r" % (e.key, key))
+            elif r < 0.88:
+                counts["delete"] += 1
+                existed = cl.delete(key)
+                expect(existed == (key in oracle), "delete(%r) said %s, oracle %s" % (key, existed, key in oracle))
+                oracle.pop(key, None)
+            else:
+                counts["scan"] += 1
+                start = rng.choice([ns, key, ns + b"k05"])
+                limit = rng.randrange(1, 25)
+                check_scan(cl.scan(start, limit), start, limit, oracle, ns)
+    except (TTransportException, OSError, EOFError) as e:
+        if not a.until_closed:
+            raise
+        # The server drains: every reply before the close was checked; that is the test.
+        print("client %s seed %d: connection closed by the server (%s) after %d checked calls" %
+              (a.ns, a.seed, e, sum(counts.values())))
+        return
     for _, t in conns:
         t.close()
     with open(a.dump, "w") as f:
@@ -276,6 +286,24 @@ def run_telemetry(a):
           "nothing waiting" % (sums["posted"], sums["served"], sums["ring_full"]))
 
 
+def run_wait(a):
+    """Poll stats() until the workers counted at least --cross cross-worker requests (bounded)."""
+    import time
+
+    cl, t = connect(a.host, a.port, "framed", "binary", a.timeout)
+    deadline = time.monotonic() + a.wait
+    cross = 0
+    while time.monotonic() < deadline:
+        cross = sum(w.cross for w in cl.stats())
+        if cross >= a.cross:
+            t.close()
+            print("wait: %d cross-worker requests so far" % cross)
+            return
+        time.sleep(0.05)
+    t.close()
+    raise Fail("only %d cross-worker requests after %.0f s (wanted %d)" % (cross, a.wait, a.cross))
+
+
 def run_negative(a):
     from gale_kv.ttypes import ErrorCode, KvError, NotFound
 
@@ -353,6 +381,11 @@ def main():
     r.add_argument("--keys", type=int, default=48)
     r.add_argument("--conns", type=int, default=4)
     r.add_argument("--dump", required=True)
+    r.add_argument("--until-closed", action="store_true",
+                   help="a connection closed by the server ends the run (the drain test): not a failure")
+    w = sub.add_parser("wait")
+    w.add_argument("--cross", type=int, required=True)
+    w.add_argument("--wait", type=float, default=30.0)
     c = sub.add_parser("check")
     c.add_argument("--dumps", nargs="+", required=True)
     c.add_argument("--workers", type=int, required=True)
@@ -369,7 +402,8 @@ def main():
     a = ap.parse_args()
     gen_py(a.gen_dir)
     try:
-        {"random": run_random, "check": run_check, "negative": run_negative, "telemetry": run_telemetry}[a.mode](a)
+        {"random": run_random, "check": run_check, "negative": run_negative, "telemetry": run_telemetry,
+         "wait": run_wait}[a.mode](a)
     except Fail as e:
         print("FAIL (%s): %s" % (a.mode, e), file=sys.stderr)
         sys.exit(1)
