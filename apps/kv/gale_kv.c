@@ -27,16 +27,16 @@
  *   - scan: each shard writes its page of records into its slot, at most the slot's size (so a
  *     page is bounded by bytes as well as by limit, and `more` says when keys were left out).
  * Back-pressure: no free slot -> the request fails with a TApplicationException at once (counted
- * as busy); a full ring -> the post waits on the sender's overflow list and is retried (counted as
- * ring_full); nothing is dropped.
+ * as busy, or busy_fanout for scan/stats); a full ring -> the post waits on the sender's overflow
+ * list and is retried (counted as ring_full); nothing is dropped.
  *
  * Counters (per worker, written by that worker): requests per method; get/put/delete split into
  * local (own shard), cross (sent to the owner), rejected (too large, refused before routing) and
  * busy, which add up to the three methods' requests; fanout (scan/stats legs sent); served
  * (operations run for other workers: over all workers equal to cross + fanout once nothing is in
- * flight); ring_full. stats() returns them live (gathered over the rings like a scan); they go up
- * to the control thread as GALE_CTL_COUNTER deltas (telemetry /gale/counters, ids KV_C_*); and
- * they are printed, per worker and in total, at shutdown.
+ * flight); ring_full; busy_fanout. stats() returns them live (gathered over the rings like a scan);
+ * they go up to the control thread as GALE_CTL_COUNTER deltas (telemetry /gale/counters, ids
+ * KV_C_*); and they are printed, per worker and in total, at shutdown.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -76,13 +76,14 @@ enum kv_ctr {
 	KV_C_FANOUT,
 	KV_C_SERVED,
 	KV_C_BUSY,
-	KV_C_RING_FULL, /* from the rings' own counter, sent up with the others */
+	KV_C_RING_FULL,   /* from the rings' own counter, sent up with the others */
+	KV_C_BUSY_FANOUT, /* scan/stats refused: too few free slots (not a key request) */
 	KV_C_N,
 };
 
 static const char *const kv_ctr_names[KV_C_N] = {
-	"gets",  "puts",     "deletes", "scans",  "stats", "local",
-	"cross", "rejected", "fanout",  "served", "busy",  "ring_full",
+	"gets",     "puts",   "deletes", "scans", "stats",     "local",       "cross",
+	"rejected", "fanout", "served",  "busy",  "ring_full", "busy_fanout",
 };
 
 struct kv_opts {
@@ -166,15 +167,15 @@ kv_self(struct kv_app *app)
 
 /* ---- slots and requests (the connection's worker only) ---- */
 
-/* A request with `nslots` slots, or NULL (counted busy) when the worker has too few free. */
+/* A request with `nslots` slots, or NULL (counted in `busy`) when the worker has too few free. */
 static struct kv_req *
-kv_req_take(struct kv_worker *w, uint32_t op, unsigned int nslots)
+kv_req_take(struct kv_worker *w, uint32_t op, unsigned int nslots, enum kv_ctr busy)
 {
 	struct kv_req *r = w->free_reqs;
 	unsigned int k;
 
 	if (r == NULL || w->nfree_slots < nslots) {
-		kv_count(w, KV_C_BUSY, 1);
+		kv_count(w, busy, 1);
 		return NULL;
 	}
 	w->free_reqs = r->next;
@@ -291,7 +292,9 @@ kv_stats_fill(struct kv_app *app, struct kv_worker *w, struct gale_kv_WorkerStat
 	ws->served = (int64_t)w->c[KV_C_SERVED];
 	ws->ring_full = (int64_t)xs.ring_full;
 	ws->busy = (int64_t)w->c[KV_C_BUSY];
-	for (unsigned int f = gale_kv_WorkerStats_F_worker; f <= gale_kv_WorkerStats_F_busy; f++)
+	ws->busy_fanout = (int64_t)w->c[KV_C_BUSY_FANOUT];
+	for (unsigned int f = gale_kv_WorkerStats_F_worker; f <= gale_kv_WorkerStats_F_busy_fanout;
+	     f++)
 		GALE_SET(ws, f);
 }
 
@@ -538,7 +541,7 @@ static int
 kv_route(struct kv_app *app, struct kv_worker *w, uint32_t op, unsigned int owner,
          struct gale_codec_bytes key, struct gale_codec_bytes val)
 {
-	struct kv_req *r = kv_req_take(w, op, 1);
+	struct kv_req *r = kv_req_take(w, op, 1, KV_C_BUSY);
 	struct kv_slot *s;
 
 	if (r == NULL)
@@ -664,7 +667,7 @@ kv_scatter(struct kv_app *app, struct kv_worker *w, struct kv_req *r, const uint
 		r->d = gale_rpc_defer();
 		if (r->d == NULL) {
 			kv_req_release(w, r);
-			kv_count(w, KV_C_BUSY, 1);
+			kv_count(w, KV_C_BUSY_FANOUT, 1);
 			return -EBUSY;
 		}
 	}
@@ -710,7 +713,7 @@ h_scan(void *user, const struct gale_kv_KV_scan_args *a, struct gale_kv_KV_scan_
 	}
 	/* A limit above --max-scan gives a page of --max-scan at most (more says the rest). */
 	limit = (uint32_t)a->limit < app->o.max_scan ? (uint32_t)a->limit : app->o.max_scan;
-	r = kv_req_take(w, KV_SCAN, app->n);
+	r = kv_req_take(w, KV_SCAN, app->n, KV_C_BUSY_FANOUT);
 	if (r == NULL)
 		return -EBUSY;
 	ret = kv_scatter(app, w, r, a->start_key.ptr, a->start_key.len, limit);
@@ -734,7 +737,7 @@ h_stats(void *user, const struct gale_kv_KV_stats_args *a, struct gale_kv_KV_sta
 
 	(void)a;
 	kv_count(w, KV_C_STATS, 1);
-	r = kv_req_take(w, KV_STATS, app->n);
+	r = kv_req_take(w, KV_STATS, app->n, KV_C_BUSY_FANOUT);
 	if (r == NULL)
 		return -EBUSY;
 	ret = kv_scatter(app, w, r, NULL, 0, 0);

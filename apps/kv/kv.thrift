@@ -53,7 +53,8 @@ struct WorkerStats {
 	12: i64 fanout,    /**< scan/stats legs sent to other workers */
 	13: i64 served,    /**< operations this worker's shard ran for other workers */
 	14: i64 ring_full, /**< posts that found a ring full (queued, retried) */
-	15: i64 busy,      /**< requests refused: no free message slot (TApplicationException) */
+	15: i64 busy,      /**< get/put/delete refused: no free message slot (TApplicationException) */
+	16: i64 busy_fanout, /**< scan/stats refused: fewer free slots than workers (TApplicationException) */
 }
 
 service KV {
