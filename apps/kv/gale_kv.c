@@ -383,7 +383,7 @@ kv_scan_merge(struct kv_app *app, struct kv_worker *w, struct kv_req *r,
 	size_t off[KV_MAX_WORKERS];
 	uint32_t left[KV_MAX_WORKERS];
 	struct gale_kv_KeyValue bound, head, best;
-	bool have_bound = false, more = false;
+	bool have_bound = false, more = false, blocked = false;
 	unsigned int k, pick;
 	uint32_t n = 0;
 
@@ -393,6 +393,8 @@ kv_scan_merge(struct kv_app *app, struct kv_worker *w, struct kv_req *r,
 		off[k] = 0;
 		left[k] = s->nrec;
 		more = more || s->more;
+		/* Cannot happen (a slot holds the largest record), but would leave nothing safe. */
+		blocked = blocked || (s->more && s->nrec == 0);
 		if (s->more && s->nrec != 0) {
 			size_t o = 0, last = 0;
 			struct gale_kv_KeyValue kv;
@@ -409,7 +411,7 @@ kv_scan_merge(struct kv_app *app, struct kv_worker *w, struct kv_req *r,
 			have_bound = true;
 		}
 	}
-	while (n < r->limit) {
+	while (!blocked && n < r->limit) {
 		pick = KV_MAX_WORKERS;
 		for (k = 0; k < app->n; k++) {
 			if (left[k] == 0)
