@@ -290,27 +290,53 @@ gale__tcp_send_cookie_synack(struct gale_stack *s, uint32_t laddr, uint16_t lpor
 }
 
 /*
- * Copy len bytes at offset off of the send buffer into the segment seg built by gale__tcp_build:
- * from dst (the payload's start in the first buffer) to that buffer's end, then on through the
- * chain's further buffers. Borrows both.
+ * The send buffer's mbuf holding byte seq (seq - snd_una < snd_cc) and the offset of that byte in
+ * it. Sending walks the buffer from the place the last segment ended (tp->snd_cur) rather than
+ * from its head: with a 4 MiB window of 10 KiB buffers the walk from the head cost ~400 mbuf
+ * headers per segment and half of the sender's time (perf, bulk over memif), now a step or two.
+ * The place is trusted only while its first byte is unacknowledged (snd_cur_seq >= snd_una):
+ * acknowledgements free and trim buffers below snd_una only, so such a buffer is still in the
+ * chain and unchanged; anything else (a retransmission below it, a buffer freed or reset)
+ * starts from the head.
  */
-static void
-gale__snd_copy(const struct gale_tcp_conn *tp, uint32_t off, uint32_t len, struct rte_mbuf *seg,
-               uint8_t *dst)
+static struct rte_mbuf *
+gale__snd_seek(struct gale_tcp_conn *tp, uint32_t seq, uint32_t *off)
 {
-	const struct rte_mbuf *m = tp->snd_head;
-	uint8_t *end = rte_pktmbuf_mtod_offset(seg, uint8_t *, seg->data_len);
-	uint32_t n;
+	struct rte_mbuf *m = tp->snd_head;
+	uint32_t at = tp->snd_una;
 
-	while (m != NULL && off >= m->data_len) {
-		off -= m->data_len;
+	if (tp->snd_cur != NULL && GALE_SEQ_GEQ(tp->snd_cur_seq, tp->snd_una) &&
+	    tp->snd_cur_seq - tp->snd_una < tp->snd_cc && GALE_SEQ_GEQ(seq, tp->snd_cur_seq)) {
+		m = tp->snd_cur;
+		at = tp->snd_cur_seq;
+	}
+	while (m != NULL && seq - at >= m->data_len) {
+		at += m->data_len;
 		m = m->next;
 	}
+	*off = seq - at;
+	return m;
+}
+
+/*
+ * Copy len bytes from seq of the send buffer into the segment seg built by gale__tcp_build: from
+ * dst (the payload's start in the first buffer) to that buffer's end, then on through the
+ * chain's further buffers. Borrows both; leaves tp->snd_cur where the copy ended.
+ */
+static void
+gale__snd_copy(struct gale_tcp_conn *tp, uint32_t seq, uint32_t len, struct rte_mbuf *seg,
+               uint8_t *dst)
+{
+	uint8_t *end = rte_pktmbuf_mtod_offset(seg, uint8_t *, seg->data_len);
+	struct rte_mbuf *m;
+	uint32_t n, off;
+
+	m = gale__snd_seek(tp, seq, &off);
 	while (m != NULL && len > 0) {
 		if (dst == end) {
 			seg = seg->next;
 			if (seg == NULL)
-				return;
+				break;
 			dst = rte_pktmbuf_mtod(seg, uint8_t *);
 			end = dst + seg->data_len;
 		}
@@ -319,11 +345,18 @@ gale__snd_copy(const struct gale_tcp_conn *tp, uint32_t off, uint32_t len, struc
 		memcpy(dst, rte_pktmbuf_mtod_offset(m, const uint8_t *, off), n);
 		dst += n;
 		len -= n;
+		seq += n;
 		off += n;
 		if (off == m->data_len) {
 			off = 0;
 			m = m->next;
 		}
+	}
+	if (m != NULL) {
+		/* Where the next segment starts: the buffer holding seq, whose first byte is at
+		 * seq - off. */
+		tp->snd_cur = m;
+		tp->snd_cur_seq = seq - off;
 	}
 }
 
@@ -422,7 +455,7 @@ gale__tcp_xmit(struct gale_tcp_conn *tp, uint32_t seq, uint32_t len, uint8_t fla
 		return -ENOBUFS;
 	}
 	if (len > 0) {
-		gale__snd_copy(tp, seq - tp->snd_una, len, m, payload);
+		gale__snd_copy(tp, seq, len, m, payload);
 		if (GALE_SEQ_LT(seq, tp->snd_max)) {
 			GALE__STAT(s, tcp_rexmt_seg);
 			tp->t_rexmits++;

@@ -148,6 +148,8 @@ struct gale_tcp_conn {
 	/* buffers */
 	struct rte_mbuf *snd_head, *snd_tail; /**< bytes from snd_una on. */
 	uint32_t snd_cc;                      /**< bytes in the send buffer. */
+	struct rte_mbuf *snd_cur; /**< tcp_output's place in the send buffer: the buffer whose */
+	uint32_t snd_cur_seq;     /**< first byte is this seq (valid only while >= snd_una). */
 	struct rte_mbuf *rcv_head, *rcv_tail; /**< in-order bytes for the application. */
 	uint32_t rcv_cc;                      /**< bytes in the receive chain. */
 	struct gale__reass_seg *reass;        /**< reass_max_segs slots, sorted by seq. */
