@@ -7,7 +7,7 @@
  *
  *   fault_client [EAL-ARGS --] --mode M --endpoint HOST:PORT [--endpoint ...] --sync DIR
  *
- * timeout:  echo("stall:600") with a 200 ms RPC timeout fails with -ETIMEDOUT after 200..590 ms;
+ * timeout:  echo("stall:1500") with a 200 ms RPC timeout fails with -ETIMEDOUT after 200..1400 ms;
  *           the server's reply comes later, is discarded and counted (late_replies 1, none
  *           confused with a later call); the same connection then serves a call.
  *           Sync point "hold": the script reads the counters through telemetry.
@@ -159,17 +159,17 @@ mode_timeout(void)
 	ret = echo("hello", out, sizeof(out));
 	EXPECT(ret == 0 && strcmp(out, "hello") == 0, "first call: %d '%s'", ret, out);
 	t0 = now_us();
-	ret = echo("stall:600", out, sizeof(out));
+	ret = echo("stall:1500", out, sizeof(out));
 	dt = now_us() - t0;
 	EXPECT(ret == -ETIMEDOUT, "stalled call: status %d, want -ETIMEDOUT", ret);
-	EXPECT(dt >= 190000 && dt < 590000, "stalled call failed after %lu us, want 200..590 ms",
+	EXPECT(dt >= 190000 && dt < 1400000, "stalled call failed after %lu us, want 200..1400 ms",
 	       (unsigned long)dt);
 	st = stats();
 	EXPECT(st.timeouts == 1 && st.late_replies == 0, "after the timeout: timeouts %lu late %lu",
 	       (unsigned long)st.timeouts, (unsigned long)st.late_replies);
-	/* The server answers 600 ms after the call: the reply is late, dropped and counted. */
+	/* The server answers 1.5 s after the call: the reply is late, dropped and counted. */
 	t0 = now_us();
-	while (stats().late_replies == 0 && now_us() - t0 < 3000000)
+	while (stats().late_replies == 0 && now_us() - t0 < 5000000)
 		poll_for(10);
 	st = stats();
 	EXPECT(st.late_replies == 1, "late replies %lu, want 1", (unsigned long)st.late_replies);
@@ -235,7 +235,7 @@ mode_failover(void)
 	for (i = 0; i < 2; i++) {
 		memset(&p[i], 0, sizeof(p[i]));
 		gale_echo_Echo_echo_args_init(&p[i].a);
-		p[i].a.message = text("stall:800");
+		p[i].a.message = text("stall:600");
 		GALE_SET(&p[i].a, gale_echo_Echo_echo_args_F_message);
 		gale_echo_Echo_echo_result_init(&p[i].r);
 		ret = gale_echo_Echo_echo_call_async(&ch, &p[i].a, &p[i].r, pending_done, &p[i]);
@@ -247,17 +247,17 @@ mode_failover(void)
 		failures++;
 		return;
 	}
-	t_end = now_us() + 3000000;
+	t_end = now_us() + 5000000;
 	while ((!p[0].done || !p[1].done) && now_us() < t_end)
 		poll_for(5);
 	/* Round-robin sent p[0] to server 0 (the 11th call) and p[1] to server 1. */
 	EXPECT(p[0].done && conn_error(p[0].status),
 	       "call in flight on the killed server: done %d status %d, want a connection error",
 	       p[0].done, p[0].status);
-	EXPECT(p[0].done && p[0].at - t_kill < 1400000,
-	       "call on the killed server failed %lu us after the kill (timeout 1500 ms)",
+	EXPECT(p[0].done && p[0].at - t_kill < 2000000,
+	       "call on the killed server failed %lu us after the kill (timeout 2500 ms)",
 	       (unsigned long)(p[0].at - t_kill));
-	EXPECT(p[1].done && p[1].status == 0 && strcmp(p[1].answer, "stall:800") == 0,
+	EXPECT(p[1].done && p[1].status == 0 && strcmp(p[1].answer, "stall:600") == 0,
 	       "call in flight on the survivor: done %d status %d '%s'", p[1].done, p[1].status,
 	       p[1].answer);
 	for (i = 0; i < 20; i++) {
@@ -330,7 +330,7 @@ mode_single(void)
 		dt = now_us() - t0;
 		EXPECT(conn_error(ret), "call %u while down: status %d, want a connection error", i,
 		       ret);
-		EXPECT(dt < 300000, "call %u while down took %lu us (must fail at once)", i,
+		EXPECT(dt < 1000000, "call %u while down took %lu us (must fail at once)", i,
 		       (unsigned long)dt);
 		failed += ret != 0;
 	}
@@ -406,7 +406,7 @@ main(int argc, char **argv)
 	cc.nb_endpoints = neps;
 	cc.proto = GALE_PROTO_BINARY;
 	cc.connect_timeout_ms = 1000;
-	cc.rpc_timeout_ms = strcmp(mode, "timeout") == 0 ? 200 : 1500;
+	cc.rpc_timeout_ms = strcmp(mode, "timeout") == 0 ? 200 : 2500;
 	cl = gale_rpc_client_create(&cc, NULL);
 	if (cl == NULL) {
 		fprintf(stderr, "fault_client: client: %s\n", strerror(errno));
