@@ -17,12 +17,15 @@
  * A reader that waits for a whole frame peeks and leaves bytes unconsumed; two cases need a copy,
  * both after its readable callback returns: the chain had more mbufs than its peek could show, or
  * the chain holds half the stack's receive buffer (the window would close before a frame larger
- * than it could arrive). A reader that did not peek is not reading now (paused): its bytes stay in
- * the stack, whose closing window is the back-pressure on the peer. Then the chain is moved into the connection's linear buffer (grown by
+ * than it could arrive). Then the chain is moved into the connection's linear buffer (grown by
  * doubling up to rx_max, past which the connection fails with -EMSGSIZE, counted rx_full) and,
- * when the reader had not seen all of it, readable runs once more. A peek shows the linear buffer
- * first and the stack's chain after it; consume takes from the buffer first. Once the buffer is
- * empty again, reception is zero-copy again.
+ * when the reader had not seen all of it, readable runs once more. A reader that did not peek is
+ * not reading now (paused): its bytes stay in the stack, whose closing window is the back-pressure
+ * on the peer. While the buffer holds bytes, new ones are appended to it before the reader hears
+ * of them, so a frame gathered there stays one contiguous segment (its strings decode as views,
+ * not as copies into an arena too small for them). A peek shows the linear buffer first and the
+ * stack's chain after it; consume takes from the buffer first. Once the buffer is empty again,
+ * reception is zero-copy again.
  *
  * Sending: gale_conn_tx_begin hands the writer mbufs from the port's pool (one segment per mbuf,
  * refilled one at a time up to tx_space), and the commit chains exactly the written mbufs onto
@@ -702,6 +705,10 @@ gale__n_deliver_readable(struct gale_conn *c)
 	bool short_peek;
 
 	if (c->cbs == NULL || c->cbs->readable == NULL)
+		return;
+	/* In copy mode (a frame is being gathered) new bytes join it, so the frame stays one
+	 * contiguous segment and its strings can be views rather than copies. */
+	if (c->ilen > c->ioff && c->tc != NULL && !gale__n_absorb(c))
 		return;
 	c->peek_short = false;
 	c->peeked = false;

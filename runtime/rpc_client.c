@@ -199,7 +199,16 @@ gale_rpc_client_create(const struct gale_rpc_client_conf *conf, struct gale_work
 			goto fail;
 	}
 	memset(&cc, 0, sizeof(cc));
-	cc.kind = GALE_CONN_KERNEL;
+	cc.kind = conf->backend != 0 ? conf->backend : GALE_CONN_KERNEL;
+	if (cc.kind == GALE_CONN_NATIVE) {
+		int p = w != NULL ? gale_worker_stack_port(w) : -ENOENT;
+
+		if (p < 0) {
+			errno = EINVAL; /* the native backend runs on a worker's stack */
+			goto fail_errno;
+		}
+		cc.stack = gale_worker_stack(w, (uint16_t)p);
+	}
 	cc.max_conns = conf->nb_endpoints * cl->conf.conns_per_endpoint + 1;
 	cc.rx_max = (size_t)(conf->limits.max_frame != 0 ? conf->limits.max_frame
 	                                                 : GALE_CODEC_DEFAULT_MAX_FRAME) +

@@ -966,6 +966,13 @@ gale_rpc_server_worker_init(struct gale_worker *w, void *arg)
 	wk->w = w;
 	memset(&cc, 0, sizeof(cc));
 	cc.kind = srv->conf.backend;
+	if (cc.kind == GALE_CONN_NATIVE) {
+		int p = gale_worker_stack_port(w);
+
+		if (p < 0)
+			return -ENODEV; /* the runtime was given no stack template */
+		cc.stack = gale_worker_stack(w, (uint16_t)p);
+	}
 	cc.max_conns = srv->conf.max_conns;
 	cc.rx_max = (size_t)srv->conf.limits.max_frame + (64u << 10);
 	wk->arena_mem = malloc(srv->conf.arena_size);

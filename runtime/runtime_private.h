@@ -125,6 +125,7 @@ void gale__stacks_teardown(struct gale_runtime *rt);
 int gale__worker_stacks_start(struct gale_worker *w);
 void gale__worker_stacks_stop(struct gale_worker *w);
 unsigned int gale__worker_stacks_flush(struct gale_worker *w);
+/** Stack work the drain waits for: queued frames and closes not yet acknowledged. */
 unsigned int gale__worker_stacks_pending(const struct gale_worker *w);
 unsigned int gale__worker_arp_drain(struct gale_worker *w);
 

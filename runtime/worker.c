@@ -124,6 +124,7 @@ gale_worker_stats_get(const struct gale_worker *w, struct gale_worker_stats *st)
 	st->sleeps = gale__stat_read(&w->st.sleeps);
 	st->arp_shared = gale__stat_read(&w->st.arp_shared);
 	st->arp_share_dropped = gale__stat_read(&w->st.arp_share_dropped);
+	st->stack_conns_left = gale__stat_read(&w->st.stack_conns_left);
 }
 
 /* One tx_burst of everything queued on q; the unsent tail stays. Returns packets sent. */

@@ -34,6 +34,7 @@
 
 #include <gale/port.h>
 #include <gale/steer.h>
+#include <gale/tcp.h>
 #include <gale/tcpstack.h>
 
 #include "runtime_private.h"
@@ -202,6 +203,9 @@ gale__worker_stacks_stop(struct gale_worker *w)
 		if (st == NULL)
 			continue;
 		gale_stack_flush(st); /* the last RSTs and FINs, when the device takes them */
+		gale__stat_add(&w->st.stack_conns_left,
+		               gale_stack_conn_count_in(st, ~(uint32_t)(GALE_TCPS_TIME_WAIT |
+		                                                        GALE_TCPS_CLOSED)));
 		pthread_mutex_lock(&gale__stk_lock);
 		w->stacks[p].stack = NULL;
 		pthread_mutex_unlock(&gale__stk_lock);
@@ -227,9 +231,13 @@ gale__worker_stacks_pending(const struct gale_worker *w)
 	unsigned int n = 0;
 	uint16_t p;
 
+	/* Frames to send, and closes whose last data or FIN is not acknowledged yet. */
 	for (p = 0; p < w->rt->nb_ports; p++)
 		if (w->stacks[p].stack != NULL)
-			n += gale_stack_tx_pending(w->stacks[p].stack);
+			n += gale_stack_tx_pending(w->stacks[p].stack) +
+			     gale_stack_conn_count_in(w->stacks[p].stack,
+			                              GALE_TCPS_FIN_WAIT_1 | GALE_TCPS_CLOSING |
+			                                      GALE_TCPS_LAST_ACK);
 	return n;
 }
 

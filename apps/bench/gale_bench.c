@@ -7,7 +7,11 @@
  *   gale-bench [EAL args --] --target HOST:PORT [--method echo|echo_binary|ping|add] [--payload BYTES]
  *              [--connections N] [--pipeline D] [--duration S] [--warmup S] [--rate RPS] [--poisson]
  *              [--transport framed|buffered|header|ttheader] [--protocol binary|compact] [--workers N]
- *              [--timeout-ms MS] [--json FILE] [--progress] [--backend kernel]
+ *              [--timeout-ms MS] [--json FILE] [--progress] [--idle pause|sleep|poll]
+ *              [--backend kernel|native [--ip A.B.C.D/LEN] [--gateway A.B.C.D] [--steer auto|rss|sw] ...]
+ *
+ *   e.g. gale-bench --vdev net_memif0,role=client,socket=/tmp/m.sock -l 0-1 -- --backend native
+ *        --ip 198.18.0.3/24 --target 198.18.0.2:9090 --connections 256 --pipeline 16
  *
  * Closed loop (default): every connection keeps --pipeline calls in flight; throughput is what the server
  * gives. Open loop (--rate): calls are due on a fixed schedule (or Poisson, --poisson) and each call's latency is
@@ -22,6 +26,12 @@
  * Threads: the workers are the runtime's EAL worker lcores (the kernel backend: epoll per worker, no DPDK port);
  * the main lcore is the control thread, which prints progress and ends the run. Without "--" every argument is
  * gale-bench's own and the EAL starts with --no-pci --no-huge and one lcore per worker plus the main lcore.
+ *
+ * The native backend (--backend native; options shared with gale-echo through gale/netopt.h): the DPDK port of
+ * the EAL arguments with one queue pair per worker and one gale TCP stack per worker; each worker's client opens
+ * its connections on its own stack, with source ports that steer the replies back to it. At exit it prints the
+ * calls sent and answered over the whole run (warm-up included), the connections the stacks still had open and
+ * the port's pool (every mbuf must be back), and fails (status 1) when any of those is off.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -40,6 +50,7 @@
 
 #include <gale/conn.h>
 #include <gale/eal.h>
+#include <gale/netopt.h>
 #include <gale/rpc.h>
 #include <gale/runtime.h>
 #include <gale/thriftc.h>
@@ -70,6 +81,8 @@ struct bench_opts {
 	uint32_t timeout_ms;
 	const char *json;
 	bool progress;
+	enum gale_idle_mode idle;
+	struct gale_netopt net;
 };
 
 struct bench_worker;
@@ -107,6 +120,7 @@ struct bench_worker {
 	uint64_t errors;    /**< measured calls failed or answered wrong */
 	uint64_t timeouts;  /**< of which timeouts */
 	uint64_t start_err; /**< calls the client refused to start */
+	uint64_t answered;  /**< calls answered correctly, whole run (warm-up and drain included) */
 	struct gale_hist hist;
 } __attribute__((aligned(64)));
 
@@ -153,6 +167,8 @@ call_done(void *arg, int status)
 			(opt.payload == 0 || memcmp(c->res.echo_binary.success.ptr, payload, opt.payload) == 0);
 	else if (right && opt.method == M_ADD)
 		right = c->res.add.success == c->args.add.a + c->args.add.b;
+	if (right)
+		__atomic_store_n(&bw->answered, bw->answered + 1, __ATOMIC_RELAXED);
 	if (c->due_ns >= t_measure_ns && c->due_ns < t_end_ns) {
 		if (right) {
 			gale_hist_record(&bw->hist, t - c->due_ns);
@@ -231,6 +247,7 @@ worker_init(struct gale_worker *w, void *arg)
 	cc.max_pending = bw->max_inflight;
 	cc.rpc_timeout_ms = opt.timeout_ms;
 	cc.connect_timeout_ms = opt.timeout_ms;
+	cc.backend = opt.net.backend;
 	bw->calls = calloc(bw->max_inflight, sizeof(*bw->calls));
 	if (bw->calls == NULL)
 		return -ENOMEM;
@@ -317,6 +334,7 @@ worker_fini(struct gale_worker *w, void *arg)
 	(void)arg;
 	gale_rpc_client_free(bw->cl); /* fails what is still pending: counted by call_done */
 	bw->cl = NULL;
+	gale_netopt_worker_fini(&opt.net, w, "gale-bench");
 }
 
 struct bench_ctl {
@@ -371,12 +389,13 @@ parse_args(int argc, char **argv)
 		{ "poisson", no_argument, NULL, 'P' },       { "transport", required_argument, NULL, 't' },
 		{ "protocol", required_argument, NULL, 'p' }, { "workers", required_argument, NULL, 'w' },
 		{ "timeout-ms", required_argument, NULL, 'o' }, { "json", required_argument, NULL, 'j' },
-		{ "progress", no_argument, NULL, 'g' },      { "backend", required_argument, NULL, 'b' },
+		{ "progress", no_argument, NULL, 'g' },      { "idle", required_argument, NULL, 'i' },
+		GALE_NETOPT_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
 	};
 	char *end;
 	unsigned int i;
-	int c;
+	int c, ret;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
@@ -473,9 +492,15 @@ parse_args(int argc, char **argv)
 		case 'g':
 			opt.progress = true;
 			break;
-		case 'b':
-			if (strcmp(optarg, "kernel") != 0) {
-				fprintf(stderr, "gale-bench: --backend: only 'kernel' is built so far, got '%s'\n",
+		case 'i':
+			if (strcmp(optarg, "pause") == 0)
+				opt.idle = GALE_IDLE_PAUSE;
+			else if (strcmp(optarg, "sleep") == 0)
+				opt.idle = GALE_IDLE_SLEEP;
+			else if (strcmp(optarg, "poll") == 0)
+				opt.idle = GALE_IDLE_POLL;
+			else {
+				fprintf(stderr, "gale-bench: --idle: expected pause, sleep or poll, got '%s'\n",
 					optarg);
 				return -1;
 			}
@@ -493,10 +518,14 @@ parse_args(int argc, char **argv)
 			       "  --timeout-ms MS        per-call and connect timeout (default 1000)\n"
 			       "  --json FILE            results as JSON too\n"
 			       "  --progress             a line per second (default when stdout is a terminal)\n"
-			       "  --backend kernel       network backend (native: later)\n");
+			       "  --idle pause|sleep|poll  idle workers pause (default), sleep (shared CPUs) or poll\n"
+			       GALE_NETOPT_USAGE);
 			exit(0);
 		default:
-			return -1;
+			ret = c == '?' ? 0 : gale_netopt_parse(&opt.net, c, optarg, "gale-bench");
+			if (ret != 1)
+				return -1;
+			break;
 		}
 	}
 	if (optind != argc) {
@@ -547,6 +576,10 @@ write_json(const struct gale_hist *h, double seconds, uint64_t ok, uint64_t erro
 	cJSON_AddStringToObject(root, "mode", opt.rate > 0 ? (opt.poisson ? "open-poisson" : "open") : "closed");
 	cJSON_AddNumberToObject(root, "rate_target", opt.rate);
 	cJSON_AddNumberToObject(root, "duration_s", seconds);
+	cJSON_AddStringToObject(root, "backend", gale_netopt_backend_name(opt.net.backend));
+	cJSON_AddNumberToObject(root, "calls_sent", (double)sum_counter(offsetof(struct bench_worker, issued)));
+	cJSON_AddNumberToObject(root, "calls_answered",
+				(double)sum_counter(offsetof(struct bench_worker, answered)));
 	cJSON_AddNumberToObject(root, "calls_ok", (double)ok);
 	cJSON_AddNumberToObject(root, "errors", (double)errors);
 	cJSON_AddNumberToObject(root, "timeouts", (double)timeouts);
@@ -581,12 +614,16 @@ main(int argc, char **argv)
 	struct bench_ctl bc = { 0 };
 	struct gale_eal_info info;
 	struct gale_runtime *rt;
-	uint64_t ok, errors, timeouts, start_err;
-	char lcores[32];
+	uint64_t ok, errors, timeouts, start_err, sent, answered, conns_left = 0;
+	struct gale_worker_stats ws;
+	char lcores[32], desc[160];
+	int leaked;
 	double seconds, cpu;
 	int i, ret, has_dd;
 	unsigned int k;
 
+	gale_netopt_init(&opt.net);
+	opt.idle = GALE_IDLE_PAUSE;
 	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 		;
 	has_dd = i < argc;
@@ -601,6 +638,9 @@ main(int argc, char **argv)
 	}
 	snprintf(lcores, sizeof(lcores), "0-%u", opt.workers > 0 ? opt.workers : 1);
 	def.lcores = lcores;
+	gale_netopt_eal_defaults(argc, argv, &def);
+	if (def.vdevs != NULL)
+		def.mem_mb = 512; /* a port's pool on top of the runtime's */
 	ret = gale_eal_init(argc, argv, &def, &info);
 	if (ret < 0) {
 		fprintf(stderr, "gale-bench: the EAL cannot start: %s\n", strerror(-ret));
@@ -627,7 +667,11 @@ main(int argc, char **argv)
 	rc.inflight_cb = worker_inflight;
 	rc.control_cb = bench_control;
 	rc.control_arg = &bc;
-	rc.idle.mode = GALE_IDLE_PAUSE; /* a load generator polls; pause keeps the sibling hyperthread fed */
+	rc.idle.mode = opt.idle; /* a load generator polls; pause keeps the sibling hyperthread fed */
+	if (gale_netopt_start(&opt.net, opt.workers, &rc, "gale-bench") != 0) {
+		gale_eal_cleanup();
+		return 1;
+	}
 	rc.drain_ms = opt.timeout_ms + 1000;
 	t_start_ns = now_ns();
 	t_measure_ns = t_start_ns + (uint64_t)(opt.warmup_s * 1e9);
@@ -637,15 +681,17 @@ main(int argc, char **argv)
 	if (rt == NULL) {
 		fprintf(stderr, "gale-bench: runtime: %s (workers need EAL lcores: %u workers, %u lcores)\n",
 			strerror(errno), opt.workers, rte_lcore_count());
+		gale_netopt_stop(&opt.net, "gale-bench");
 		gale_eal_cleanup();
 		return 1;
 	}
 	gale_runtime_signals_install(rt);
 	printf("gale-bench: %s %s, payload %u B, %u connection%s x pipeline %u, %s, %.1f s (+%.1f s warm-up), "
-	       "%u worker%s, backend kernel\n",
+	       "%u worker%s, backend %s (%s)\n",
 	       opt.target, method_names[opt.method], opt.payload, opt.connections, opt.connections == 1 ? "" : "s",
 	       opt.pipeline, opt.rate > 0 ? "open loop" : "closed loop", opt.duration_s, opt.warmup_s, opt.workers,
-	       opt.workers == 1 ? "" : "s");
+	       opt.workers == 1 ? "" : "s", gale_netopt_backend_name(opt.net.backend),
+	       gale_netopt_describe(&opt.net, desc, sizeof(desc)));
 	fflush(stdout);
 	bc.cpu0 = cpu_seconds();
 	ret = gale_runtime_run(rt);
@@ -670,13 +716,24 @@ main(int argc, char **argv)
 	       (double)gale_hist_percentile(&total, 50) / 1e3, (double)gale_hist_percentile(&total, 90) / 1e3,
 	       (double)gale_hist_percentile(&total, 99) / 1e3, (double)gale_hist_percentile(&total, 99.9) / 1e3,
 	       (double)gale_hist_percentile(&total, 99.99) / 1e3, (double)total.max_ns / 1e3);
+	sent = sum_counter(offsetof(struct bench_worker, issued));
+	answered = sum_counter(offsetof(struct bench_worker, answered));
+	printf("gale-bench: whole run: %" PRIu64 " calls sent, %" PRIu64 " answered correctly\n", sent, answered);
 	if (opt.json != NULL && write_json(&total, seconds, ok, errors, timeouts,
 					   ok > 0 ? cpu * 1e9 / (double)ok : 0.0) != 0)
 		fprintf(stderr, "gale-bench: cannot write %s\n", opt.json);
+	for (k = 0; k < opt.workers; k++) {
+		gale_worker_stats_get(gale_runtime_worker(rt, k), &ws);
+		conns_left += ws.stack_conns_left;
+	}
+	if (opt.net.backend == GALE_CONN_NATIVE)
+		printf("gale-bench: native: %" PRIu64 " connections still open in the stacks at stop\n", conns_left);
+	fflush(stdout);
 	gale_runtime_free(rt);
+	leaked = gale_netopt_stop(&opt.net, "gale-bench");
 	for (k = 0; k < opt.workers; k++)
 		free(workers[k].calls);
 	free(payload);
 	gale_eal_cleanup();
-	return (ret == 0 || ret == -ETIMEDOUT) && errors == 0 && ok > 0 ? 0 : 1;
+	return (ret == 0 || ret == -ETIMEDOUT) && errors == 0 && ok > 0 && leaked == 0 && conns_left == 0 ? 0 : 1;
 }

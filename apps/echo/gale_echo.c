@@ -2,8 +2,11 @@
 /*
  * gale-echo: serves the echo service (apps/echo/echo.thrift) with gale's RPC server.
  *
- *   gale-echo [EAL args --] [--backend kernel] [--listen HOST:PORT] [--workers N] [--port-file F]
- *             [--idle poll|sleep] [--idle-timeout-ms MS] [--max-frame BYTES]
+ *   gale-echo [EAL args --] [--backend kernel|native] [--listen HOST:PORT] [--workers N]
+ *             [--port-file F] [--idle poll|sleep] [--idle-timeout-ms MS] [--max-frame BYTES]
+ *             [--ip A.B.C.D/LEN] [--gateway A.B.C.D] [--port NAME] [--steer auto|rss|sw] ...
+ *
+ *   e.g. gale-echo --vdev net_tap0,iface=t0 -l 0-1 -- --backend native --ip 198.18.0.2/24
  *
  * Any transport and protocol a client speaks (Framed, Buffered, TTHeader, THeader x Binary,
  * Compact) is detected per connection and answered in kind.
@@ -16,6 +19,13 @@
  * does not fall back to plain threads, because the workers, timers and control plane are the
  * runtime's and the runtime is built on the EAL. Workers sleep when idle (--idle sleep, the
  * default), so a test machine keeps CPU for the clients.
+ *
+ * The native backend (--backend native, options shared with gale-bench and gale-kv through
+ * gale/netopt.h): the port named by the EAL arguments (net_tap, net_memif, ...; a net_tap port
+ * with iface gale0 when there are none) with one queue pair per worker, software steering when it
+ * has no usable RSS, and one gale TCP stack per worker at --ip; gale-echo listens on that address
+ * (--listen's host may be omitted, '*' or the --ip address) and, at exit, prints how many
+ * connections the stacks still had and how many of the port's mbufs came back.
  *
  * When every argument is a gale-echo option (no "--" anywhere), they are all taken as such and
  * the EAL gets its defaults. The first SIGINT or SIGTERM drains (stop accepting, answer what was
@@ -30,6 +40,7 @@
 #include <unistd.h>
 
 #include <gale/eal.h>
+#include <gale/netopt.h>
 #include <gale/rpc.h>
 #include <gale/runtime.h>
 
@@ -123,6 +134,7 @@ struct echo_opts {
 	int idle_sleep;
 	uint32_t idle_timeout_ms;
 	uint32_t max_frame;
+	struct gale_netopt net;
 };
 
 static void
@@ -132,15 +144,15 @@ usage(const char *prog)
 	       "Serves apps/echo/echo.thrift (Echo: echo, echo_binary, ping, add, echo_or_fail, "
 	       "notify)\n"
 	       "on every Thrift transport and protocol, detected per connection.\n"
-	       "  --backend kernel        network backend (kernel: sockets + epoll; native: "
-	       "later)\n"
-	       "  --listen HOST:PORT      listen address (default 127.0.0.1:9090; port 0 = any)\n"
+	       "  --listen HOST:PORT      listen address (default 127.0.0.1:9090 on kernel, *:9090 on\n"
+	       "                          native; port 0 = any)\n"
 	       "  --workers N             worker lcores (default 1; N+1 CPUs with default EAL "
 	       "args)\n"
 	       "  --port-file FILE        write the listening port to FILE once listening\n"
 	       "  --idle poll|sleep       idle workers poll or sleep (default sleep)\n"
 	       "  --idle-timeout-ms MS    close connections idle that long (default 0: never)\n"
 	       "  --max-frame BYTES       largest frame accepted (default 16 MiB)\n"
+	       GALE_NETOPT_USAGE
 	       "  --help                  this text\n"
 	       "Without '--' every argument is taken as an option here and the EAL gets defaults\n"
 	       "(--no-pci --no-huge). SIGINT/SIGTERM: drain and exit 0; a second one: exit now.\n",
@@ -151,7 +163,7 @@ static int
 parse_args(int argc, char **argv, struct echo_opts *o)
 {
 	static const struct option longs[] = {
-		{ "backend", required_argument, NULL, 'b' },
+		GALE_NETOPT_LONGOPTS,
 		{ "listen", required_argument, NULL, 'l' },
 		{ "workers", required_argument, NULL, 'w' },
 		{ "port-file", required_argument, NULL, 'p' },
@@ -161,20 +173,11 @@ parse_args(int argc, char **argv, struct echo_opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	int c, ret;
 
 	optind = 0; /* glibc: full re-initialisation after the EAL's own getopt pass */
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
 		switch (c) {
-		case 'b':
-			if (strcmp(optarg, "kernel") != 0) {
-				fprintf(stderr,
-				        "gale-echo: backend '%s' is not available (only kernel "
-				        "is built)\n",
-				        optarg);
-				return -1;
-			}
-			break;
 		case 'l':
 			o->listen = optarg;
 			break;
@@ -205,7 +208,10 @@ parse_args(int argc, char **argv, struct echo_opts *o)
 			usage(argv[0]);
 			exit(0);
 		default:
-			return -1;
+			ret = c == '?' ? 0 : gale_netopt_parse(&o->net, c, optarg, "gale-echo");
+			if (ret != 1)
+				return -1;
+			break;
 		}
 	}
 	if (optind != argc) {
@@ -222,9 +228,20 @@ struct echo_ctl {
 	int written;
 	const char *host; /**< for the announcement */
 	bool huge;
+	const struct gale_netopt *net;
 };
 
 static int write_port_file(const char *path, uint16_t port);
+
+static const struct gale_netopt *echo_net;
+
+/* The server's fini (connections closed), then the stack's counters when asked. */
+static void
+echo_worker_fini(struct gale_worker *w, void *arg)
+{
+	gale_rpc_server_worker_fini(w, arg);
+	gale_netopt_worker_fini(echo_net, w, "gale-echo");
+}
 
 /* Control thread, each period: once every worker listens, publish the port (tests wait on it). */
 static void
@@ -237,10 +254,16 @@ echo_control(struct gale_runtime *rt, void *arg)
 	if (ec->written || gale_rpc_server_listening(ec->srv) < ec->workers)
 		return;
 	ec->written = 1;
-	printf("gale-echo: listening on %s:%u (backend kernel, %u worker%s, %s)\n",
-	       ec->host[0] != '\0' ? ec->host : "0.0.0.0",
-	       (unsigned int)gale_rpc_server_port(ec->srv), ec->workers,
-	       ec->workers == 1 ? "" : "s", ec->huge ? "hugepages" : "no hugepages");
+	printf("gale-echo: listening on %s:%u (backend %s, %u worker%s, %s)",
+	       ec->host, (unsigned int)gale_rpc_server_port(ec->srv),
+	       gale_netopt_backend_name(ec->net->backend), ec->workers, ec->workers == 1 ? "" : "s",
+	       ec->huge ? "hugepages" : "no hugepages");
+	if (ec->net->backend == GALE_CONN_NATIVE) {
+		char d[160];
+
+		printf(" on %s", gale_netopt_describe(ec->net, d, sizeof(d)));
+	}
+	printf("\n");
 	fflush(stdout);
 	if (ec->port_file != NULL &&
 	    (ret = write_port_file(ec->port_file, gale_rpc_server_port(ec->srv))) != 0)
@@ -266,7 +289,7 @@ write_port_file(const char *path, uint16_t port)
 int
 main(int argc, char **argv)
 {
-	struct echo_opts o = { "127.0.0.1:9090", NULL, 1, 1, 0, 0 };
+	struct echo_opts o = { NULL, NULL, 1, 1, 0, 0, { 0 } };
 	struct gale_rpc_service svc = { "Echo", gale_echo_Echo_gale_rpc_dispatch, &echo_handlers,
 		                        NULL };
 	struct gale_eal_defaults def = { .log_level = "lib.eal:warning",
@@ -279,8 +302,12 @@ main(int argc, char **argv)
 	struct gale_rpc_server *srv;
 	struct gale_runtime *rt;
 	struct gale_rpc_stats st;
-	struct echo_ctl ectl = { NULL, NULL, 0, 0, "", false };
-	char host[64], lcores[32];
+	struct echo_ctl ectl = { NULL, NULL, 0, 0, "", false, NULL };
+	struct gale_worker_stats ws;
+	char host[64], lcores[32], shown[64];
+	uint64_t conns_left = 0;
+	unsigned int k;
+	int leaked;
 	uint16_t port;
 	int i, ret, has_dd = 0;
 	long ncpu;
@@ -302,6 +329,10 @@ main(int argc, char **argv)
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	snprintf(lcores, sizeof(lcores), "0-%u", o.workers);
 	def.lcores = lcores;
+	gale_netopt_init(&o.net);
+	gale_netopt_eal_defaults(argc, argv, &def);
+	if (def.vdevs != NULL)
+		def.mem_mb = 512; /* a port's pool on top of the runtime's */
 	/* Without "--", every argument is ours and the EAL gets its defaults (gale_eal_init's app_args_only). */
 	if ((!has_dd || strcmp(argv[1], "--") == 0) && (long)o.workers + 1 > ncpu) {
 		fprintf(stderr,
@@ -323,6 +354,8 @@ main(int argc, char **argv)
 		gale_eal_cleanup();
 		return 2;
 	}
+	if (o.listen == NULL)
+		o.listen = o.net.backend == GALE_CONN_NATIVE ? "*:9090" : "127.0.0.1:9090";
 	if (gale_conn_parse_addr(o.listen, host, sizeof(host), &port) != 0) {
 		fprintf(stderr, "gale-echo: bad --listen '%s' (want IPv4:PORT)\n", o.listen);
 		gale_eal_cleanup();
@@ -331,7 +364,7 @@ main(int argc, char **argv)
 	memset(&sc, 0, sizeof(sc));
 	sc.services = &svc;
 	sc.nb_services = 1;
-	sc.backend = GALE_CONN_KERNEL;
+	sc.backend = o.net.backend;
 	sc.host = host;
 	sc.port = port;
 	sc.idle_timeout_ms = o.idle_timeout_ms;
@@ -348,10 +381,25 @@ main(int argc, char **argv)
 	rc.idle.idle_iters = 64;
 	rc.idle.sleep_us = 200;
 	gale_rpc_server_runtime_conf(srv, &rc);
+	echo_net = &o.net;
+	rc.fini_cb = echo_worker_fini;
+	if (gale_netopt_start(&o.net, o.workers, &rc, "gale-echo") != 0) {
+		gale_rpc_server_free(srv);
+		gale_eal_cleanup();
+		return 1;
+	}
+	/* The address to announce: the stack's on native when listening on any. */
+	if (o.net.backend == GALE_CONN_NATIVE && (host[0] == '\0' || strcmp(host, "*") == 0))
+		snprintf(shown, sizeof(shown), "%u.%u.%u.%u", o.net.ip >> 24, (o.net.ip >> 16) & 255,
+		         (o.net.ip >> 8) & 255, o.net.ip & 255);
+	else
+		snprintf(shown, sizeof(shown), "%s",
+		         host[0] != '\0' && strcmp(host, "*") != 0 ? host : "0.0.0.0");
+	ectl.net = &o.net;
 	ectl.srv = srv;
 	ectl.port_file = o.port_file;
 	ectl.workers = o.workers;
-	ectl.host = host;
+	ectl.host = shown;
 	ectl.huge = info.huge;
 	rc.control_cb = echo_control;
 	rc.control_arg = &ectl;
@@ -359,13 +407,14 @@ main(int argc, char **argv)
 	if (rt == NULL) {
 		fprintf(stderr, "gale-echo: runtime: %s\n", strerror(errno));
 		gale_rpc_server_free(srv);
+		gale_netopt_stop(&o.net, "gale-echo");
 		gale_eal_cleanup();
 		return 1;
 	}
 	gale_runtime_signals_install(rt);
-	printf("gale-echo: starting %u worker%s on %s:%u (backend kernel)\n", o.workers,
-	       o.workers == 1 ? "" : "s", host[0] != '\0' ? host : "0.0.0.0",
-	       (unsigned int)gale_rpc_server_port(srv));
+	printf("gale-echo: starting %u worker%s on %s:%u (backend %s)\n", o.workers,
+	       o.workers == 1 ? "" : "s", shown, (unsigned int)port,
+	       gale_netopt_backend_name(o.net.backend));
 	fflush(stdout);
 	ret = gale_runtime_run(rt);
 	gale_rpc_server_stats(srv, &st);
@@ -377,9 +426,17 @@ main(int argc, char **argv)
 	       (unsigned long)st.ex_unknown_method, (unsigned long)st.ex_protocol,
 	       (unsigned long)st.ex_handler, (unsigned long)st.bad_frames,
 	       (unsigned long)st.tx_paused);
+	for (k = 0; k < o.workers; k++) {
+		gale_worker_stats_get(gale_runtime_worker(rt, k), &ws);
+		conns_left += ws.stack_conns_left;
+	}
+	if (o.net.backend == GALE_CONN_NATIVE)
+		printf("gale-echo: native: %lu connections still open in the stacks at stop\n",
+		       (unsigned long)conns_left);
 	fflush(stdout);
 	gale_runtime_free(rt);
 	gale_rpc_server_free(srv);
+	leaked = gale_netopt_stop(&o.net, "gale-echo");
 	gale_eal_cleanup();
-	return ret == 0 || ret == -ETIMEDOUT ? 0 : 1;
+	return (ret == 0 || ret == -ETIMEDOUT) && leaked == 0 ? 0 : 1;
 }

@@ -121,7 +121,9 @@ struct gale_rpc_server_conf {
 	unsigned int nb_services;
 	const struct gale_rpc_middleware *middleware; /**< borrowed, in order; may be NULL. */
 	unsigned int nb_middleware;
-	enum gale_conn_kind backend; /**< 0 = GALE_CONN_KERNEL. */
+	enum gale_conn_kind backend; /**< 0 = GALE_CONN_KERNEL; native listens on each worker's
+	                              * stack (the first port with one: gale_worker_stack), host
+	                              * then the stack's address or any. */
 	const char *host;            /**< listen address (numeric IPv4; NULL = any). */
 	uint16_t port; /**< listen port (0 = any free one, see gale_rpc_server_port). */
 	struct gale_codec_limits limits; /**< frame, string, container, depth (zeros: defaults). */
@@ -286,6 +288,9 @@ struct gale_rpc_client_conf {
 	 * life); TTHeader calls also carry RPC_TIMEOUT (rpc_timeout_ms) as Kitex does. */
 	const struct gale_frame_kv *headers;
 	unsigned int nb_headers;
+	/** Backend; 0 = GALE_CONN_KERNEL. GALE_CONN_NATIVE needs a worker with a stack (the
+	 * first port of the worker that has one: gale_worker_stack); EINVAL otherwise. */
+	enum gale_conn_kind backend;
 };
 
 /** Client counters (owner-written, relaxed loads elsewhere). */

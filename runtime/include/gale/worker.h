@@ -79,6 +79,8 @@ struct gale_worker_stats {
 	uint64_t sleeps;      /**< idle sleeps (sleep policy). */
 	uint64_t arp_shared;  /**< ARP mappings handed to the other workers' stacks. */
 	uint64_t arp_share_dropped; /**< ARP mappings not handed on: a worker's ring was full. */
+	uint64_t stack_conns_left;  /**< connections its stacks still had open (TIME_WAIT aside)
+	                             * when they were freed at stop. */
 };
 
 /** The worker's index, 0 .. nb_workers-1: its queue on every port. */

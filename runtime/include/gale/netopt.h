@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * gale/netopt.h: the network options gale programs share (gale-echo, gale-bench, gale-kv), so that
+ * each takes them the same way and says the same thing in --help:
+ *
+ *   --backend kernel|native   kernel: sockets + epoll (default); native: DPDK port + gale's TCP stack
+ *   --ip A.B.C.D[/LEN]        native: our address on the port (default 198.18.0.2/24)
+ *   --gateway A.B.C.D         native: next hop for off-link peers (default none)
+ *   --port NAME               native: the ethdev to use (default: the first the EAL probed)
+ *   --mtu N                   native: IP MTU (default 1500)
+ *   --steer auto|rss|sw       native: flow steering over the workers (default auto: RSS when the
+ *                             port can, else software steering)
+ *   --mbufs N                 native: packet buffers in the port's pool (default 32767)
+ *   --stack-stats             native: print each worker's stack counters when it stops
+ *
+ * The port itself comes from the EAL arguments, DPDK's way: e.g. `--vdev net_tap0,iface=gale0`
+ * or `--vdev net_memif0,role=server,socket=/tmp/m.sock`, then `--`, then the program's options.
+ * gale_netopt_eal_defaults makes a program started with `--backend native` and no EAL arguments
+ * open a net_tap port (iface gale0) by itself.
+ *
+ * Use: gale_netopt_init; in the getopt loop, GALE_NETOPT_LONGOPTS among the long options and
+ * gale_netopt_parse for each option (it takes the ones above); after the EAL is up,
+ * gale_netopt_start(nb_workers, &runtime_conf) sets the port up with one queue pair per worker,
+ * its steering and the stack template, and fills the runtime's port, steering and stack fields;
+ * workers then find their stack with gale_netopt_conn_conf; after gale_runtime_free,
+ * gale_netopt_stop frees the steering, closes the port and reports the pool.
+ */
+#ifndef GALE_NETOPT_H
+#define GALE_NETOPT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <getopt.h>
+
+#include <gale/conn.h>
+#include <gale/port.h>
+#include <gale/steer.h>
+#include <gale/tcpstack.h>
+
+struct gale_eal_defaults;
+struct gale_runtime_conf;
+struct gale_worker;
+
+/** getopt_long codes of the shared options (outside the range of short options). */
+#define GALE_NETOPT_BACKEND 0x4e01
+#define GALE_NETOPT_IP      0x4e02
+#define GALE_NETOPT_GATEWAY 0x4e03
+#define GALE_NETOPT_PORT    0x4e04
+#define GALE_NETOPT_MTU     0x4e05
+#define GALE_NETOPT_STEER   0x4e06
+#define GALE_NETOPT_MBUFS   0x4e07
+#define GALE_NETOPT_STATS   0x4e08
+
+/** The entries to put among a program's `struct option` array (comma separated, no terminator). */
+#define GALE_NETOPT_LONGOPTS                                                                       \
+	{ "backend", required_argument, NULL, GALE_NETOPT_BACKEND },                               \
+	        { "ip", required_argument, NULL, GALE_NETOPT_IP },                                 \
+	        { "gateway", required_argument, NULL, GALE_NETOPT_GATEWAY },                       \
+	        { "port", required_argument, NULL, GALE_NETOPT_PORT },                             \
+	        { "mtu", required_argument, NULL, GALE_NETOPT_MTU },                               \
+	        { "steer", required_argument, NULL, GALE_NETOPT_STEER },                           \
+	        { "mbufs", required_argument, NULL, GALE_NETOPT_MBUFS },                           \
+	        { "stack-stats", no_argument, NULL, GALE_NETOPT_STATS }
+
+/** --help lines for those options. */
+#define GALE_NETOPT_USAGE                                                                          \
+	"  --backend kernel|native network backend (default kernel: sockets + epoll; native: a DPDK\n" \
+	"                          port and gale's TCP stack, one stack per worker)\n"              \
+	"  --ip A.B.C.D[/LEN]      native: our address (default 198.18.0.2/24)\n"                   \
+	"  --gateway A.B.C.D       native: next hop for off-link peers (default none)\n"            \
+	"  --port NAME             native: ethdev to use (default: the first probed)\n"             \
+	"  --mtu N                 native: IP MTU (default 1500)\n"                                 \
+	"  --steer auto|rss|sw     native: flow steering over workers (default auto: RSS when the\n" \
+	"                          port can, else software steering through rings)\n"               \
+	"  --mbufs N               native: packet buffers in the port's pool (default 32767)\n"     \
+	"  --stack-stats           native: print each worker's TCP/IP stack counters at stop\n"    \
+	"native: the port comes from EAL arguments before '--', e.g. --vdev net_tap0,iface=gale0\n" \
+	"or --vdev net_memif0,role=client,socket=PATH; with --backend native and no EAL\n"          \
+	"arguments a net_tap port (iface gale0) is opened.\n"
+
+/** Options and, once started, the port, steering and stack template they made. */
+struct gale_netopt {
+	enum gale_conn_kind backend; /**< default GALE_CONN_KERNEL. */
+	const char *port_name;       /**< NULL = the first ethdev. */
+	uint32_t ip, netmask, gateway; /**< host order. */
+	uint16_t mtu;                  /**< 0 = 1500. */
+	enum gale_steer_mode steer;
+	unsigned int nb_mbufs; /**< 0 = 32767. */
+	bool stack_stats;      /**< --stack-stats. */
+	/* set by gale_netopt_start */
+	bool started;
+	struct gale_port port;
+	struct gale_port *ports[1];
+	struct gale_steer *steers[1];
+	struct gale_stack_conf stack;
+	const struct gale_stack_conf *stacks[1];
+	unsigned int pool_base; /**< mbufs in use right after setup (rx rings). */
+};
+
+/** Defaults: kernel backend, 198.18.0.2/24, auto steering. */
+void gale_netopt_init(struct gale_netopt *o);
+
+/**
+ * Take getopt_long's code c and its argument, when it is one of the shared options: 1 (taken), 0
+ * (not one of them), or -EINVAL (bad value; a message naming prog and the option was printed).
+ */
+int gale_netopt_parse(struct gale_netopt *o, int c, const char *arg, const char *prog);
+
+/**
+ * Before gale_eal_init: when argv asks for --backend native and gives no EAL arguments, add a
+ * net_tap vdev (iface gale0) to def. def->vdevs must be NULL or the caller's own list (left as is).
+ */
+void gale_netopt_eal_defaults(int argc, char *const *argv, struct gale_eal_defaults *def);
+
+/**
+ * After the EAL is up. Kernel: nothing. Native: set the port up with nb_workers queue pairs, its
+ * steering and the stack template, and fill rc's ports, nb_ports, steers and stacks. 0 or a
+ * negative errno (a message naming prog was printed).
+ */
+int gale_netopt_start(struct gale_netopt *o, unsigned int nb_workers,
+                      struct gale_runtime_conf *rc, const char *prog);
+
+/**
+ * For a worker's connection backend: kind and (native) the worker's stack into cc. 0, or -ENODEV
+ * when native and the worker has no stack.
+ */
+int gale_netopt_conn_conf(const struct gale_netopt *o, const struct gale_worker *w,
+                          struct gale_conn_conf *cc);
+
+/**
+ * From a worker's fini callback (after the connections are closed): with --stack-stats, print the
+ * worker's stack counters that are not zero, one per line prefixed with prog and the worker id.
+ */
+void gale_netopt_worker_fini(const struct gale_netopt *o, const struct gale_worker *w,
+                             const char *prog);
+
+/**
+ * Parse "A.B.C.D[/LEN]" into *ip (host order) and, when mask is not NULL, *mask (LEN, default 24;
+ * without mask a /LEN is an error). 0 or -EINVAL.
+ */
+int gale_netopt_parse_ip(const char *s, uint32_t *ip, uint32_t *mask);
+
+/** "kernel" or "native". */
+const char *gale_netopt_backend_name(enum gale_conn_kind kind);
+
+/** "198.18.0.2/24 on net_tap0 (2 queues, software steering)" for announcements, into buf. */
+const char *gale_netopt_describe(const struct gale_netopt *o, char *buf, size_t len);
+
+/**
+ * After gale_runtime_free: free the steering and close the port, after printing (prefixed with
+ * prog) how many of the pool's buffers are free; returns how many are still out (0 when every
+ * mbuf came back). Nothing for kernel (returns 0).
+ */
+int gale_netopt_stop(struct gale_netopt *o, const char *prog);
+
+#endif /* GALE_NETOPT_H */
