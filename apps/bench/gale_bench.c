@@ -82,6 +82,7 @@ struct bench_opts {
 	const char *json;
 	bool progress;
 	enum gale_idle_mode idle;
+	const char *wait_file;
 	struct gale_netopt net;
 };
 
@@ -378,6 +379,21 @@ bench_control(struct gale_runtime *rt, void *arg)
 	}
 }
 
+/*
+ * With no worker polling any more, wait (bounded) until path exists. DPDK 22.11's memif can crash a
+ * process whose worker is polling while the peer disconnects; a test lets the peer stop first.
+ */
+static void
+wait_for_file(const char *path, unsigned int max_s)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+	printf("gale-bench: waiting for %s before closing the port\n", path);
+	fflush(stdout);
+	for (unsigned int i = 0; i < max_s * 100 && access(path, F_OK) != 0; i++)
+		nanosleep(&ts, NULL);
+}
+
 static int
 parse_args(int argc, char **argv)
 {
@@ -390,6 +406,7 @@ parse_args(int argc, char **argv)
 		{ "protocol", required_argument, NULL, 'p' }, { "workers", required_argument, NULL, 'w' },
 		{ "timeout-ms", required_argument, NULL, 'o' }, { "json", required_argument, NULL, 'j' },
 		{ "progress", no_argument, NULL, 'g' },      { "idle", required_argument, NULL, 'i' },
+		{ "wait-file", required_argument, NULL, 'F' },
 		GALE_NETOPT_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
 	};
@@ -492,6 +509,9 @@ parse_args(int argc, char **argv)
 		case 'g':
 			opt.progress = true;
 			break;
+		case 'F':
+			opt.wait_file = optarg;
+			break;
 		case 'i':
 			if (strcmp(optarg, "pause") == 0)
 				opt.idle = GALE_IDLE_PAUSE;
@@ -519,6 +539,8 @@ parse_args(int argc, char **argv)
 			       "  --json FILE            results as JSON too\n"
 			       "  --progress             a line per second (default when stdout is a terminal)\n"
 			       "  --idle pause|sleep|poll  idle workers pause (default), sleep (shared CPUs) or poll\n"
+			       "  --wait-file PATH       after the run, before closing the port, wait (up to 120 s)\n"
+			       "                         for PATH to exist: lets a memif peer stop first\n"
 			       GALE_NETOPT_USAGE);
 			exit(0);
 		default:
@@ -730,6 +752,8 @@ main(int argc, char **argv)
 		printf("gale-bench: native: %" PRIu64 " connections still open in the stacks at stop\n", conns_left);
 	fflush(stdout);
 	gale_runtime_free(rt);
+	if (opt.wait_file != NULL)
+		wait_for_file(opt.wait_file, 120);
 	leaked = gale_netopt_stop(&opt.net, "gale-bench");
 	for (k = 0; k < opt.workers; k++)
 		free(workers[k].calls);

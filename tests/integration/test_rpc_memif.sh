@@ -6,7 +6,9 @@
 # with zero errors, every call it sent was answered (calls_sent == calls_answered, and the server counted
 # exactly that many requests and replies), after shutdown neither stack had a connection open, and every mbuf
 # of both ports' pools came back (each program prints its pool's free count at exit; 0 not returned). Each
-# process has two lcores (control thread and one worker, on different CPUs) and sleeps when idle.
+# process has two lcores (control thread and one worker, on different CPUs) and sleeps when idle. gale-echo stops
+# first (SIGTERM once the bench's workers are done), while gale-bench waits with its port still open: DPDK 22.11's
+# memif can crash a process whose worker is polling when its peer disconnects.
 set -euo pipefail
 . "$GALE_SOURCE_DIR/tests/lib/netns.sh"
 . "$GALE_SOURCE_DIR/tests/lib/native.sh"
@@ -36,9 +38,17 @@ grep -q "listening on 198.18.0.2:9090 (backend native, 1 worker" "$GALE_TMP/echo
 gale_bg bench "$bench" "${eal_cli[@]}" "--vdev=net_memif0,role=client,id=0,socket=$sock,socket-abstract=no,rsize=14" -- \
 	--backend native --ip 198.18.0.3/24 --target 198.18.0.2:9090 --connections "$conns" --pipeline "$depth" \
 	--duration "$secs" --warmup 1 --payload 64 --timeout-ms 20000 --idle sleep --progress \
-	--json "$GALE_TMP/bench.json" --stack-stats
+	--json "$GALE_TMP/bench.json" --stack-stats --wait-file "$GALE_TMP/echo.stopped"
+gale_wait_for $((secs + 90)) "gale-bench to finish its calls" grep -q "waiting for" "$GALE_TMP/bench.log"
+
+kill -TERM "$(gale__bg_pid echo)"
 status=0
-gale_wait_pid bench $((secs + 90)) || status=$?
+gale_wait_pid echo 30 || status=$?
+tail -n 4 "$GALE_TMP/echo.log"
+[ "$status" = 0 ] || { echo "gale-echo exited with status $status" >&2; exit 1; }
+touch "$GALE_TMP/echo.stopped"
+status=0
+gale_wait_pid bench 30 || status=$?
 tail -n 8 "$GALE_TMP/bench.log"
 [ "$status" = 0 ] || { echo "gale-bench exited with status $status" >&2; exit 1; }
 
@@ -51,11 +61,6 @@ ok=$(json "$GALE_TMP/bench.json" calls_ok)
 [ "$sent" -gt 0 ] && [ "$sent" = "$answered" ] || { echo "calls sent $sent, answered $answered" >&2; exit 1; }
 gale_native_exit_ok gale-bench "$GALE_TMP/bench.log"
 
-kill -TERM "$(gale__bg_pid echo)"
-status=0
-gale_wait_pid echo 30 || status=$?
-tail -n 4 "$GALE_TMP/echo.log"
-[ "$status" = 0 ] || { echo "gale-echo exited with status $status" >&2; exit 1; }
 grep -q "stopped (clean)" "$GALE_TMP/echo.log" || { echo "gale-echo did not drain cleanly" >&2; exit 1; }
 reqs=$(sed -n 's/.* \([0-9]*\) requests, \([0-9]*\) replies.*/\1/p' "$GALE_TMP/echo.log")
 reps=$(sed -n 's/.* \([0-9]*\) requests, \([0-9]*\) replies.*/\2/p' "$GALE_TMP/echo.log")

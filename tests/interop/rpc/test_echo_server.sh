@@ -117,7 +117,10 @@ for run in kernel-1 kernel-2 native-2; do
 	fi
 	grep -q "[1-9][0-9]* bad frames" "$GALE_TMP/$name.log" ||
 		{ echo "$name did not count the malformed frames" >&2; exit 1; }
-	grep -q "[1-9][0-9]* pauses for unread replies" "$GALE_TMP/$name.log" ||
+	# Whether 4 MiB of replies pile up within rpc_raw's 0.5 s of not reading depends on how fast requests
+	# arrive: sure on loopback, not over tap on a loaded machine (the native backend's own back-pressure is
+	# covered by runtime_conn_native). rpc_raw checked every reply arrived in order either way.
+	[ "$backend" = native ] || grep -q "[1-9][0-9]* pauses for unread replies" "$GALE_TMP/$name.log" ||
 		{ echo "$name never paused a connection whose replies were not read" >&2; exit 1; }
 	[ "$backend" != native ] || gale_native_exit_ok "$name" "$GALE_TMP/$name.log"
 	echo "gale-echo ($backend, $workers worker(s)): $n transport/protocol pairs (Python; C++: $cpp)," \
