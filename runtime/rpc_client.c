@@ -295,11 +295,14 @@ gale__cl_defer(struct gale__cl_call *k, int status)
 	cl->done_tail = k;
 }
 
+/* Fail every call on cc with its connection's error. */
 static void
 gale__cl_fail_conn(struct gale__cl_conn *cc, int err)
 {
-	while (cc->head != NULL)
+	while (cc->head != NULL) {
+		GALE__CCNT(cc->cl, conn_errors);
 		gale__cl_complete(cc->head, err);
+	}
 }
 
 void
@@ -559,6 +562,7 @@ gale__cl_failover(struct gale__cl_conn *cc, int err)
 			to = gale__cl_route(cl, &rerr);
 		if (to == NULL) {
 			k->cc = NULL;
+			GALE__CCNT(cl, conn_errors);
 			gale__cl_complete(k, err);
 			continue;
 		}
@@ -711,8 +715,10 @@ gale__cl_call_async(void *chan, const struct gale_tc_call *call, gale_tc_done_cb
 	if (k == NULL)
 		return -EBUSY;
 	cc = gale__cl_route(cl, &ret);
-	if (cc == NULL)
+	if (cc == NULL) {
+		GALE__CCNT(cl, no_endpoint);
 		return ret != 0 ? ret : -ENOTCONN;
+	}
 	cl->free_calls = k->next;
 	cl->pending++;
 	GALE__CCNT(cl, calls);
@@ -785,6 +791,12 @@ gale__cl_chan_call(void *chan, const struct gale_tc_call *call)
 
 	if (cl->w != NULL)
 		return -EDEADLK; /* a worker never blocks: use the _async stubs */
+	/*
+	 * Nothing polls a blocking client between its calls: take in what happened meanwhile (a
+	 * server that closed an idle connection) so that this call goes out on a live connection
+	 * instead of failing on the dead one.
+	 */
+	gale__cl_poll(cl, 0);
 	ret = gale__cl_call_async(chan, call, gale__cl_sync_done, &s, true);
 	if (ret != 0)
 		return ret;

@@ -330,6 +330,8 @@ static const struct gale__tel_field gale__tel_client_fields[] = {
 	GALE__TF(struct gale_rpc_client_stats, conns_failed),
 	GALE__TF(struct gale_rpc_client_stats, ep_down),
 	GALE__TF(struct gale_rpc_client_stats, failovers),
+	GALE__TF(struct gale_rpc_client_stats, conn_errors),
+	GALE__TF(struct gale_rpc_client_stats, no_endpoint),
 };
 #undef GALE__TF
 

@@ -268,7 +268,9 @@ struct gale_tc_channel;
  * round-robin; calls that waited unsent on that connection fail over to an endpoint that is up.
  * Calls already sent are never resent: when their connection closes they fail with its error
  * (-ECONNRESET...). With every endpoint down a call fails at once with the last endpoint error
- * (-ECONNREFUSED...); after the wait the next call tries the endpoint again.
+ * (-ECONNREFUSED...); after the wait the next call tries the endpoint again. A connection the server
+ * closes (idle timeout, drain, crash) fails the calls on it at once, not at their timeout, and the
+ * next call opens a new one (a blocking call first takes in what happened since the last one).
  */
 struct gale_rpc_client_conf {
 	const char *const *endpoints; /**< "IPv4:PORT" each (borrowed during create). */
@@ -308,6 +310,8 @@ struct gale_rpc_client_stats {
 	uint64_t conns_closed; /**< connections that had opened and closed since. */
 	uint64_t ep_down;      /**< times an endpoint was marked down (connection failed to open). */
 	uint64_t failovers;    /**< unsent calls moved to another endpoint. */
+	uint64_t conn_errors;  /**< calls failed with their connection (reset, refused, closed). */
+	uint64_t no_endpoint;  /**< calls refused at once: every endpoint down (not in calls). */
 	uint64_t in_flight;    /**< gauge: calls in flight now. */
 	uint64_t conns_open;   /**< gauge: connections open now. */
 };

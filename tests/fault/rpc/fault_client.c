@@ -18,6 +18,8 @@
  * single:   one endpoint: calls succeed; the script kills the server ("kill"); each call then
  *           fails at once with a connection error (never a hang); the script restarts the server
  *           on the same port ("restart"); the client recovers within a few seconds.
+ * idle:     the server closes the connection as idle while the client, blocking, is not polling
+ *           ("idle" point): the next call notices first and goes out on a new connection.
  * dead:     the first endpoint has no server (a port just closed), the second one has: every call
  *           succeeds (those routed to the dead one fail over); the dead endpoint is down, retried
  *           after its wait (marked down again), and never costs a call.
@@ -79,9 +81,10 @@ poll_for(unsigned int ms)
 			usleep(1000);
 }
 
-/* Announce sync point name and wait (polling the client, at most 30 s) for the script's go. */
+/* Announce sync point name and wait (at most 30 s, polling the client unless told not to) for the
+ * script's go. */
 static int
-sync_point(const char *name)
+sync_point_poll(const char *name, bool poll)
 {
 	char path[4096], go[4200];
 	uint64_t end = now_us() + 30 * 1000000ull;
@@ -100,10 +103,16 @@ sync_point(const char *name)
 			fprintf(stderr, "fault_client: no go for '%s' within 30 s\n", name);
 			return -1;
 		}
-		if (gale_rpc_client_poll(cl) == 0)
+		if (!poll || gale_rpc_client_poll(cl) == 0)
 			usleep(2000);
 	}
 	return 0;
+}
+
+static int
+sync_point(const char *name)
+{
+	return sync_point_poll(name, true);
 }
 
 static struct gale_codec_bytes
@@ -273,6 +282,7 @@ mode_failover(void)
 	       (unsigned long)st.conns_failed);
 	EXPECT(st.ep_down >= 1, "the killed endpoint was never marked down");
 	EXPECT(st.conns_failed >= 1, "the killed server's connection did not count as failed");
+	EXPECT(st.conn_errors >= 1, "the call on the killed server did not count as a connection error");
 	EXPECT(st.in_flight == 0, "in flight %lu at the end", (unsigned long)st.in_flight);
 }
 
@@ -304,6 +314,30 @@ mode_dead(void)
 	       (unsigned long)st.ep_down);
 	EXPECT(st.failed == 0 && st.completed == i, "failed %lu completed %lu of %u",
 	       (unsigned long)st.failed, (unsigned long)st.completed, i);
+}
+
+static void
+mode_idle(void)
+{
+	struct gale_rpc_client_stats st;
+	char out[64];
+	int ret;
+
+	ret = echo("one", out, sizeof(out));
+	EXPECT(ret == 0 && strcmp(out, "one") == 0, "first call: %d", ret);
+	if (sync_point_poll("idle", false) != 0) {
+		failures++;
+		return;
+	}
+	ret = echo("two", out, sizeof(out));
+	EXPECT(ret == 0 && strcmp(out, "two") == 0,
+	       "call after the server closed the idle connection: %d", ret);
+	st = stats();
+	EXPECT(st.conns_opened == 2 && st.conns_closed == 1 && st.failed == 0,
+	       "connections opened %lu closed %lu, calls failed %lu: want a second connection, no "
+	       "failure",
+	       (unsigned long)st.conns_opened, (unsigned long)st.conns_closed,
+	       (unsigned long)st.failed);
 }
 
 static void
@@ -351,6 +385,9 @@ mode_single(void)
 	       "recovered: %s\n",
 	       failed, (unsigned long)st.ep_down, ret == 0 ? "yes" : "no");
 	EXPECT(st.ep_down >= 1, "the endpoint was never marked down");
+	EXPECT(st.conn_errors + st.no_endpoint >= 5 && st.no_endpoint >= 1,
+	       "calls failed with the connection %lu, refused with every endpoint down %lu",
+	       (unsigned long)st.conn_errors, (unsigned long)st.no_endpoint);
 }
 
 int
@@ -421,6 +458,8 @@ main(int argc, char **argv)
 		mode_single();
 	else if (strcmp(mode, "dead") == 0)
 		mode_dead();
+	else if (strcmp(mode, "idle") == 0)
+		mode_idle();
 	else {
 		fprintf(stderr, "fault_client: unknown mode '%s'\n", mode);
 		failures++;

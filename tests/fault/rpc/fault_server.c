@@ -4,6 +4,7 @@
  * the RPC fault tests (test_rpc_faults.sh). What gale-echo does, plus what faults need:
  *
  *   fault_server EAL-ARGS -- --listen HOST:PORT --id N --port-file F [--max-frame BYTES]
+ *                [--idle-timeout-ms MS]
  *
  *   echo("who")       answers "server-N", so a client can tell which endpoint served it;
  *   echo("stall:MS")  defers its reply by MS milliseconds (a worker timer), as a handler waiting on
@@ -153,6 +154,7 @@ main(int argc, char **argv)
 		{ "id", required_argument, NULL, 'i' },
 		{ "port-file", required_argument, NULL, 'p' },
 		{ "max-frame", required_argument, NULL, 'f' },
+		{ "idle-timeout-ms", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct gale_rpc_service svc = { "Echo", gale_echo_Echo_gale_rpc_dispatch, &handlers, NULL };
@@ -189,6 +191,9 @@ main(int argc, char **argv)
 			break;
 		case 'f':
 			sc.limits.max_frame = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case 't':
+			sc.idle_timeout_ms = (uint32_t)strtoul(optarg, NULL, 10);
 			break;
 		default:
 			fprintf(stderr, "fault_server: bad option\n");

@@ -11,6 +11,8 @@
 #   3. failover: two servers, one SIGKILLed with a call in flight on each: that call fails with a connection
 #      error well before its timeout, the survivor's succeeds, and every later call succeeds on the survivor.
 #   3b. an endpoint with no server: calls routed there fail over to the other; it is retried after its wait.
+#   3c. the server closes an idle connection while a blocking client is not polling: its next call goes out on a
+#      new connection instead of failing on the dead one.
 #   4. one server, SIGKILLed: calls fail at once with a connection error; restarted on its port, the client
 #      recovers.
 # usage: test_rpc_faults.sh FAULT_SERVER FAULT_CLIENT
@@ -112,6 +114,17 @@ gale_bg cl-d "$client" --mode dead --endpoint "127.0.0.1:$dead" \
 client_done cl-d
 kill -TERM "$(gale__bg_pid srv-b)"
 gale_wait_pid srv-b 20
+
+echo "== 3c. a connection the server closed as idle while the (blocking) client was not polling"
+start_server srv-i 0 127.0.0.1:0 --idle-timeout-ms 200
+gale_bg cl-i "$client" --mode idle --endpoint "127.0.0.1:$(cat "$GALE_TMP/srv-i.port")" --sync "$sync"
+at idle
+gale_wait_for 10 "the server to close the idle connection" \
+	tel --prefix "gale-srv-i-$$" /gale/rpc/server 0.idle_closed == 1
+go idle
+client_done cl-i
+kill -TERM "$(gale__bg_pid srv-i)"
+gale_wait_pid srv-i 20
 
 echo "== 4. one server, killed, then back on its port"
 rm -f "$sync"/*
