@@ -158,123 +158,102 @@ build(void)
 	built = 1;
 }
 
-static int
-write_msg(struct gale_codec_writer *w, int msg, int proto, const union bench_any *m)
-{
-	if (proto == GALE_PROTO_COMPACT) {
-		if (gale_compact_write_message_begin(w, "call", 4, GALE_MSG_CALL, 7))
-			return -1;
-		switch (msg) {
-		case GALE_BENCH_REQUEST:
-			return bench_Request_write_compact(w, &m->req);
-		case GALE_BENCH_ECHO:
-			return bench_Echo_write_compact(w, &m->echo);
-		case GALE_BENCH_ORDER:
-			return bench_Order_write_compact(w, &m->order);
-		default:
-			return bench_Cart_write_compact(w, &m->cart);
-		}
+/*
+ * One loop per (message, protocol), with the generated functions called by name: the dispatch on the message and
+ * protocol happens once per run, not per message, as on Apache's side, where each message type's loop is its own
+ * template instance. A round trip resets the arena, sets up a reader and a writer (as the runtime does per
+ * request), decodes, then encodes what it decoded.
+ */
+#define GALE__BENCH_LOOP(fn, T, idx, mem, pr)                                                                    \
+	static size_t fn(int op, const uint8_t *in, size_t len, long iters)                                   \
+	{                                                                                                       \
+		static uint8_t arena_mem[16384] __attribute__((aligned(64)));                                   \
+		static uint8_t out[8192] __attribute__((aligned(64)));                                          \
+		struct gale_codec_seg seg = {in, len};                                                          \
+		struct gale_arena arena;                                                                        \
+		struct gale_codec_reader r;                                                                     \
+		struct gale_codec_wseg ws;                                                                      \
+		struct gale_codec_writer w;                                                                     \
+		struct gale_codec_bytes name;                                                                   \
+		uint8_t type;                                                                                   \
+		int32_t seqid;                                                                                  \
+		struct T m;                                                                                     \
+		const struct T *src = op == GALE_BENCH_ENCODE ? &msgs[idx].mem : &m;                           \
+		size_t n = 0;                                                                                   \
+		long i;                                                                                         \
+                                                                                                                \
+		gale_arena_init(&arena, arena_mem, sizeof(arena_mem));                                          \
+		for (i = 0; i < iters; i++) {                                                                   \
+			if (op != GALE_BENCH_ENCODE) {                                                          \
+				gale_arena_reset(&arena);                                                       \
+				gale_codec_reader_init(&r, &seg, 1, NULL, &arena);                              \
+				if (gale_##pr##_read_message_begin(&r, &name, &type, &seqid) != 0 ||            \
+				    T##_read_##pr(&r, &m) != 0)                                                 \
+					return 0;                                                               \
+				if (op == GALE_BENCH_DECODE) {                                                  \
+					n = (size_t)(r.cur - in);                                               \
+					__asm__ volatile("" : : "r"(&m) : "memory");                            \
+					continue;                                                               \
+				}                                                                               \
+			}                                                                                       \
+			ws.base = out;                                                                          \
+			ws.cap = sizeof(out);                                                                   \
+			ws.len = 0;                                                                             \
+			gale_codec_writer_init(&w, &ws, 1, 1, NULL, NULL);                                      \
+			if (gale_##pr##_write_message_begin(&w, "call", 4, GALE_MSG_CALL, 7) != 0 ||           \
+			    T##_write_##pr(&w, src) != 0)                                                       \
+				return 0;                                                                       \
+			n = gale_codec_writer_offset(&w);                                                       \
+			__asm__ volatile("" : : "r"(out) : "memory");                                           \
+		}                                                                                               \
+		return n;                                                                                       \
 	}
-	if (gale_binary_write_message_begin(w, "call", 4, GALE_MSG_CALL, 7))
-		return -1;
-	switch (msg) {
-	case GALE_BENCH_REQUEST:
-		return bench_Request_write_binary(w, &m->req);
-	case GALE_BENCH_ECHO:
-		return bench_Echo_write_binary(w, &m->echo);
-	case GALE_BENCH_ORDER:
-		return bench_Order_write_binary(w, &m->order);
-	default:
-		return bench_Cart_write_binary(w, &m->cart);
-	}
-}
 
-static int
-read_msg(struct gale_codec_reader *r, int msg, int proto, union bench_any *m)
-{
-	struct gale_codec_bytes name;
-	uint8_t type;
-	int32_t seqid;
-	int rc;
-
-	if (proto == GALE_PROTO_COMPACT) {
-		if ((rc = gale_compact_read_message_begin(r, &name, &type, &seqid)) != 0)
-			return rc;
-		switch (msg) {
-		case GALE_BENCH_REQUEST:
-			return bench_Request_read_compact(r, &m->req);
-		case GALE_BENCH_ECHO:
-			return bench_Echo_read_compact(r, &m->echo);
-		case GALE_BENCH_ORDER:
-			return bench_Order_read_compact(r, &m->order);
-		default:
-			return bench_Cart_read_compact(r, &m->cart);
-		}
-	}
-	if ((rc = gale_binary_read_message_begin(r, &name, &type, &seqid)) != 0)
-		return rc;
-	switch (msg) {
-	case GALE_BENCH_REQUEST:
-		return bench_Request_read_binary(r, &m->req);
-	case GALE_BENCH_ECHO:
-		return bench_Echo_read_binary(r, &m->echo);
-	case GALE_BENCH_ORDER:
-		return bench_Order_read_binary(r, &m->order);
-	default:
-		return bench_Cart_read_binary(r, &m->cart);
-	}
-}
+GALE__BENCH_LOOP(run_request_binary, bench_Request, GALE_BENCH_REQUEST, req, binary)
+GALE__BENCH_LOOP(run_echo_binary, bench_Echo, GALE_BENCH_ECHO, echo, binary)
+GALE__BENCH_LOOP(run_order_binary, bench_Order, GALE_BENCH_ORDER, order, binary)
+GALE__BENCH_LOOP(run_cart_binary, bench_Cart, GALE_BENCH_CART, cart, binary)
+GALE__BENCH_LOOP(run_request_compact, bench_Request, GALE_BENCH_REQUEST, req, compact)
+GALE__BENCH_LOOP(run_echo_compact, bench_Echo, GALE_BENCH_ECHO, echo, compact)
+GALE__BENCH_LOOP(run_order_compact, bench_Order, GALE_BENCH_ORDER, order, compact)
+GALE__BENCH_LOOP(run_cart_compact, bench_Cart, GALE_BENCH_CART, cart, compact)
 
 size_t
 gale_bench_encode(int msg, int proto, uint8_t *buf, size_t cap)
 {
 	struct gale_codec_wseg seg = {buf, cap, 0};
 	struct gale_codec_writer w;
+	const union bench_any *m = &msgs[msg];
+	int rc;
 
 	build();
 	gale_codec_writer_init(&w, &seg, 1, 1, NULL, NULL);
-	if (write_msg(&w, msg, proto, &msgs[msg]) != 0)
-		return 0;
-	return gale_codec_writer_offset(&w);
+	if (proto == GALE_PROTO_COMPACT) {
+		rc = gale_compact_write_message_begin(&w, "call", 4, GALE_MSG_CALL, 7);
+		if (rc == 0)
+			rc = msg == GALE_BENCH_REQUEST ? bench_Request_write_compact(&w, &m->req)
+			     : msg == GALE_BENCH_ECHO  ? bench_Echo_write_compact(&w, &m->echo)
+			     : msg == GALE_BENCH_ORDER ? bench_Order_write_compact(&w, &m->order)
+						       : bench_Cart_write_compact(&w, &m->cart);
+	} else {
+		rc = gale_binary_write_message_begin(&w, "call", 4, GALE_MSG_CALL, 7);
+		if (rc == 0)
+			rc = msg == GALE_BENCH_REQUEST ? bench_Request_write_binary(&w, &m->req)
+			     : msg == GALE_BENCH_ECHO  ? bench_Echo_write_binary(&w, &m->echo)
+			     : msg == GALE_BENCH_ORDER ? bench_Order_write_binary(&w, &m->order)
+						       : bench_Cart_write_binary(&w, &m->cart);
+	}
+	return rc == 0 ? gale_codec_writer_offset(&w) : 0;
 }
 
 size_t
 gale_bench_run(int op, int msg, int proto, const uint8_t *in, size_t len, long iters)
 {
-	static uint8_t arena_mem[16384] __attribute__((aligned(64)));
-	static uint8_t out[8192] __attribute__((aligned(64)));
-	struct gale_codec_seg seg = {in, len};
-	struct gale_arena arena;
-	struct gale_codec_reader r;
-	struct gale_codec_wseg ws;
-	struct gale_codec_writer w;
-	union bench_any m;
-	const union bench_any *src = op == GALE_BENCH_ENCODE ? &msgs[msg] : &m;
-	size_t n = 0;
-	long i;
+	static size_t (*const loops[2][GALE_BENCH_NMSG])(int, const uint8_t *, size_t, long) = {
+		{run_request_binary, run_echo_binary, run_order_binary, run_cart_binary},
+		{run_request_compact, run_echo_compact, run_order_compact, run_cart_compact},
+	};
 
 	build();
-	gale_arena_init(&arena, arena_mem, sizeof(arena_mem));
-	for (i = 0; i < iters; i++) {
-		if (op != GALE_BENCH_ENCODE) {
-			gale_arena_reset(&arena);
-			gale_codec_reader_init(&r, &seg, 1, NULL, &arena);
-			if (read_msg(&r, msg, proto, &m) != 0)
-				return 0;
-			if (op == GALE_BENCH_DECODE) {
-				n = (size_t)(r.cur - in);
-				__asm__ volatile("" : : "r"(&m) : "memory");
-				continue;
-			}
-		}
-		ws.base = out;
-		ws.cap = sizeof(out);
-		ws.len = 0;
-		gale_codec_writer_init(&w, &ws, 1, 1, NULL, NULL);
-		if (write_msg(&w, msg, proto, src) != 0)
-			return 0;
-		n = gale_codec_writer_offset(&w);
-		__asm__ volatile("" : : "r"(out) : "memory");
-	}
-	return n;
+	return loops[proto == GALE_PROTO_COMPACT][msg](op, in, len, iters);
 }

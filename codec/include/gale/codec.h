@@ -156,14 +156,15 @@ struct gale_codec_reader {
 	size_t seg_off;                    /**< stream offset of seg->base */
 	size_t stop;                       /**< stream offset where reading stops (SIZE_MAX: end of segments) */
 	struct gale_arena *arena;          /**< copies of values that straddle segments (may be NULL) */
+	/* From here to nonstrict: constants at init, laid out without holes so init stores them in few stores. */
 	struct gale_codec_limits limits;   /**< resolved limits (no zeros) */
 	uint16_t depth;                    /**< current nesting */
+	int16_t last_fid;                  /**< compact: previous field id in the current struct */
 	uint8_t final;                     /**< 1: no more input will come; running out is malformed */
 	uint8_t reason;                    /**< enum gale_codec_reason of the last failure */
 	uint8_t bool_pending;              /**< compact: a field header carried a bool value */
 	uint8_t bool_value;                /**< compact: that value */
 	uint8_t nonstrict;                 /**< binary: the last envelope read was old non-strict */
-	int16_t last_fid;                  /**< compact: previous field id in the current struct */
 	int16_t fid_stack[GALE_CODEC_DEPTH_CAP]; /**< compact: last_fid of each enclosing struct */
 };
 
@@ -186,24 +187,25 @@ gale_codec_reader_init(struct gale_codec_reader *r, const struct gale_codec_seg 
 		gale_codec__reader_init_slow(r, segs, nseg, limits, arena);
 		return;
 	}
+	/* In field order, so the compiler merges the constant stores (each store counts: see codec.c). */
+	r->cur = segs->base;
+	r->end = segs->base + segs->len;
+	r->seg = segs;
+	r->segs_end = segs + nseg;
+	r->seg_off = 0;
+	r->stop = SIZE_MAX;
+	r->arena = arena;
 	r->limits.max_frame = GALE_CODEC_DEFAULT_MAX_FRAME;
 	r->limits.max_string = GALE_CODEC_DEFAULT_MAX_FRAME;
 	r->limits.max_container = GALE_CODEC_DEFAULT_MAX_FRAME;
 	r->limits.max_depth = GALE_CODEC_DEFAULT_MAX_DEPTH;
 	r->depth = 0;
+	r->last_fid = 0;
 	r->final = 0;
 	r->reason = GALE_CODEC_E_OK;
 	r->bool_pending = 0;
 	r->bool_value = 0;
 	r->nonstrict = 0;
-	r->last_fid = 0;
-	r->arena = arena;
-	r->stop = SIZE_MAX;
-	r->segs_end = segs + nseg;
-	r->seg = segs;
-	r->seg_off = 0;
-	r->cur = segs->base;
-	r->end = segs->base + segs->len;
 }
 
 /**
@@ -361,18 +363,19 @@ struct gale_codec_writer {
 	uint8_t *cur;                    /**< next byte (fast path) */
 	uint8_t *end;                    /**< end of the current segment */
 	struct gale_codec_wseg *segs;    /**< caller's array (borrowed) */
-	unsigned nseg;                   /**< entries of segs in use */
-	unsigned max_seg;                /**< capacity of segs (refill appends up to it) */
-	unsigned idx;                    /**< current segment */
-	size_t seg_off;                  /**< stream offset of segs[idx].base */
 	gale_codec_refill_cb_t refill;   /**< may be NULL */
 	void *refill_arg;                /**< passed to refill */
-	uint8_t reason;                  /**< enum gale_codec_reason of the last failure */
-	uint8_t strict;                  /**< binary: write the version word (default 1) */
-	uint8_t bool_pending;            /**< compact: a bool field header awaits its value */
+	unsigned nseg;                   /**< entries of segs in use */
+	unsigned max_seg;                /**< capacity of segs (refill appends up to it) */
+	/* From here to bool_pending: constants at init, laid out without holes (few stores at init). */
+	size_t seg_off;                  /**< stream offset of segs[idx].base */
+	unsigned idx;                    /**< current segment */
 	uint16_t depth;                  /**< compact: struct nesting */
 	int16_t pending_fid;             /**< compact: its field id */
 	int16_t last_fid;                /**< compact: previous field id in the current struct */
+	uint8_t reason;                  /**< enum gale_codec_reason of the last failure */
+	uint8_t strict;                  /**< binary: write the version word (default 1) */
+	uint8_t bool_pending;            /**< compact: a bool field header awaits its value */
 	int16_t fid_stack[GALE_CODEC_DEPTH_CAP]; /**< compact: last_fid of each enclosing struct */
 };
 
@@ -394,22 +397,22 @@ gale_codec_writer_init(struct gale_codec_writer *w, struct gale_codec_wseg *segs
 		gale_codec__writer_init_slow(w, segs, nseg, max_seg, refill, refill_arg);
 		return;
 	}
-	w->reason = GALE_CODEC_E_OK;
-	w->bool_pending = 0;
+	w->cur = segs[0].base;
+	w->end = segs[0].base + segs[0].cap;
+	w->segs = segs;
+	w->refill = refill;
+	w->refill_arg = refill_arg;
+	w->nseg = nseg;
+	w->max_seg = max_seg < nseg ? nseg : max_seg;
+	w->seg_off = 0;
+	w->idx = 0;
 	w->depth = 0;
 	w->pending_fid = 0;
 	w->last_fid = 0;
-	w->segs = segs;
-	w->nseg = nseg;
-	w->max_seg = max_seg < nseg ? nseg : max_seg;
-	w->refill = refill;
-	w->refill_arg = refill_arg;
+	w->reason = GALE_CODEC_E_OK;
 	w->strict = 1;
-	w->idx = 0;
-	w->seg_off = 0;
+	w->bool_pending = 0;
 	segs[0].len = 0;
-	w->cur = segs[0].base;
-	w->end = segs[0].base + segs[0].cap;
 }
 
 /** Bytes written since init. */
