@@ -418,13 +418,31 @@ gale__tcp_new_ack(struct gale_tcp_conn *tp, const struct gale__seg *sg, uint32_t
 	}
 }
 
+/*
+ * The duplicate ACKs that signal a loss: 3, or fewer when fewer than four segments are out and no
+ * new data can go to make more (RFC 5827 early retransmit: oseg - 1, at least 1). Without it a
+ * short flight that loses its first segment (an echo or RPC exchange, the tail of a burst) can
+ * only wait for the retransmission timer.
+ */
+static uint32_t
+gale__tcp_dupthresh(const struct gale_tcp_conn *tp)
+{
+	uint32_t flight = tp->snd_max - tp->snd_una, mss = tp->t_maxseg, oseg;
+	uint32_t unsent = tp->snd_cc > flight ? tp->snd_cc - flight : 0;
+
+	if (unsent > 0 && GALE__MIN(tp->snd_wnd, tp->snd_cwnd) > flight)
+		return 3;
+	oseg = (flight + mss - 1) / mss;
+	return oseg >= 4 ? 3 : GALE__MAX(oseg, 2u) - 1;
+}
+
 /* Duplicate ACK: fast retransmit on the third (or when SACK shows loss), then recovery. */
 static void
 gale__tcp_dup_ack(struct gale_tcp_conn *tp)
 {
 	struct gale_stack *s = tp->stack;
 	bool sack = (tp->t_flags & GALE_TF_SACK_PERMIT) != 0;
-	uint32_t saved;
+	uint32_t saved, thresh;
 
 	GALE__STAT(s, tcp_dupack_rx);
 	tp->dupacks++;
@@ -434,8 +452,12 @@ gale__tcp_dup_ack(struct gale_tcp_conn *tp)
 		gale__tcp_output(tp);
 		return;
 	}
-	if (tp->dupacks < 3 && !(sack && gale__tcp_sacked_bytes(tp) > 2u * tp->t_maxseg))
+	thresh = gale__tcp_dupthresh(tp);
+	if (tp->dupacks < thresh &&
+	    !(sack && gale__tcp_sacked_bytes(tp) > (thresh - 1u) * tp->t_maxseg))
 		return;
+	if (thresh < 3)
+		GALE__STAT(s, tcp_early_rexmt);
 	/* RFC 6582 3.2 step 2: do not enter recovery twice for one window. */
 	if (GALE_SEQ_LEQ(tp->snd_una, tp->snd_recover) && tp->snd_recover != tp->iss &&
 	    tp->t_rexmits > 0 && GALE_SEQ_LT(tp->snd_una, tp->snd_recover))
@@ -494,7 +516,7 @@ static void
 gale__tcp_do_segment(struct gale_tcp_conn *tp, struct gale__seg *sg, struct rte_mbuf *m)
 {
 	struct gale_stack *s = tp->stack;
-	uint32_t rcv_wnd, seglen, cut, acked, tiwin;
+	uint32_t rcv_wnd, seglen, cut, acked, tiwin, sacked;
 	uint64_t now = gale__now_us(s);
 	bool fin = (sg->flags & RTE_TCP_FIN_FLAG) != 0, acceptable;
 
@@ -632,6 +654,7 @@ gale__tcp_do_segment(struct gale_tcp_conn *tp, struct gale__seg *sg, struct rte_
 		tp->ts_recent = sg->tsval;
 		tp->ts_recent_age_us = now;
 	}
+	sacked = gale__tcp_sacked_bytes(tp);
 	if ((tp->t_flags & GALE_TF_SACK_PERMIT) && sg->nsack > 0) {
 		GALE__STAT_ADD(s, tcp_sack_blocks_rx, sg->nsack);
 		gale__tcp_sack_rcvd(tp, sg->sack, sg->nsack);
@@ -644,9 +667,14 @@ gale__tcp_do_segment(struct gale_tcp_conn *tp, struct gale__seg *sg, struct rte_
 		gale__tcp_new_ack(tp, sg, acked);
 		if (tp->state == GALE_TCPS_CLOSED)
 			goto drop;
-	} else if (sg->ack == tp->snd_una && sg->len == 0 && !fin && tiwin == tp->snd_wnd &&
-	           tiwin != 0 && tp->snd_max != tp->snd_una && !(tp->t_flags & GALE_TF_PERSIST)) {
-		/* (Answers to zero-window probes are not duplicate ACKs: nothing was lost.) */
+	} else if (sg->ack == tp->snd_una && tp->snd_max != tp->snd_una &&
+	           !(tp->t_flags & GALE_TF_PERSIST) &&
+	           ((sg->len == 0 && !fin && tiwin == tp->snd_wnd && tiwin != 0) ||
+	            gale__tcp_sacked_bytes(tp) > sacked)) {
+		/* A duplicate ACK (RFC 5681), or one that SACKs bytes not SACKed before, data on
+		 * it or not (RFC 6675 2 "DupAck": a peer with data of its own to send piggybacks
+		 * its ACKs, and its losses must still be seen). (Answers to zero-window probes are
+		 * not duplicate ACKs: nothing was lost.) */
 		gale__tcp_dup_ack(tp);
 	} else if (sg->ack == tp->snd_una && sg->len == 0 && tiwin == tp->snd_wnd) {
 		tp->dupacks = 0;

@@ -203,6 +203,7 @@ struct gale_stack_conf {
 	X(tcp_rexmt_timeout, "retransmission timeouts")                                            \
 	X(tcp_rexmt_seg, "segments retransmitted")                                                 \
 	X(tcp_fast_rexmt, "fast retransmits")                                                      \
+	X(tcp_early_rexmt, "fast retransmits on fewer than 3 duplicate ACKs (RFC 5827)")           \
 	X(tcp_fast_recovery, "NewReno fast recoveries entered")                                    \
 	X(tcp_sack_recovery, "SACK-based recoveries entered")                                      \
 	X(tcp_sack_rexmt, "segments retransmitted from the SACK scoreboard")                       \

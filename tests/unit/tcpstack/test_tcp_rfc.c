@@ -2,7 +2,8 @@
 /*
  * TCP behaviours by RFC, one test (at least) each: RFC 5961 challenge ACKs (RST and SYN), RFC 7323
  * PAWS and window scaling, RFC 2018 SACK blocks sent, out-of-order reassembly, RFC 6675 SACK-driven
- * retransmission, RFC 6582 NewReno fast retransmit and partial ACKs, zero-window probes (persist),
+ * retransmission (and RFC 6675 duplicate ACKs that carry data), RFC 5827 early retransmit, RFC 6582
+ * NewReno fast retransmit and partial ACKs, zero-window probes (persist),
  * delayed and quick ACKs, keepalive, RFC 4987 SYN cookies, RFC 6528 ISNs, MSS clamping, window
  * trimming, illegal flags, checksums.
  */
@@ -310,6 +311,19 @@ send_segments(struct gale_tcp_conn *c, unsigned int n, uint32_t mss, struct th_o
 	return segs[0].seq;
 }
 
+/* A passive connection with every option, which has sent n full segments: first seq in *s0. */
+static struct gale_tcp_conn *
+open_and_send(uint16_t pport, unsigned int n, uint32_t *mss, uint32_t *s0, struct th_out *segs)
+{
+	struct gale_tcp_info info;
+	struct gale_tcp_conn *c = th_passive_open(LPORT, pport, PISN, true, NULL);
+
+	gale_tcp_get_info(c, &info);
+	*mss = info.mss;
+	*s0 = send_segments(c, n, *mss, segs);
+	return c;
+}
+
 static void
 test_rfc6675_sack_retransmission(void **state)
 {
@@ -321,10 +335,7 @@ test_rfc6675_sack_retransmission(void **state)
 	unsigned int i;
 
 	(void)state;
-	c = th_passive_open(LPORT, PPORT, PISN, true, NULL);
-	gale_tcp_get_info(c, &info);
-	mss = info.mss;
-	s0 = send_segments(c, 10, mss, segs);
+	c = open_and_send(PPORT, 10, &mss, &s0, segs);
 	/* Segments 1 and 3 lost; the peer SACKs 2 and 4..: duplicate ACKs carrying SACK blocks. */
 	for (i = 0; i < 3; i++) {
 		th_seg_init(&sg, PPORT, LPORT, PISN + 1, s0, TH_F_ACK);
@@ -355,6 +366,94 @@ test_rfc6675_sack_retransmission(void **state)
 	gale_tcp_get_info(c, &info);
 	assert_int_equal(info.snd_una, s0 + 10 * mss);
 	assert_true(info.cwnd <= info.ssthresh);
+	th_drain();
+	gale_tcp_abort(c);
+}
+
+/*
+ * RFC 5827 early retransmit: with fewer than four segments out and nothing new to send, oseg - 1
+ * duplicate ACKs (here one, whose SACK shows the later segments arrived) retransmit the first at
+ * once instead of leaving it to the retransmission timer.
+ */
+static void
+test_rfc5827_early_retransmit(void **state)
+{
+	struct gale_tcp_info info;
+	struct gale_tcp_conn *c;
+	struct th_out segs[4], o;
+	struct th_seg sg;
+	uint32_t mss, s0;
+
+	(void)state;
+	c = open_and_send(PPORT, 3, &mss, &s0, segs);
+	/* Segment 1 lost; one duplicate ACK SACKs 2 and 3. */
+	th_seg_init(&sg, PPORT, LPORT, PISN + 1, s0, TH_F_ACK);
+	sg.nsack = 1;
+	sg.sack[0][0] = s0 + mss;
+	sg.sack[0][1] = s0 + 3 * mss;
+	th_input(&sg);
+	th_pop_tcp(&o);
+	assert_int_equal(o.seq, s0);
+	assert_int_equal(o.len, mss);
+	assert_int_equal(gale_stack_stats(th.s)->tcp_early_rexmt, 1);
+	assert_int_equal(gale_stack_stats(th.s)->tcp_sack_recovery, 1);
+	assert_false(th_pop(&o));
+	assert_int_equal(gale_stack_stats(th.s)->tcp_rexmt_timeout, 0);
+	th_seg_init(&sg, PPORT, LPORT, PISN + 1, s0 + 3 * mss, TH_F_ACK);
+	th_input(&sg);
+	gale_tcp_get_info(c, &info);
+	assert_int_equal(info.snd_una, s0 + 3 * mss);
+
+	gale_tcp_abort(c);
+	th_drain();
+
+	/* Four segments out: the usual threshold holds (one SACKed segment is not enough). */
+	c = open_and_send(PPORT + 1, 4, &mss, &s0, segs);
+	th_seg_init(&sg, PPORT + 1, LPORT, PISN + 1, s0, TH_F_ACK);
+	sg.nsack = 1;
+	sg.sack[0][0] = s0 + mss;
+	sg.sack[0][1] = s0 + 2 * mss;
+	th_input(&sg);
+	assert_false(th_pop(&o));
+	assert_int_equal(gale_stack_stats(th.s)->tcp_fast_rexmt, 1);
+	gale_tcp_abort(c);
+	th_drain();
+}
+
+/*
+ * RFC 6675 2: an ACK that SACKs new bytes is a duplicate ACK even when it carries data, as every
+ * ACK of a peer that is sending too does (an echo, a pipelined RPC): its losses must start SACK
+ * recovery, not wait for the retransmission timer.
+ */
+static void
+test_rfc6675_dupack_with_data(void **state)
+{
+	struct gale_tcp_conn *c;
+	struct th_out segs[12], o;
+	struct th_seg sg;
+	uint8_t buf[100];
+	uint32_t mss, s0;
+	unsigned int i;
+
+	(void)state;
+	c = open_and_send(PPORT, 10, &mss, &s0, segs);
+	memset(buf, 7, sizeof(buf));
+	/* Segment 1 lost; the peer's own data segments ACK s0 and SACK 2, 2..3, 2..4. */
+	for (i = 0; i < 3; i++) {
+		th_seg_init(&sg, PPORT, LPORT, PISN + 1 + i * 100, s0, TH_F_ACK);
+		sg.data = buf;
+		sg.len = sizeof(buf);
+		sg.nsack = 1;
+		sg.sack[0][0] = s0 + mss;
+		sg.sack[0][1] = s0 + (2 + i) * mss;
+		th_input(&sg);
+	}
+	assert_int_equal(gale_stack_stats(th.s)->tcp_sack_recovery, 1);
+	do /* (the ACKs of the peer's data come first) */
+		th_pop_tcp(&o);
+	while (o.len == 0);
+	assert_int_equal(o.seq, s0);
+	assert_int_equal(o.len, mss);
 	th_drain();
 	gale_tcp_abort(c);
 }
@@ -813,6 +912,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sack_blocks_fit_mtu, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_reass_bounded, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_rfc6675_sack_retransmission, th_setup,
+		                                th_teardown),
+		cmocka_unit_test_setup_teardown(test_rfc5827_early_retransmit, th_setup,
+		                                th_teardown),
+		cmocka_unit_test_setup_teardown(test_rfc6675_dupack_with_data, th_setup,
 		                                th_teardown),
 		cmocka_unit_test_setup_teardown(test_rfc6582_newreno, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_zero_window_probe, th_setup, th_teardown),
