@@ -292,6 +292,8 @@ gale_stack_input(struct gale_stack *s, struct rte_mbuf **pkts, uint16_t nb_pkts)
 			rte_pktmbuf_free(m);
 		}
 	}
+	if (s->nackpend > 0)
+		gale__tcp_ack_flush(s);
 }
 
 const struct gale_stack_stats *

@@ -24,6 +24,7 @@
 #define GALE__TXQ_SIZE        512u /**< frames the stack queues between flushes. */
 #define GALE__TX_BURST        32u  /**< flush as soon as this many are queued. */
 #define GALE__TXQ_TCP_RESERVE 64u  /**< TCP output leaves this much room for control frames. */
+#define GALE__ACKPEND_MAX     64u  /**< connections owing an ACK at the end of a receive burst. */
 
 #define GALE__ARP_FREE       0
 #define GALE__ARP_INCOMPLETE 1
@@ -78,6 +79,8 @@ struct gale_stack {
 	uint16_t next_ephemeral;          /**< next local port to try without a picker. */
 	uint16_t ip_id;                   /**< next IPv4 identification. */
 	bool freeing;                     /**< in gale_stack_free: no callbacks. */
+	unsigned int nackpend;            /**< entries in ackpend. */
+	struct gale_tcp_conn *ackpend[GALE__ACKPEND_MAX]; /**< owe an ACK at the burst's end. */
 };
 
 /* stack.c */
@@ -106,6 +109,7 @@ void gale__icmp_unreach(struct gale_stack *s, const struct rte_mbuf *orig, uint1
 
 /* tcp_input.c */
 void gale__tcp_input(struct gale_stack *s, struct rte_mbuf *m, uint16_t l3_off);
+void gale__tcp_ack_flush(struct gale_stack *s);
 
 /* tcp_subr.c */
 void gale__tcp_free_all(struct gale_stack *s);

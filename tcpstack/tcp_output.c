@@ -469,7 +469,7 @@ gale__tcp_xmit(struct gale_tcp_conn *tp, uint32_t seq, uint32_t len, uint8_t fla
 		GALE__STAT(s, tcp_synack_tx);
 	if (flags & RTE_TCP_ACK_FLAG) {
 		tp->last_ack_sent = tp->rcv_nxt;
-		tp->t_flags &= ~(GALE_TF_ACKNOW | GALE_TF_DELACK);
+		tp->t_flags &= ~(GALE_TF_ACKNOW | GALE_TF_DELACK | GALE_TF_ACKPEND);
 		gale_timer_cancel(s->conf.wheel, &tp->t_delack);
 	}
 	win = (flags & RTE_TCP_SYN_FLAG) ? wfield : (uint32_t)wfield << tp->rcv_scale;

@@ -60,8 +60,11 @@
 #define GALE_TF_SACK_REXMT  0x00080000u /**< recovery driven by the SACK scoreboard. */
 #define GALE_TF_SYN_REXMT                                                                          \
 	0x00100000u /**< the SYN was retransmitted (Karn: no sample, RFC 6298 5.7). */
-#define GALE_TF_SENTFIN 0x00200000u /**< our FIN has been sent (it is at snd_max - 1 once sent).   \
-	                             */
+#define GALE_TF_ACKPEND                                                                            \
+	0x00400000u /**< an ACK is owed by the end of the receive burst (gale__tcp_ack_flush). */
+#define GALE_TF_SENTFIN                                                                            \
+	0x00200000u /**< our FIN has been sent (it is at snd_max - 1 once sent).                   \
+	             */
 
 /* events latched for delivery */
 #define GALE__EV_CONNECTED 0x01u

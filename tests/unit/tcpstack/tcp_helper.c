@@ -102,6 +102,7 @@ th_setup(void **state)
 	th.ncap = th.capr = 0;
 	th.accepted = NULL;
 	th.auto_consume = false;
+	th.auto_echo = false;
 	th.refuse_accept = false;
 	th.refuse_arp = false;
 	th_conf_default(&th.conf);
@@ -414,6 +415,10 @@ th_on_readable(struct gale_tcp_conn *c, void *arg)
 
 	(void)arg;
 	th.ev.readable++;
+	if (th.auto_echo && gale_tcp_recv_peek(c, &len) != NULL) {
+		assert_int_equal(gale_tcp_send(c, th_payload(len, 0)), 0);
+		gale_tcp_consume(c, len);
+	}
 	if (th.auto_consume && gale_tcp_recv_peek(c, &len) != NULL)
 		gale_tcp_consume(c, len);
 }

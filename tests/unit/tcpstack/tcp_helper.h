@@ -92,6 +92,7 @@ struct th_env {
 	struct gale_tcp_conn *accepted;
 	struct th_events ev;
 	bool auto_consume;
+	bool auto_echo; /**< the readable callback sends back what arrived (then consumes it). */
 	bool refuse_accept;
 	bool refuse_arp; /**< the fake port refuses ARP frames (and so what queues behind one). */
 };

@@ -599,6 +599,50 @@ test_delayed_ack_and_quick_ack(void **state)
 	gale_tcp_abort(c);
 }
 
+/*
+ * Without delayed ACKs the ACK of in-order data still waits for the end of the receive burst: one
+ * segment is ACKed within the same input call (no timer), two in one burst get one ACK, and a reply
+ * the readable callback writes carries the ACK instead of a pure ACK going first.
+ */
+static void
+test_ack_per_burst(void **state)
+{
+	static uint8_t buf[100];
+	struct gale_tcp_conn *c;
+	struct rte_mbuf *m[2];
+	struct th_seg sg;
+	struct th_out o;
+	uint32_t ack;
+
+	(void)state;
+	th.auto_consume = true;
+	c = th_passive_open(LPORT, PPORT, PISN, false, NULL);
+	ack = snd_nxt(c);
+	peer_data(PISN + 1, ack, 100, 0);
+	th_pop_tcp(&o);
+	assert_int_equal(o.ack, PISN + 101);
+	assert_int_equal(o.len, 0);
+	assert_false(th_pop(&o));
+	th_seg_init(&sg, PPORT, LPORT, PISN + 101, ack, TH_F_ACK);
+	sg.data = buf;
+	sg.len = sizeof(buf);
+	m[0] = th_build(&sg);
+	sg.seq = PISN + 201;
+	m[1] = th_build(&sg);
+	gale_stack_input(th.s, m, 2);
+	th_pop_tcp(&o);
+	assert_int_equal(o.ack, PISN + 301);
+	assert_false(th_pop(&o));
+	th.auto_consume = false;
+	th.auto_echo = true;
+	peer_data(PISN + 301, ack, 100, 300);
+	th_pop_tcp(&o);
+	assert_int_equal(o.len, 100);
+	assert_int_equal(o.ack, PISN + 401);
+	assert_false(th_pop(&o));
+	gale_tcp_abort(c);
+}
+
 static void
 test_keepalive(void **state)
 {
@@ -921,6 +965,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_zero_window_probe, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_delayed_ack_and_quick_ack, th_setup,
 		                                th_teardown),
+		cmocka_unit_test_setup_teardown(test_ack_per_burst, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_keepalive, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_rfc4987_syn_cookie_handshake, th_setup,
 		                                th_teardown),
