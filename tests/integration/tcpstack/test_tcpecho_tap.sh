@@ -42,6 +42,8 @@ grep -E "^tcpecho:|^stat (tcp_conn_passive|tcp_rst|tcp_drop|tcp_rexmt|ip_drop|et
 # gale as the client, the kernel as the server.
 mapfile -t eal < <(gale_eal_args tcpecho-cli 0)
 gale_bg kecho ip netns exec "$ns" timeout 300 $peer echo-server 0.0.0.0 9000 4
+# (the kernel servers print "listening" once bound: a client started sooner is refused)
+gale_wait_for 30 "kernel echo server listening" grep -q listening "$GALE_TMP/kecho.log"
 gale_tap_start "$ns" gtap1 198.18.1.1 "$GALE_TCPECHO" "${eal[@]}" --vdev=net_tap1,iface=gtap1 -- \
 	--ip 198.18.1.2/24 --connect 198.18.1.1:9000 --conns 4 --bytes 8388608 --stats
 gale_wait_pid tap-gtap1 300 || { echo "gale echo client failed"; fail=1; }
@@ -50,6 +52,7 @@ grep -E "^tcpecho:" "$GALE_TMP/tap-gtap1.log" || true
 grep -q "pool_leaked=0" "$GALE_TMP/tap-gtap1.log" || { echo "client leaked buffers"; fail=1; }
 
 gale_bg ksink ip netns exec "$ns" timeout 300 $peer sink-server 0.0.0.0 9001 1 $max
+gale_wait_for 30 "kernel sink listening" grep -q listening "$GALE_TMP/ksink.log"
 
 gale_tap_start "$ns" gtap2 198.18.2.1 "$GALE_TCPECHO" "${eal[@]}" --vdev=net_tap2,iface=gtap2 -- \
 	--ip 198.18.2.2/24 --connect 198.18.2.1:9001 --conns 1 --bytes $max --client send
