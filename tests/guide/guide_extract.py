@@ -7,8 +7,6 @@
 Fenced blocks, by their info string:
   sh                 commands, run in order in one shell (variables and the directory carry over); stdout is kept
   sh install         installing gale: not run (the test installs the gale it was built from instead)
-  sh native          the DPDK-port step: skipped with a message while the native backend is coming (and so is
-                     the output block after it)
   LANG file=NAME     saved as NAME (relative to the working directory) at that point
   output             what the sh block before it must print, exactly
   output-contains    lines the sh block before it must print, among others
@@ -51,14 +49,12 @@ def main():
            "gale_guide_tmp=$(mktemp -d)\n",
            "trap 'rm -rf \"$gale_guide_tmp\"' EXIT\n"]
     last_run = None
-    last_skipped = False
     runs = 0
     for line, info, body in blocks(lines):
         lang = info[0] if info else ""
         attrs = info[1:]
         files = [a[5:] for a in attrs if a.startswith("file=")]
         where = "%s:%d" % (path.split("/")[-1], line)
-        skipped, last_skipped = last_skipped, False
         if files:
             out.append("echo '== guide %s: save %s'\n" % (where, files[0]))
             out.append(heredoc("'%s'" % files[0], body))
@@ -67,18 +63,12 @@ def main():
             out.append("echo '== guide %s: install step: the test installed the gale it was built from'\n"
                        % where)
             last_run = None
-        elif lang == "sh" and "native" in attrs:
-            out.append("echo '== guide %s: SKIP this step: native backend: coming'\n" % where)
-            last_run = None
-            last_skipped = True
         elif lang == "sh" and not attrs:
             runs += 1
             last_run = runs
             out.append("echo '== guide %s: run'\n" % where)
             out.append("{\n%s} > \"$gale_guide_tmp/out.%d\"\n" % (body, runs))
             out.append("cat \"$gale_guide_tmp/out.%d\"\n" % runs)
-        elif lang in ("output", "output-contains") and skipped:
-            continue
         elif lang in ("output", "output-contains"):
             if last_run is None:
                 sys.exit("guide_extract: %s: an output block with no sh block before it" % where)

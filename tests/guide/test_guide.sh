@@ -5,7 +5,8 @@
 # namespace of its own (the guide's server listens on 127.0.0.1:9090 there, clear of anything else on the
 # machine), against a `meson install --destdir` of this build: nothing goes to a system path; PATH and
 # PKG_CONFIG_PATH are set by the guide's own commands from GALE_PREFIX. The install block is the one the test does
-# itself (building gale again would take minutes); the native-backend step is skipped, saying so, until it lands.
+# itself (building gale again would take minutes). The DPDK-port step runs the server on the native backend with a
+# net_tap port (gale0) in that namespace, the namespace's kernel as the client.
 # Bounded (timeout 90 s); whatever the guide left running in the namespace is stopped.
 set -euo pipefail
 . "$GALE_SOURCE_DIR/tests/lib/netns.sh"
