@@ -71,7 +71,7 @@ struct gale__cl_conn {
 	struct gale__cl_ep *ep;
 	struct gale_conn *c; /**< NULL: none (open one on demand) */
 	bool open;
-	bool was_open; /**< opened at least once since connect (else a close marks the endpoint down) */
+	bool was_open; /**< opened since connect (closing before marks the endpoint down) */
 	int err;       /**< why it is closing */
 	unsigned int npending;
 	struct gale_timer ctimer;
@@ -531,7 +531,7 @@ gale__cl_on_error(struct gale_conn *c, void *arg, int err)
 static struct gale__cl_conn *gale__cl_route(struct gale_rpc_client *cl, int *err);
 static void gale__cl_link(struct gale__cl_conn *cc, struct gale__cl_call *k);
 
-/* Endpoint ep failed to give a connection (err): down for ep_retry_ms << (fails - 1), at most 8x. */
+/* ep failed to give a connection (err): down for ep_retry_ms << (fails - 1), at most 8x. */
 static void
 gale__cl_ep_down(struct gale_rpc_client *cl, struct gale__cl_ep *ep, int err)
 {

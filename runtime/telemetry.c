@@ -18,10 +18,10 @@
  * rte_telemetry callbacks take no user argument and cannot be unregistered in DPDK 22.11, so the
  * commands are registered once per process and read whichever runtime is attached (the last one
  * created with telemetry on); RPC servers and clients are listed from their create to their free,
- * whether or not a runtime has telemetry on. The callbacks run on the telemetry thread; a mutex (off the data
- * path: only telemetry and create/free take it) keeps a runtime from being freed under a query.
- * Worker statistics are single-writer words read with relaxed loads (runtime_private.h), so a reply
- * is a near-instant view, not an atomic snapshot.
+ * whether or not a runtime has telemetry on. The callbacks run on the telemetry thread; a mutex
+ * (off the data path: only telemetry and create/free take it) keeps a runtime from being freed
+ * under a query. Worker statistics are single-writer words read with relaxed loads
+ * (runtime_private.h), so a reply is a near-instant view, not an atomic snapshot.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -336,8 +336,7 @@ static const struct gale__tel_field gale__tel_client_fields[] = {
 #undef GALE__TF
 
 static void
-gale__tel_fields(struct rte_tel_data *c, const void *st, const struct gale__tel_field *f,
-                 size_t n)
+gale__tel_fields(struct rte_tel_data *c, const void *st, const struct gale__tel_field *f, size_t n)
 {
 	rte_tel_data_start_dict(c);
 	for (size_t i = 0; i < n; i++) {

@@ -268,9 +268,10 @@ struct gale_tc_channel;
  * round-robin; calls that waited unsent on that connection fail over to an endpoint that is up.
  * Calls already sent are never resent: when their connection closes they fail with its error
  * (-ECONNRESET...). With every endpoint down a call fails at once with the last endpoint error
- * (-ECONNREFUSED...); after the wait the next call tries the endpoint again. A connection the server
- * closes (idle timeout, drain, crash) fails the calls on it at once, not at their timeout, and the
- * next call opens a new one (a blocking call first takes in what happened since the last one).
+ * (-ECONNREFUSED...); after the wait the next call tries the endpoint again. A connection the
+ * server closes (idle timeout, drain, crash) fails the calls on it at once, not at their timeout,
+ * and the next call opens a new one (a blocking call first takes in what happened since the last
+ * one).
  */
 struct gale_rpc_client_conf {
 	const char *const *endpoints; /**< "IPv4:PORT" each (borrowed during create). */

@@ -238,8 +238,8 @@ mode_failover(void)
 		if (ret == 0 && strncmp(out, "server-", 7) == 0 && out[7] >= '0' && out[7] <= '1')
 			seen[out[7] - '0']++;
 	}
-	EXPECT(seen[0] == 5 && seen[1] == 5, "round-robin before the kill: server-0 %u, server-1 %u",
-	       seen[0], seen[1]);
+	EXPECT(seen[0] == 5 && seen[1] == 5,
+	       "round-robin before the kill: server-0 %u, server-1 %u", seen[0], seen[1]);
 	/* One stalled call in flight on each endpoint (round-robin alternates). */
 	for (i = 0; i < 2; i++) {
 		memset(&p[i], 0, sizeof(p[i]));
@@ -271,8 +271,8 @@ mode_failover(void)
 	       p[1].answer);
 	for (i = 0; i < 20; i++) {
 		ret = echo("who", out, sizeof(out));
-		EXPECT(ret == 0 && strcmp(out, "server-1") == 0, "call %u after the kill: %d '%s'", i,
-		       ret, ret == 0 ? out : "");
+		EXPECT(ret == 0 && strcmp(out, "server-1") == 0, "call %u after the kill: %d '%s'",
+		       i, ret, ret == 0 ? out : "");
 		ok_after += ret == 0;
 	}
 	st = stats();
@@ -282,7 +282,8 @@ mode_failover(void)
 	       (unsigned long)st.conns_failed);
 	EXPECT(st.ep_down >= 1, "the killed endpoint was never marked down");
 	EXPECT(st.conns_failed >= 1, "the killed server's connection did not count as failed");
-	EXPECT(st.conn_errors >= 1, "the call on the killed server did not count as a connection error");
+	EXPECT(st.conn_errors >= 1,
+	       "the call on the killed server did not count as a connection error");
 	EXPECT(st.in_flight == 0, "in flight %lu at the end", (unsigned long)st.in_flight);
 }
 
@@ -310,7 +311,8 @@ mode_dead(void)
 	       ok, i, (unsigned long)st.ep_down, (unsigned long)st.failovers);
 	EXPECT(st.ep_down >= 2, "the dead endpoint was marked down %lu times, want it retried",
 	       (unsigned long)st.ep_down);
-	EXPECT(st.ep_down <= 4, "the dead endpoint was tried %lu times in 1.8 s (waits 0.5, 1, 2 s)",
+	EXPECT(st.ep_down <= 4,
+	       "the dead endpoint was tried %lu times in 1.8 s (waits 0.5, 1, 2 s)",
 	       (unsigned long)st.ep_down);
 	EXPECT(st.failed == 0 && st.completed == i, "failed %lu completed %lu of %u",
 	       (unsigned long)st.failed, (unsigned long)st.completed, i);

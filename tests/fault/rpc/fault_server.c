@@ -201,7 +201,8 @@ main(int argc, char **argv)
 		}
 	}
 	if (c.port_file == NULL || gale_conn_parse_addr(listen, host, sizeof(host), &port) != 0) {
-		fprintf(stderr, "fault_server: need --port-file F and a valid --listen IPv4:PORT\n");
+		fprintf(stderr,
+		        "fault_server: need --port-file F and a valid --listen IPv4:PORT\n");
 		return 2;
 	}
 	snprintf(who, sizeof(who), "server-%u", server_id);
