@@ -1043,12 +1043,13 @@ main(int argc, char **argv)
 				printf("impair %s packets=%lu dropped=%lu duplicated=%lu "
 				       "corrupted=%lu "
 				       "reordered=%lu delayed=%lu hold_full=%lu released=%lu "
-				       "passed=%lu\n",
+				       "passed=%lu refused=%lu\n",
 				       d == GALE_IMPAIR_RX ? "rx" : "tx", (unsigned long)is.packets,
 				       (unsigned long)is.dropped, (unsigned long)is.duplicated,
 				       (unsigned long)is.corrupted, (unsigned long)is.reordered,
 				       (unsigned long)is.delayed, (unsigned long)is.hold_full,
-				       (unsigned long)is.released, (unsigned long)is.passed);
+				       (unsigned long)is.released, (unsigned long)is.passed,
+				       (unsigned long)is.refused);
 	}
 	if (!opt.client) {
 		struct conn_state *cs;
