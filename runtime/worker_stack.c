@@ -298,7 +298,7 @@ gale__tel_stacks(const char *cmd, const char *params, struct rte_tel_data *d)
 			if (c == NULL)
 				break;
 			gale__tel_stack(c, st);
-			snprintf(key, sizeof(key), "%u.%u", k, p);
+			snprintf(key, sizeof(key), "%u_%u", k, p); /* telemetry keys: [A-Za-z0-9_/] */
 			rte_tel_data_add_dict_container(d, key, c, 0);
 		}
 	}
@@ -346,7 +346,7 @@ gale__stacks_setup(struct gale_runtime *rt, const struct gale_runtime_conf *conf
 		if (!gale__stk_registered) {
 			rte_telemetry_register_cmd("/gale/stacks", gale__tel_stacks,
 			                           "Per-worker TCP/IP stack counters (non-zero), by "
-			                           "worker.port. Parameter: worker id (optional)");
+			                           "WORKER_PORT. Parameter: worker id (optional)");
 			gale__stk_registered = true;
 		}
 		gale__stk_rt = rt;

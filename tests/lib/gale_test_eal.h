@@ -8,6 +8,7 @@
 #define GALE_TEST_EAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /**
  * Initialise the EAL once for this test process with `lcores` ("0" if NULL) and the NULL-terminated vdev list
@@ -19,5 +20,12 @@ gale_test_eal_init(const char *lcores, const char *const *vdevs);
 /** True when the EAL was brought up on hugepages. */
 bool
 gale_test_eal_huge(void);
+
+/**
+ * Send one command (e.g. "/gale/stacks,1") on the EAL's telemetry socket, as dpdk-telemetry.py does, and put the
+ * JSON reply (NUL-terminated) in out. 0, or -1 when the socket cannot be reached or says nothing within 2 s.
+ */
+int
+gale_test_telemetry_query(const char *cmd, char *out, size_t len);
 
 #endif /* GALE_TEST_EAL_H */

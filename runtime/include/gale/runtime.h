@@ -33,7 +33,8 @@
  * from ARP is handed to the other workers' stacks through a small ring each (gale_stack_arp_add).
  * gale_worker_stack gives a worker its stack (gale/conn.h's native backend runs on it); the stack is
  * freed after the fini callback, so a protocol layer closes its connections there. Telemetry:
- * /gale/stacks (each worker's stack counters, non-zero ones; a worker id as parameter for one).
+ * /gale/stacks (each stack's counters, non-zero ones, keyed WORKER_PORT; a worker id as parameter
+ * for one worker).
  *
  * Counters: a worker sends GALE_CTL_COUNTER messages (code = counter id, arg = delta) with
  * gale_worker_send_up; the control thread sums them (gale_runtime_counter), so no counter is ever

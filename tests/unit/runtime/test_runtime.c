@@ -41,6 +41,8 @@
 #include <gale/timer.h>
 #include <gale/worker.h>
 
+#include "gale_test_eal.h"
+
 #define MAGIC 0x6a1e5eedu
 /* RTE_IPV4 shifts an int by 24 (undefined for 198 << 24, UBSan says so): the same, unsigned. */
 #define IP4(a, b, c, d)                                                                            \
@@ -431,35 +433,6 @@ inflight_cb(struct gale_worker *w, void *arg)
 	return T.w[gale_worker_id(w)].stash_n;
 }
 
-/* One request on the telemetry socket, as dpdk-telemetry.py does. 0 or -1. */
-static int
-tel_query(const char *cmd, char *out, size_t len)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct timeval tv = { .tv_sec = 2 };
-	char hello[1024];
-	ssize_t n;
-	int fd;
-
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/dpdk_telemetry.v2",
-	         rte_eal_get_runtime_dir());
-	fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
-	    read(fd, hello, sizeof(hello)) <= 0 || write(fd, cmd, strlen(cmd)) < 0) {
-		close(fd);
-		return -1;
-	}
-	n = read(fd, out, len - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	out[n] = '\0';
-	return 0;
-}
-
 static void
 control_cb(struct gale_runtime *rt, void *arg)
 {
@@ -521,17 +494,17 @@ control_cb(struct gale_runtime *rt, void *arg)
 		return;
 	if (T.mode == M_LOOP && !T.tel_done) {
 		T.tel_done = true;
-		assert_int_equal(tel_query("/gale/workers", T.tel_workers, sizeof(T.tel_workers)),
+		assert_int_equal(gale_test_telemetry_query("/gale/workers", T.tel_workers, sizeof(T.tel_workers)),
 		                 0);
-		assert_int_equal(tel_query("/gale/workers,1", T.tel_one, sizeof(T.tel_one)), 0);
-		assert_int_equal(tel_query("/gale/ports", T.tel_ports, sizeof(T.tel_ports)), 0);
-		assert_int_equal(tel_query("/gale/rings", T.tel_rings, sizeof(T.tel_rings)), 0);
-		assert_int_equal(tel_query("/gale/runtime", T.tel_runtime, sizeof(T.tel_runtime)),
+		assert_int_equal(gale_test_telemetry_query("/gale/workers,1", T.tel_one, sizeof(T.tel_one)), 0);
+		assert_int_equal(gale_test_telemetry_query("/gale/ports", T.tel_ports, sizeof(T.tel_ports)), 0);
+		assert_int_equal(gale_test_telemetry_query("/gale/rings", T.tel_rings, sizeof(T.tel_rings)), 0);
+		assert_int_equal(gale_test_telemetry_query("/gale/runtime", T.tel_runtime, sizeof(T.tel_runtime)),
 		                 0);
 	}
 	if (T.mode == M_STEER && !T.tel_done) {
 		T.tel_done = true;
-		assert_int_equal(tel_query("/gale/rings", T.tel_rings, sizeof(T.tel_rings)), 0);
+		assert_int_equal(gale_test_telemetry_query("/gale/rings", T.tel_rings, sizeof(T.tel_rings)), 0);
 	}
 	if (T.mode == M_SIGNAL) {
 		if (!T.raised) {
@@ -729,7 +702,7 @@ test_snapshots(void **state)
 	}
 	assert_int_equal(gale_runtime_counter(rt, CTR_SWITCH) + unreported, switches);
 	assert_int_equal(gale_runtime_counter(rt, GALE_RUNTIME_COUNTERS), 0);
-	assert_int_equal(tel_query("/gale/counters", T.tel_counters, sizeof(T.tel_counters)), 0);
+	assert_int_equal(gale_test_telemetry_query("/gale/counters", T.tel_counters, sizeof(T.tel_counters)), 0);
 	assert_non_null(strstr(T.tel_counters, "\"/gale/counters\""));
 	/* All but the newest were freed by grace periods while running; free releases the last. */
 	assert_int_equal(gale_ctl_live(gale_runtime_ctl(rt)), 1);
