@@ -26,7 +26,7 @@ LABEL = {
 def args():
     p = argparse.ArgumentParser()
     for a in ["manifest", "testpmd", "out", "command", "build", "root", "load-before", "load-after", "seconds",
-              "warmup", "rounds", "scpu", "ccpu", "native-note", "apache-note", "testpmd-note", "elapsed"]:
+              "warmup", "rounds", "idle", "scpu", "ccpu", "native-note", "apache-note", "testpmd-note", "elapsed"]:
         p.add_argument("--" + a, default="")
     p.add_argument("--plots", type=int, default=1)
     p.add_argument("profiles", nargs="*")
@@ -140,7 +140,7 @@ def main():
         "machine": {"cores": os.cpu_count(), "cpu": cpu_model(), "kernel": platform.release()},
         "load_average_before": a.load_before, "load_average_after": a.load_after,
         "seconds_per_point": float(a.seconds), "warmup_s": float(a.warmup), "rounds": int(a.rounds),
-        "server_core": int(a.scpu), "client_core": int(a.ccpu), "elapsed_s": int(a.elapsed or 0),
+        "gale_idle": a.idle, "server_core": int(a.scpu), "client_core": int(a.ccpu), "elapsed_s": int(a.elapsed or 0),
         "notes": {k: v for k, v in notes.items() if v} | ({"testpmd": a.testpmd_note} if a.testpmd_note else {}),
     }
 
@@ -182,7 +182,8 @@ def main():
     w(f"machine: {meta['machine']['cores']} cores, {meta['machine']['cpu']}, kernel {meta['machine']['kernel']}; "
       f"commit {meta['commit']}{' (uncommitted changes)' if meta['dirty'] else ''}, build `{a.build}`  ")
     w(f"server on core {a.scpu}, gale-bench on core {a.ccpu} (taskset + EAL --lcores); {a.rounds} round(s) of "
-      f"{a.seconds} s per point after {a.warmup} s warm-up, median over rounds; {meta['elapsed_s']} s in all  ")
+      f"{a.seconds} s per point after {a.warmup} s warm-up, median over rounds; {meta['elapsed_s']} s in all; "
+      f"gale idle policy {a.idle} (servers and gale-bench)  ")
     w(f"load average before {a.load_before}, after {a.load_after}: this host's 2 cores are shared, so only the "
       "ratios within this run mean anything, and they are noisy")
     for k, v in meta["notes"].items():
