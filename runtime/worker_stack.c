@@ -16,6 +16,11 @@
  * held waiting for that resolution. A full ring drops the mapping (counted: arp_share_dropped);
  * the worker then resolves it itself, as it would without sharing.
  *
+ * Time: a stack's clock is the worker's wheel, which the loop advances after tx (worker.c), so
+ * frames are input with the clock of the previous advance: at most one
+ * iteration (or one idle sleep, 200 us in gale-echo) late. Advancing it before rx instead would run
+ * due timers first and retransmit segments whose ACK is already waiting in the rx ring.
+ *
  * Telemetry (/gale/stacks) reads stacks from the telemetry thread; a worker publishes and
  * withdraws its stack pointers under this file's mutex (at start and stop, never on the data
  * path), so a query never reads a freed stack. Counters are single-writer words (a reader may see

@@ -202,7 +202,8 @@ void gale_conn_tx_abort(struct gale_conn_tx *tx);
 
 /**
  * Copy segs[0..n) (borrowed) into the send queue. 0, -EAGAIN when tx_max would be passed (nothing
- * queued), -ENOTCONN / -EPIPE when the connection cannot send any more.
+ * queued), -ENOTCONN / -EPIPE when the connection cannot send any more, -ENOBUFS (native) when the
+ * pool has no packet buffer (nothing queued).
  */
 int gale_conn_send(struct gale_conn *c, const struct gale_codec_seg *segs, unsigned int n);
 
