@@ -8,8 +8,8 @@
  * Events: the stack calls its callbacks while it processes input, timers, or one of our own calls
  * into it. None of them reaches the application from there: connected, readable and writable are
  * latched on the connection, which goes on the ready list; error is remembered; closed moves the
- * connection to the dead list. gale_conn_poll (the RPC layer's work callback, after the worker's rx)
- * delivers the ready events and then reaps the dead (error, then closed, then free). So no
+ * connection to the dead list. gale_conn_poll (the RPC layer's work callback, after the worker's
+ * rx) delivers the ready events and then reaps the dead (error, then closed, then free). So no
  * callback ever runs inside the call that caused it, and closed is always last, as on kernel.
  *
  * Receiving without copying: gale_conn_recv_peek shows the stack's in-order receive chain, one
@@ -74,18 +74,19 @@ struct gale_conn {
 	struct gale_conn_backend *be;
 	struct gale_tcp_conn *tc; /**< NULL once detached or closed by the stack */
 	uint8_t state;
-	uint8_t ev;        /**< latched GALE__N_EV_* */
-	bool on_ready;     /**< on the ready list */
-	bool tx_open;      /**< between tx_begin and commit/abort */
-	bool tx_blocked;   /**< a send was refused or output waits: tell writable when it is out */
-	bool peeked;       /**< the reader peeked during its readable callback */
-	bool peek_short;   /**< the last peek could not show every buffered byte */
-	int err;           /**< error to report before closed, 0 = none */
+	uint8_t ev;      /**< latched GALE__N_EV_* */
+	bool on_ready;   /**< on the ready list */
+	bool tx_open;    /**< between tx_begin and commit/abort */
+	bool tx_blocked; /**< a send was refused or output waits: tell writable when it is out */
+	bool peeked;     /**< the reader peeked during its readable callback */
+	bool peek_short; /**< the last peek could not show every buffered byte */
+	int err;         /**< error to report before closed, 0 = none */
 	const struct gale_conn_callbacks *cbs;
 	void *arg;
 	uint8_t *ibuf; /**< bytes moved out of the stack: ibuf[ioff..ilen) */
 	size_t ioff, ilen, icap;
-	struct rte_mbuf *oq_head, *oq_tail; /**< output not yet in the stack (mbufs linked by next) */
+	struct rte_mbuf *oq_head,
+	        *oq_tail; /**< output not yet in the stack (mbufs linked by next) */
 	size_t oq_len;
 	uint32_t raddr; /**< host order */
 	uint16_t rport;
@@ -444,7 +445,7 @@ gale__conn_native_create(const struct gale_conn_conf *conf)
 		be->tx[i].segs = calloc(be->max_segs, sizeof(*be->tx[i].segs));
 		be->tx[i].mbufs = calloc(be->max_segs, sizeof(*be->tx[i].mbufs));
 		if (be->tx[i].segs == NULL || be->tx[i].mbufs == NULL) {
-			for (; ; i--) {
+			for (;; i--) {
 				free(be->tx[i].segs);
 				free(be->tx[i].mbufs);
 				if (i == 0)
@@ -564,7 +565,8 @@ gale__n_connect(struct gale_conn_backend *be, const char *host, uint16_t port,
 	ret = gale_tcp_connect(be->stack, c->raddr, port, &gale__n_tcp_cbs, c, &tc);
 	if (ret != 0) {
 		if (c->state == GALE__NS_DEAD) {
-			/* Cannot happen without a handle, but never free what the dead list holds. */
+			/* Cannot happen without a handle, but never free what the dead list holds.
+			 */
 			c->cbs = NULL;
 			return ret;
 		}

@@ -6,7 +6,8 @@
  * Native start-up: the port gets one rx/tx queue pair per worker and a pool of --mbufs buffers;
  * with more than one worker a steering object matching the port (RSS model or software rings);
  * the stack template carries the address, netmask, gateway and MTU, and an RTO ceiling of 2 s
- * (below the RPC timeouts; everything else: tcpstack's defaults). The runtime then makes one stack per worker from it (gale/runtime.h).
+ * (below the RPC timeouts; everything else: tcpstack's defaults). The runtime then makes one stack
+ * per worker from it (gale/runtime.h).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -210,9 +211,9 @@ gale_netopt_start(struct gale_netopt *o, unsigned int nb_workers, struct gale_ru
 	if (o->mtu != 0)
 		o->stack.mtu = o->mtu;
 	/*
-	 * RPC deadlines are seconds, not minutes: a connection whose retransmissions keep being lost
-	 * (a peer process descheduled while its ring is full) must not back off past the caller's
-	 * timeout. 2 s bounds the wait after a loss; data_retries still fails a dead peer.
+	 * RPC deadlines are seconds, not minutes: a connection whose retransmissions keep being
+	 * lost (a peer process descheduled while its ring is full) must not back off past the
+	 * caller's timeout. 2 s bounds the wait after a loss; data_retries still fails a dead peer.
 	 */
 	o->stack.rto_max_us = 2000000;
 	o->stacks[0] = &o->stack;
@@ -276,8 +277,8 @@ gale_netopt_describe(const struct gale_netopt *o, char *buf, size_t len)
 	         o->started ? o->port.name : "?", o->started ? o->port.nb_queues : 0,
 	         o->started && o->port.nb_queues == 1 ? "" : "s",
 	         !o->started || o->steers[0] == NULL ? "no"
-	         : o->port.rss                      ? "RSS"
-	                                            : "software");
+	         : o->port.rss                       ? "RSS"
+	                                             : "software");
 	return buf;
 }
 

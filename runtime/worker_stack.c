@@ -52,7 +52,7 @@ struct gale__arp_msg {
 	uint32_t pad;
 };
 
-#define GALE__ARP_RING 256
+#define GALE__ARP_RING  256
 #define GALE__ARP_BURST 16
 
 static pthread_mutex_t gale__stk_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -86,7 +86,8 @@ gale__stack_port_pick(void *ctx, uint32_t laddr, uint32_t raddr, uint16_t rport,
 	ret = gale_steer_pick_sport(rt->steers[ws->port], (uint16_t)ws->w->id, laddr, raddr, rport,
 	                            t->ephemeral_lo, t->ephemeral_hi, start, lport);
 	if (ret == 0)
-		ws->sport_next = *lport == t->ephemeral_hi ? t->ephemeral_lo : (uint16_t)(*lport + 1);
+		ws->sport_next =
+		        *lport == t->ephemeral_hi ? t->ephemeral_lo : (uint16_t)(*lport + 1);
 	return ret == -ENOENT ? -EADDRNOTAVAIL : ret;
 }
 
@@ -177,10 +178,11 @@ gale__worker_stacks_start(struct gale_worker *w)
 		sc.port_pick_ctx = ws;
 		sc.arp_learn = rt->nb_workers > 1 ? gale__stack_arp_learn : NULL;
 		sc.arp_learn_ctx = ws;
-		/* Spread the workers' first source ports so their searches do not all start at lo. */
-		ws->sport_next = (uint16_t)(sc.ephemeral_lo +
-		                            (uint32_t)(sc.ephemeral_hi - sc.ephemeral_lo) * w->id /
-		                                    rt->nb_workers);
+		/* Spread the workers' first source ports so their searches do not all start at lo.
+		 */
+		ws->sport_next =
+		        (uint16_t)(sc.ephemeral_lo + (uint32_t)(sc.ephemeral_hi - sc.ephemeral_lo) *
+		                                             w->id / rt->nb_workers);
 		st = gale_stack_create(&sc);
 		if (st == NULL) {
 			int err = rte_errno != 0 ? rte_errno : ENOMEM;
@@ -209,8 +211,8 @@ gale__worker_stacks_stop(struct gale_worker *w)
 			continue;
 		gale_stack_flush(st); /* the last RSTs and FINs, when the device takes them */
 		gale__stat_add(&w->st.stack_conns_left,
-		               gale_stack_conn_count_in(st, ~(uint32_t)(GALE_TCPS_TIME_WAIT |
-		                                                        GALE_TCPS_CLOSED)));
+		               gale_stack_conn_count_in(
+		                       st, ~(uint32_t)(GALE_TCPS_TIME_WAIT | GALE_TCPS_CLOSED)));
 		pthread_mutex_lock(&gale__stk_lock);
 		w->stacks[p].stack = NULL;
 		pthread_mutex_unlock(&gale__stk_lock);
@@ -303,7 +305,8 @@ gale__tel_stacks(const char *cmd, const char *params, struct rte_tel_data *d)
 			if (c == NULL)
 				break;
 			gale__tel_stack(c, st);
-			snprintf(key, sizeof(key), "%u_%u", k, p); /* telemetry keys: [A-Za-z0-9_/] */
+			snprintf(key, sizeof(key), "%u_%u", k,
+			         p); /* telemetry keys: [A-Za-z0-9_/] */
 			rte_tel_data_add_dict_container(d, key, c, 0);
 		}
 	}
@@ -339,19 +342,19 @@ gale__stacks_setup(struct gale_runtime *rt, const struct gale_runtime_conf *conf
 		return 0;
 	for (k = 0; rt->nb_workers > 1 && k < rt->nb_workers; k++) {
 		snprintf(name, sizeof(name), "%s_arp%u", rt->name, k);
-		rt->workers[k].arp_ring =
-		        rte_ring_create_elem(name, sizeof(struct gale__arp_msg), GALE__ARP_RING,
-		                             (int)rte_lcore_to_socket_id(rt->workers[k].lcore),
-		                             RING_F_SC_DEQ);
+		rt->workers[k].arp_ring = rte_ring_create_elem(
+		        name, sizeof(struct gale__arp_msg), GALE__ARP_RING,
+		        (int)rte_lcore_to_socket_id(rt->workers[k].lcore), RING_F_SC_DEQ);
 		if (rt->workers[k].arp_ring == NULL)
 			return -(rte_errno != 0 ? rte_errno : ENOMEM);
 	}
 	if (conf->telemetry) {
 		pthread_mutex_lock(&gale__stk_lock);
 		if (!gale__stk_registered) {
-			rte_telemetry_register_cmd("/gale/stacks", gale__tel_stacks,
-			                           "Per-worker TCP/IP stack counters (non-zero), by "
-			                           "WORKER_PORT. Parameter: worker id (optional)");
+			rte_telemetry_register_cmd(
+			        "/gale/stacks", gale__tel_stacks,
+			        "Per-worker TCP/IP stack counters (non-zero), by "
+			        "WORKER_PORT. Parameter: worker id (optional)");
 			gale__stk_registered = true;
 		}
 		gale__stk_rt = rt;

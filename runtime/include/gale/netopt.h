@@ -3,7 +3,8 @@
  * gale/netopt.h: the network options gale programs share (gale-echo, gale-bench, gale-kv), so that
  * each takes them the same way and says the same thing in --help:
  *
- *   --backend kernel|native   kernel: sockets + epoll (default); native: DPDK port + gale's TCP stack
+ *   --backend kernel|native   kernel: sockets + epoll (default); native: a DPDK port and gale's
+ *                             TCP stack
  *   --ip A.B.C.D[/LEN]        native: our address on the port (default 198.18.0.2/24)
  *   --gateway A.B.C.D         native: next hop for off-link peers (default none)
  *   --port NAME               native: the ethdev to use (default: the first the EAL probed)
@@ -65,19 +66,19 @@ struct gale_worker;
 
 /** --help lines for those options. */
 #define GALE_NETOPT_USAGE                                                                          \
-	"  --backend kernel|native network backend (default kernel: sockets + epoll; native: a DPDK\n" \
-	"                          port and gale's TCP stack, one stack per worker)\n"              \
-	"  --ip A.B.C.D[/LEN]      native: our address (default 198.18.0.2/24)\n"                   \
-	"  --gateway A.B.C.D       native: next hop for off-link peers (default none)\n"            \
-	"  --port NAME             native: ethdev to use (default: the first probed)\n"             \
-	"  --mtu N                 native: IP MTU (default 1500)\n"                                 \
-	"  --steer auto|rss|sw     native: flow steering over workers (default auto: RSS when the\n" \
-	"                          port can, else software steering through rings)\n"               \
-	"  --mbufs N               native: packet buffers in the port's pool (default 32767)\n"     \
-	"  --stack-stats           native: print each worker's TCP/IP stack counters at stop\n"    \
-	"native: the port comes from EAL arguments before '--', e.g. --vdev net_tap0,iface=gale0\n" \
-	"or --vdev net_memif0,role=client,socket=PATH; with --backend native and no EAL\n"          \
-	"arguments a net_tap port (iface gale0) is opened.\n"
+	"  --backend kernel|native network backend (default kernel: sockets + epoll;\n"            \
+	"                          native: a DPDK port and gale's TCP stack per worker)\n"         \
+	"  --ip A.B.C.D[/LEN]      native: our address (default 198.18.0.2/24)\n"                  \
+	"  --gateway A.B.C.D       native: next hop for off-link peers (default none)\n"           \
+	"  --port NAME             native: ethdev to use (default: the first probed)\n"            \
+	"  --mtu N                 native: IP MTU (default 1500)\n"                                \
+	"  --steer auto|rss|sw     native: flow steering over workers (default auto: RSS\n"        \
+	"                          when the port can, else software steering, rings)\n"            \
+	"  --mbufs N               native: packet buffers in the port's pool (default 32767)\n"    \
+	"  --stack-stats           native: print each worker's TCP/IP stack counters at stop\n"   \
+	"native: the port comes from EAL arguments before '--', e.g.\n"                           \
+	"  --vdev net_tap0,iface=gale0 or --vdev net_memif0,role=client,socket=PATH;\n"           \
+	"  with --backend native and no EAL arguments a net_tap port (iface gale0) is opened.\n"
 
 /** Options and, once started, the port, steering and stack template they made. */
 struct gale_netopt {
@@ -118,8 +119,8 @@ void gale_netopt_eal_defaults(int argc, char *const *argv, struct gale_eal_defau
  * steering and the stack template, and fill rc's ports, nb_ports, steers and stacks. 0 or a
  * negative errno (a message naming prog was printed).
  */
-int gale_netopt_start(struct gale_netopt *o, unsigned int nb_workers,
-                      struct gale_runtime_conf *rc, const char *prog);
+int gale_netopt_start(struct gale_netopt *o, unsigned int nb_workers, struct gale_runtime_conf *rc,
+                      const char *prog);
 
 /**
  * For a worker's connection backend: kind and (native) the worker's stack into cc. 0, or -ENODEV

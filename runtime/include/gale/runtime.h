@@ -31,10 +31,10 @@
  * port goes to its stack instead of the rx callback; the stack's queued frames go out after the
  * work callback and again after the timers, every iteration. A mapping one worker's stack learns
  * from ARP is handed to the other workers' stacks through a small ring each (gale_stack_arp_add).
- * gale_worker_stack gives a worker its stack (gale/conn.h's native backend runs on it); the stack is
- * freed after the fini callback, so a protocol layer closes its connections there. Telemetry:
- * /gale/stacks (each stack's counters, non-zero ones, keyed WORKER_PORT; a worker id as parameter
- * for one worker).
+ * gale_worker_stack gives a worker its stack (gale/conn.h's native backend runs on it); the
+ * stack is freed after the fini callback, so a protocol layer closes its connections there.
+ * Telemetry: /gale/stacks (each stack's counters, non-zero ones, keyed WORKER_PORT; a worker id
+ * as parameter for one worker).
  *
  * Counters: a worker sends GALE_CTL_COUNTER messages (code = counter id, arg = delta) with
  * gale_worker_send_up; the control thread sums them (gale_runtime_counter), so no counter is ever

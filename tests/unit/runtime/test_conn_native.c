@@ -60,10 +60,10 @@ struct side {
 	int accepted, connected, readable, writable, closed, errors, last_err;
 	int in_call; /**< set while the test is inside a gale_conn_* call */
 	int cb_in_call;
-	size_t got;         /**< bytes consumed (auto_consume) */
-	bool auto_consume;  /**< readable consumes everything */
-	size_t wait_for;    /**< readable consumes only once this many bytes are buffered */
-	bool verify;        /**< check the pattern of what is consumed */
+	size_t got;        /**< bytes consumed (auto_consume) */
+	bool auto_consume; /**< readable consumes everything */
+	size_t wait_for;   /**< readable consumes only once this many bytes are buffered */
+	bool verify;       /**< check the pattern of what is consumed */
 	bool bad;
 };
 

@@ -8,10 +8,11 @@
  * So everything the peer sends arrives on A's queue 0 (worker 0): flows worker 1 owns reach it
  * only through software steering; ARP answers reach only worker 0, and worker 1's ARP requests
  * (which arrive on B's queue 1) are dropped by the test, so worker 1 can talk to the peer only
- * with the mapping worker 0's stack learned and shared. Checked: the peer's 8 connections to the workers' listeners (spread
- * over both by the steering hash) are echoed, each worker's own connection to the peer (source
- * port picked so the replies steer back to it) is echoed, ARP mappings were shared, every
- * worker's stack was made and freed with no connection left, and the pool is full afterwards.
+ * with the mapping worker 0's stack learned and shared. Checked: the peer's 8 connections to the
+ * workers' listeners (spread over both by the steering hash) are echoed, each worker's own
+ * connection to the peer (source port picked so the replies steer back to it) is echoed, ARP
+ * mappings were shared, every worker's stack was made and freed with no connection left, and the
+ * pool is full afterwards.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -41,11 +42,11 @@
 
 #include "gale_test_eal.h"
 
-#define NW       2
-#define NPEER    8
-#define IP_A     0xc6120201u /* 198.18.2.1: the runtime's stacks */
-#define IP_B     0xc6120202u /* 198.18.2.2: the hand-driven peer */
-#define SRV_PORT 7000
+#define NW        2
+#define NPEER     8
+#define IP_A      0xc6120201u /* 198.18.2.1: the runtime's stacks */
+#define IP_B      0xc6120202u /* 198.18.2.2: the hand-driven peer */
+#define SRV_PORT  7000
 #define PEER_PORT 8000
 
 /* Worker side (each worker writes only its own entry; the control thread reads after the run or
@@ -54,8 +55,8 @@ struct wstate {
 	struct gale_conn_backend *be;
 	struct gale_conn *out; /**< the worker's connection to the peer */
 	size_t out_got;
-	int out_done;  /**< echo of its greeting came back */
-	int stack_ok;  /**< gale_worker_stack was there at init */
+	int out_done; /**< echo of its greeting came back */
+	int stack_ok; /**< gale_worker_stack was there at init */
 	int errors;
 	char greet[16];
 };
@@ -71,7 +72,7 @@ static struct {
 	int peer_done;
 	int peer_failed;
 	int peer_accepted;
-	unsigned int arp_dropped; /**< worker 1's ARP requests the peer never saw */
+	unsigned int arp_dropped;           /**< worker 1's ARP requests the peer never saw */
 	char tel_all[16384], tel_one[8192]; /**< /gale/stacks and /gale/stacks,1 while running */
 	int tel_ret;
 	bool stopping;
@@ -125,8 +126,8 @@ out_readable(struct gale_conn *c, void *arg)
 
 	gale_conn_recv_peek(c, segs, 8, &len);
 	if (len >= strlen(s->greet)) {
-		if (memcmp(segs[0].base, s->greet, segs[0].len < strlen(s->greet) ? segs[0].len
-		                                                                 : strlen(s->greet)))
+		if (memcmp(segs[0].base, s->greet,
+		           segs[0].len < strlen(s->greet) ? segs[0].len : strlen(s->greet)))
 			s->errors++;
 		gale_conn_consume(c, len);
 		__atomic_store_n(&s->out_done, 1, __ATOMIC_RELEASE);
@@ -367,8 +368,9 @@ control(struct gale_runtime *rt, void *arg)
 	if (!T.stopping && (done || gale_timer_now_us() > T.deadline_us)) {
 		T.stopping = true;
 		/* The stacks' counters as telemetry shows them, while they run. */
-		T.tel_ret = gale_test_telemetry_query("/gale/stacks", T.tel_all, sizeof(T.tel_all)) |
-		            gale_test_telemetry_query("/gale/stacks,1", T.tel_one, sizeof(T.tel_one));
+		T.tel_ret =
+		        gale_test_telemetry_query("/gale/stacks", T.tel_all, sizeof(T.tel_all)) |
+		        gale_test_telemetry_query("/gale/stacks,1", T.tel_one, sizeof(T.tel_one));
 		gale_runtime_stop(rt);
 	}
 }
@@ -442,7 +444,8 @@ test_stacks_steering_arp(void **state)
 	assert_true(shared >= 1);
 	assert_true(T.arp_dropped >= 1);
 	assert_int_equal(T.peer_accepted, NW);
-	/* Telemetry: each worker's stack by WORKER_PORT, counters by name; one worker on request. */
+	/* Telemetry: each worker's stack by WORKER_PORT, counters by name; one worker on request.
+	 */
 	assert_int_equal(T.tel_ret, 0);
 	assert_non_null(strstr(T.tel_all, "\"0_0\""));
 	assert_non_null(strstr(T.tel_all, "\"1_0\""));
@@ -495,7 +498,9 @@ setup(void **state)
 		         lcores,
 		         (char *)"--log-level=lib.eal:error",
 		         NULL };
-	const struct gale_port_conf pc = { .nb_queues = NW, .nb_mbufs = 8191, .steer = GALE_STEER_SW };
+	const struct gale_port_conf pc = { .nb_queues = NW,
+		                           .nb_mbufs = 8191,
+		                           .steer = GALE_STEER_SW };
 	struct gale_eal_defaults def = { .quiet = true };
 	struct gale_eal_info info;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -510,7 +515,8 @@ setup(void **state)
 	if (gale_port_ring_pair("rstk", NW, 0, SOCKET_ID_ANY, &a, &b) != 0 ||
 	    gale_port_setup(&T.a, a, &pc) != 0 || gale_port_setup(&T.b, b, &pc) != 0)
 		return -1;
-	/* net_ring ports have no MAC of their own (all zero): give each side one (nothing filters). */
+	/* net_ring ports have no MAC of their own (all zero): give each side one (nothing filters).
+	 */
 	T.a.mac = (struct rte_ether_addr){ .addr_bytes = { 0x02, 0, 0, 0, 2, 0x0a } };
 	T.b.mac = (struct rte_ether_addr){ .addr_bytes = { 0x02, 0, 0, 0, 2, 0x0b } };
 	T.in_use_a = rte_mempool_in_use_count(T.a.pool);
