@@ -48,6 +48,35 @@ gale_test_eal_init(const char *lcores, const char *const *vdevs)
 	return 0;
 }
 
+int
+gale_test_eal_init_float(const char *name, unsigned int nb_lcores, const char *vdev)
+{
+	static char prog[64], prefix[96], lcores[64], vdev_arg[128];
+	char *argv[] = { prog, (char *)"--no-pci", (char *)"--no-huge", (char *)"-m",
+		         (char *)"512", prefix, lcores, (char *)"--log-level=lib.eal:error", vdev_arg,
+		         NULL };
+	struct gale_eal_defaults def = { .quiet = true };
+	struct gale_eal_info info;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int argc = vdev != NULL ? 9 : 8, ret;
+
+	if (eal_up)
+		return 0;
+	snprintf(prog, sizeof(prog), "%s", name);
+	snprintf(prefix, sizeof(prefix), "--file-prefix=gale-%s-%d", name, (int)getpid());
+	snprintf(lcores, sizeof(lcores), "--lcores=(0-%u)@(0-%ld)", nb_lcores - 1,
+		 cpus > 1 ? cpus - 1 : 0);
+	snprintf(vdev_arg, sizeof(vdev_arg), "--vdev=%s", vdev != NULL ? vdev : "");
+	ret = gale_eal_init(argc, argv, &def, &info);
+	if (ret < 0) {
+		fprintf(stderr, "gale_test_eal_init_float: EAL init failed: %s\n", strerror(-ret));
+		return ret;
+	}
+	eal_up = true;
+	eal_huge = info.huge;
+	return 0;
+}
+
 bool
 gale_test_eal_huge(void)
 {

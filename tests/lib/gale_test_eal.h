@@ -22,6 +22,15 @@ bool
 gale_test_eal_huge(void);
 
 /**
+ * Initialise the EAL once for this process with nb_lcores lcores floating over every CPU there is
+ * (--lcores=(0-N)@(0-CPUS): a runtime's control thread and workers on a machine with fewer cores),
+ * --no-huge -m 512, a file prefix gale-<name>-<pid>, and one vdev (may be NULL). 0 or a negative errno
+ * after printing why.
+ */
+int
+gale_test_eal_init_float(const char *name, unsigned int nb_lcores, const char *vdev);
+
+/**
  * Send one command (e.g. "/gale/stacks,1") on the EAL's telemetry socket, as dpdk-telemetry.py does, and put the
  * JSON reply (NUL-terminated) in out. 0, or -1 when the socket cannot be reached or says nothing within 2 s.
  */

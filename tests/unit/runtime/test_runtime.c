@@ -19,8 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -841,30 +839,14 @@ test_bad_conf(void **state)
 static int
 setup(void **state)
 {
-	static char prefix[64], lcores[64];
-	char *argv[] = { (char *)"test_runtime",
-		         (char *)"--no-pci",
-		         (char *)"--no-huge",
-		         (char *)"-m",
-		         (char *)"512",
-		         prefix,
-		         lcores,
-		         (char *)"--vdev=net_ring0",
-		         (char *)"--log-level=lib.eal:error",
-		         NULL };
 	const struct gale_port_conf pc = {
 		.nb_queues = NW, .nb_rxd = 1024, .nb_txd = 1024, .nb_mbufs = 8191
 	};
-	struct gale_eal_defaults def = { .quiet = true };
-	struct gale_eal_info info;
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	uint16_t id;
 
 	(void)state;
-	snprintf(prefix, sizeof(prefix), "--file-prefix=gale-trt-%d", (int)getpid());
 	/* Three lcores (control + 2 workers) floating over the CPUs we have. */
-	snprintf(lcores, sizeof(lcores), "--lcores=(0-2)@(0-%ld)", cpus > 1 ? cpus - 1 : 0);
-	if (gale_eal_init(9, argv, &def, &info) < 0)
+	if (gale_test_eal_init_float("trt", 3, "net_ring0") < 0)
 		return -1;
 	if (gale_port_lookup("net_ring0", &id) != 0 || gale_port_setup(&T.port, id, &pc) != 0)
 		return -1;

@@ -488,29 +488,14 @@ test_template_needs_ip(void **state)
 static int
 setup(void **state)
 {
-	static char prefix[64], lcores[64];
-	char *argv[] = { (char *)"test_runtime_stack",
-		         (char *)"--no-pci",
-		         (char *)"--no-huge",
-		         (char *)"-m",
-		         (char *)"512",
-		         prefix,
-		         lcores,
-		         (char *)"--log-level=lib.eal:error",
-		         NULL };
 	const struct gale_port_conf pc = { .nb_queues = NW,
 		                           .nb_mbufs = 8191,
 		                           .steer = GALE_STEER_SW };
-	struct gale_eal_defaults def = { .quiet = true };
-	struct gale_eal_info info;
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	uint16_t a, b;
 
 	(void)state;
-	snprintf(prefix, sizeof(prefix), "--file-prefix=gale-trs-%d", (int)getpid());
 	/* Three lcores (control + 2 workers) floating over the CPUs we have. */
-	snprintf(lcores, sizeof(lcores), "--lcores=(0-2)@(0-%ld)", cpus > 1 ? cpus - 1 : 0);
-	if (gale_eal_init(8, argv, &def, &info) < 0)
+	if (gale_test_eal_init_float("trs", 3, NULL) < 0)
 		return -1;
 	if (gale_port_ring_pair("rstk", NW, 0, SOCKET_ID_ANY, &a, &b) != 0 ||
 	    gale_port_setup(&T.a, a, &pc) != 0 || gale_port_setup(&T.b, b, &pc) != 0)
