@@ -361,6 +361,19 @@ main(int argc, char **argv)
 		gale_eal_cleanup();
 		return 2;
 	}
+	if (o.net.backend == GALE_CONN_NATIVE && host[0] != '\0' && strcmp(host, "*") != 0 &&
+	    strcmp(host, "0.0.0.0") != 0) {
+		uint32_t lip;
+
+		if (gale_netopt_parse_ip(host, &lip, NULL) != 0 || lip != o.net.ip) {
+			fprintf(stderr,
+			        "gale-echo: --listen %s: on the native backend the host must be '*' or "
+			        "the --ip address\n",
+			        o.listen);
+			gale_eal_cleanup();
+			return 2;
+		}
+	}
 	memset(&sc, 0, sizeof(sc));
 	sc.services = &svc;
 	sc.nb_services = 1;
