@@ -18,8 +18,13 @@ here=$GALE_SOURCE_DIR/tests/guide
 
 # Install this build under a temporary root. The .pc files name the prefix the build was configured with; under
 # that root, a build configured with --prefix=$GALE_PREFIX would have named that one instead.
-prefix=$(meson introspect "$GALE_BUILD_DIR" --buildoptions |
-	/usr/bin/python3 -c 'import json, sys; print([o["value"] for o in json.load(sys.stdin) if o["name"] == "prefix"][0])')
+option() {
+	meson introspect "$GALE_BUILD_DIR" --buildoptions |
+		/usr/bin/python3 -c 'import json, sys; print([o["value"] for o in json.load(sys.stdin) if o["name"] == sys.argv[1]][0])' "$1"
+}
+[ "$(option b_sanitize)" = none ] ||
+	gale_skip "a sanitizer build's libraries need the sanitizer runtime in the user's program too (the guide builds with plain cc)"
+prefix=$(option prefix)
 meson install -C "$GALE_BUILD_DIR" --destdir "$GALE_TMP/root" --no-rebuild --quiet
 export GALE_PREFIX=$GALE_TMP/root$prefix
 pcs=$(find "$GALE_PREFIX" -name 'gale*.pc')
