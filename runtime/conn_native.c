@@ -14,18 +14,18 @@
  *
  * Receiving without copying: gale_conn_recv_peek shows the stack's in-order receive chain, one
  * segment per mbuf, and gale_conn_consume releases it into the stack (which reopens the window).
- * A reader that waits for a whole frame peeks and leaves bytes unconsumed; two cases need a copy,
- * both after its readable callback returns: the chain had more mbufs than its peek could show, or
- * the chain holds half the stack's receive buffer (the window would close before a frame larger
- * than it could arrive). Then the chain is moved into the connection's linear buffer (grown by
- * doubling up to rx_max, past which the connection fails with -EMSGSIZE, counted rx_full) and,
- * when the reader had not seen all of it, readable runs once more. A reader that did not peek is
- * not reading now (paused): its bytes stay in the stack, whose closing window is the back-pressure
- * on the peer. While the buffer holds bytes, new ones are appended to it before the reader hears
- * of them, so a frame gathered there stays one contiguous segment (its strings decode as views,
- * not as copies into an arena too small for them). A peek shows the linear buffer first and the
- * stack's chain after it; consume takes from the buffer first. Once the buffer is empty again,
- * reception is zero-copy again.
+ * A reader that waits for a whole frame peeks and leaves bytes unconsumed; two cases need a copy
+ * into the connection's linear buffer (grown by doubling up to rx_max, past which the connection
+ * fails with -EMSGSIZE, counted rx_full): a peek (from any callback) could not show every buffered
+ * byte, and then the chain is gathered and readable runs again (at once when the peek was in
+ * readable, else from the next poll); or the reader saw everything and the chain holds half the
+ * stack's receive buffer (the window would close before a frame larger than it could arrive). A
+ * reader that did not peek is not reading now (paused): its bytes stay in the stack, whose closing
+ * window is the back-pressure on the peer. While the buffer holds bytes, new ones are appended to
+ * it before the reader hears of them, so a frame gathered there stays one contiguous segment (its
+ * strings decode as views, not as copies into an arena too small for them). A peek shows the
+ * linear buffer first and the stack's chain after it; consume takes from the buffer first. Once
+ * the buffer is empty again, reception is zero-copy again.
  *
  * Sending: gale_conn_tx_begin hands the writer mbufs from the port's pool (one segment per mbuf,
  * refilled one at a time up to tx_space), and the commit chains exactly the written mbufs onto
@@ -74,13 +74,13 @@ struct gale_conn {
 	struct gale_conn_backend *be;
 	struct gale_tcp_conn *tc; /**< NULL once detached or closed by the stack */
 	uint8_t state;
-	uint8_t ev;      /**< latched GALE__N_EV_* */
-	bool on_ready;   /**< on the ready list */
-	bool tx_open;    /**< between tx_begin and commit/abort */
-	bool tx_blocked; /**< a send was refused or output waits: tell writable when it is out */
-	bool peeked;     /**< the reader peeked during its readable callback */
-	bool peek_short; /**< the last peek could not show every buffered byte */
-	int err;         /**< error to report before closed, 0 = none */
+	uint8_t ev;       /**< latched GALE__N_EV_* */
+	bool on_ready;    /**< on the ready list */
+	bool tx_open;     /**< between tx_begin and commit/abort */
+	bool tx_blocked;  /**< a send was refused or output waits: tell writable when it is out */
+	bool peeked;      /**< the reader peeked during its readable callback */
+	bool want_absorb; /**< a peek could not show every buffered byte: gather them */
+	int err;          /**< error to report before closed, 0 = none */
 	const struct gale_conn_callbacks *cbs;
 	void *arg;
 	uint8_t *ibuf; /**< bytes moved out of the stack: ibuf[ioff..ilen) */
@@ -592,7 +592,7 @@ static unsigned int
 gale__n_recv_peek(const struct gale_conn *c, struct gale_codec_seg *segs, unsigned int max,
                   size_t *len)
 {
-	struct gale_conn *mc = (struct gale_conn *)(uintptr_t)c; /* peek_short is bookkeeping */
+	struct gale_conn *mc = (struct gale_conn *)(uintptr_t)c; /* peek bookkeeping only */
 	const struct rte_mbuf *m = NULL;
 	uint32_t clen = 0;
 	unsigned int n = 0;
@@ -616,8 +616,14 @@ gale__n_recv_peek(const struct gale_conn *c, struct gale_codec_seg *segs, unsign
 	}
 	while (m != NULL && m->data_len == 0)
 		m = m->next;
-	mc->peek_short = m != NULL || (c->ilen > c->ioff && max == 0);
 	mc->peeked = true;
+	if ((m != NULL || (c->ilen > c->ioff && max == 0)) && c->tc != NULL && !mc->want_absorb) {
+		/* The reader cannot see it all (from whatever callback it peeks in): gather the
+		 * chain into one segment and tell it again, so a frame longer than a peek
+		 * completes. */
+		mc->want_absorb = true;
+		gale__n_ready(mc, GALE__N_EV_READABLE);
+	}
 	return n;
 }
 
@@ -704,30 +710,29 @@ gale__n_deliver_readable(struct gale_conn *c)
 {
 	const struct gale_stack_conf *sc = gale_stack_conf(c->be->stack);
 	uint32_t clen = 0;
-	bool short_peek;
 
-	if (c->cbs == NULL || c->cbs->readable == NULL)
-		return;
-	/* In copy mode (a frame is being gathered) new bytes join it, so the frame stays one
-	 * contiguous segment and its strings can be views rather than copies. */
-	if (c->ilen > c->ioff && c->tc != NULL && !gale__n_absorb(c))
-		return;
-	c->peek_short = false;
-	c->peeked = false;
-	c->cbs->readable(c, c->arg);
-	if (c->state != GALE__NS_OPEN || c->tc == NULL)
-		return;
-	if (gale_tcp_recv_peek(c->tc, &clen) == NULL || clen == 0)
-		return;
-	short_peek = c->peek_short;
-	if (!c->peeked)
-		return; /* not reading now (paused): the stack's window pushes back on the peer */
-	if (!short_peek && clen < sc->rcvbuf / 2)
-		return; /* the reader saw everything and waits for more: leave it in the stack */
-	if (!gale__n_absorb(c))
-		return;
-	if (short_peek && c->cbs != NULL && c->cbs->readable != NULL)
+	for (int round = 0; round < 2; round++) {
+		if (c->cbs == NULL || c->cbs->readable == NULL)
+			return;
+		/* Gather first in copy mode (a frame is being gathered: new bytes join it, so it
+		 * stays one segment and its strings decode as views) or after a short peek. */
+		if (c->tc != NULL && (c->ilen > c->ioff || c->want_absorb)) {
+			c->want_absorb = false;
+			c->ev &= (uint8_t)~GALE__N_EV_READABLE; /* delivered now, not next poll */
+			if (!gale__n_absorb(c))
+				return;
+		}
+		c->peeked = false;
 		c->cbs->readable(c, c->arg);
+		if (c->state != GALE__NS_OPEN || c->tc == NULL || !c->want_absorb)
+			break;
+	}
+	/* A reader that saw everything and waits for more while the chain holds half the window:
+	 * gather it, so the window stays open for a frame larger than it. A reader that did not
+	 * peek is paused: the closing window pushes back on the peer. */
+	if (c->state == GALE__NS_OPEN && c->tc != NULL && c->peeked &&
+	    gale_tcp_recv_peek(c->tc, &clen) != NULL && clen >= sc->rcvbuf / 2)
+		gale__n_absorb(c);
 }
 
 /* ---- sending ---- */
