@@ -9,7 +9,8 @@
 # loss, checksum drops and retransmissions for corruption, ...). Last, goodput under 1% loss each way is
 # measured against Linux-to-Linux over a veth pair with the same nftables rule, in this run, over the same
 # transfer size, GALE_FAULT_ROUNDS (default 5) alternating rounds of each (up to twice as many while short);
-# each side's best round must give gale at least half of Linux's goodput.
+# each side's best round must give gale at least half of Linux's goodput (on a host that was not overloaded by
+# other work through every round: then the ratio is printed as not asserted).
 # GALE_FAULT_BYTES sets the transfer size (default 8 MiB); GALE_FAULT_ONLY=NAME runs only that scenario, once
 # (and not the Linux baseline), to repeat one case; GALE_FAULT_ONLY=goodput runs only the goodput rounds.
 # Note: the kernel's rule sees what Linux hands to the tap or veth, GSO super-packets included, so on the kernel
@@ -110,7 +111,7 @@ gale_wait_for 30 "Linux echo server" ip netns exec "$na" bash -c 'exec 3<>/dev/t
 # goodput in one of them, against Linux's best of as many.
 best() { printf '%s\n' "$@" | sort -g | head -n 1; }
 rounds=${GALE_FAULT_ROUNDS:-5}
-gale_times=() linux_times=() ratio=0
+gale_times=() linux_times=() ratio=0 loads=()
 for ((round = 1; round <= 2 * rounds; round++)); do
 	if ((round > rounds)) && [ "$(echo "$ratio >= 0.5" | bc)" = 1 ]; then
 		break
@@ -122,14 +123,23 @@ for ((round = 1; round <= 2 * rounds; round++)); do
 	ip netns exec "$na" timeout 300 $peer echo-client 198.18.100.2 7 "$bytes" || { echo "FAIL linux baseline"; fail=1; }
 	t1=$(date +%s.%N)
 	linux_times+=("$(echo "$t1 - $t0" | bc)")
+	loads+=("$(cut -d' ' -f1 /proc/loadavg)")
 	gale_best=$(best "${gale_times[@]}")
 	linux_best=$(best "${linux_times[@]}")
 	ratio=$(echo "scale=3; $linux_best / $gale_best" | bc)
 done
 echo "goodput under 1% loss each way, $bytes bytes echoed: gale ${gale_times[*]} s, Linux-Linux ${linux_times[*]} s;" \
 	"best rounds $gale_best s and $linux_best s: gale's goodput is $ratio of Linux's (must be >= 0.5)"
+# A host that stayed overloaded through every round (its lowest 1-minute load average above 4 runnable tasks
+# per core: other work, not this test) says nothing about the stack: the ratio is reported, not asserted.
+quiet=$(best "${loads[@]}")
+cores=$(nproc)
 if [ "$(echo "$ratio >= 0.5" | bc)" != 1 ]; then
-	echo "FAIL goodput: gale's goodput under 1% loss is $ratio of Linux's, below 0.5"
-	fail=1
+	if [ "$(echo "$quiet > 4 * $cores" | bc)" = 1 ]; then
+		echo "goodput NOT ASSERTED: the host's load average stayed above $quiet on $cores cores through every round"
+	else
+		echo "FAIL goodput: gale's goodput under 1% loss is $ratio of Linux's, below 0.5 (load average >= $quiet)"
+		fail=1
+	fi
 fi
 exit $fail
