@@ -7,6 +7,8 @@
 Fenced blocks, by their info string:
   sh                 commands, run in order in one shell (variables and the directory carry over); stdout is kept
   sh install         installing gale: not run (the test installs the gale it was built from instead)
+  sh requires=PATH   run only when PATH exists (e.g. /dev/net/tun for a tap port), else skipped saying so, and
+                     so is the output check after it
   LANG file=NAME     saved as NAME (relative to the working directory) at that point
   output             what the sh block before it must print, exactly
   output-contains    lines the sh block before it must print, among others
@@ -63,18 +65,28 @@ def main():
             out.append("echo '== guide %s: install step: the test installed the gale it was built from'\n"
                        % where)
             last_run = None
-        elif lang == "sh" and not attrs:
+        elif lang == "sh" and all(a.startswith("requires=") for a in attrs):
             runs += 1
             last_run = runs
+            needs = [a[9:] for a in attrs]
+            if needs:
+                cond = " && ".join("[ -e '%s' ]" % n for n in needs)
+                out.append("if %s; then gale_guide_run=1; else gale_guide_run=0; "
+                           "echo '== guide %s: SKIP this step: it needs %s'; fi\n" % (cond, where, " ".join(needs)))
+            else:
+                out.append("gale_guide_run=1\n")
+            out.append("if [ $gale_guide_run = 1 ]; then\n")
             out.append("echo '== guide %s: run'\n" % where)
             out.append("{\n%s} > \"$gale_guide_tmp/out.%d\"\n" % (body, runs))
             out.append("cat \"$gale_guide_tmp/out.%d\"\n" % runs)
+            out.append("fi\n")
         elif lang in ("output", "output-contains"):
             if last_run is None:
                 sys.exit("guide_extract: %s: an output block with no sh block before it" % where)
             exp = "\"$gale_guide_tmp/exp.%d\"" % last_run
             got = "\"$gale_guide_tmp/out.%d\"" % last_run
             out.append(heredoc(exp, body))
+            out.append("if [ $gale_guide_run = 1 ]; then\n")
             if lang == "output":
                 out.append("diff -u %s %s || { echo 'guide %s: the output differs' >&2; exit 1; }\n"
                            % (exp, got, where))
@@ -82,6 +94,7 @@ def main():
                 out.append("while IFS= read -r l; do grep -qF -- \"$l\" %s || "
                            "{ echo \"guide %s: no line '$l' in the output\" >&2; exit 1; }; done < %s\n"
                            % (got, where, exp))
+            out.append("fi\n")
             last_run = None
     if runs == 0:
         sys.exit("guide_extract: %s has no sh block" % path)
