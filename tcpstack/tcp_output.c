@@ -17,9 +17,11 @@
  * that does not fit one buffer (an MTU above the pool's data room, e.g. 9000-byte jumbo frames on
  * memif with 2 KiB buffers) is a chain: headers and the first payload bytes in the first buffer,
  * the rest in as many more as it takes, each filled to its room; its TCP checksum is computed
- * over the chain. Only a caller whose port takes multi-segment frames (memif, tap:
- * RTE_ETH_TX_OFFLOAD_MULTI_SEGS) sets an MTU above one buffer's room; at 1500 bytes every frame
- * stays single-segment as before.
+ * over the chain. With conf.tx_zerocopy the payload is not copied at all: the frame is its
+ * headers followed by indirect mbufs attached to the send buffer's (opt-in, since anything that
+ * writes into a sent frame would then write into the send buffer). Only a caller whose port takes
+ * multi-segment frames (memif, tap: RTE_ETH_TX_OFFLOAD_MULTI_SEGS) sets an MTU above one buffer's
+ * room; at 1500 bytes every frame stays single-segment as before.
  */
 #include <errno.h>
 #include <string.h>
@@ -360,6 +362,48 @@ gale__snd_copy(struct gale_tcp_conn *tp, uint32_t seq, uint32_t len, struct rte_
 	}
 }
 
+/*
+ * Zero-copy transmit (conf.tx_zerocopy): append to the segment m, built with headers only, len
+ * bytes from seq of the send buffer as indirect mbufs attached to the send buffer's own (each
+ * holds a reference: the bytes stay put until the device is done with them, even once acked).
+ * Borrows the send buffer; on failure m is left to the caller to free. Leaves tp->snd_cur where
+ * it ended, as gale__snd_copy does.
+ */
+static int
+gale__snd_attach(struct gale_tcp_conn *tp, uint32_t seq, uint32_t len, struct rte_mbuf *m)
+{
+	struct rte_mbuf *src, *mi;
+	uint32_t off, n;
+
+	src = gale__snd_seek(tp, seq, &off);
+	while (src != NULL && len > 0) {
+		n = GALE__MIN(len, (uint32_t)src->data_len - off);
+		mi = gale__pkt_alloc(tp->stack);
+		if (mi == NULL)
+			return -ENOBUFS;
+		rte_pktmbuf_attach(mi, src);
+		mi->data_off = (uint16_t)(mi->data_off + off);
+		mi->data_len = (uint16_t)n;
+		mi->pkt_len = n;
+		if (rte_pktmbuf_chain(m, mi) != 0) {
+			rte_pktmbuf_free(mi);
+			return -EOVERFLOW;
+		}
+		len -= n;
+		seq += n;
+		off += n;
+		if (off == src->data_len) {
+			off = 0;
+			src = src->next;
+		}
+	}
+	if (src != NULL) {
+		tp->snd_cur = src;
+		tp->snd_cur_seq = seq - off;
+	}
+	return len == 0 ? 0 : -EINVAL;
+}
+
 /* The window to advertise (unscaled bytes), never shrinking what we already offered (RFC
  * 9293 3.8.6.2.1). */
 static uint32_t
@@ -415,6 +459,7 @@ gale__tcp_xmit(struct gale_tcp_conn *tp, uint32_t seq, uint32_t len, uint8_t fla
 	uint16_t wfield;
 	struct rte_mbuf *m;
 	uint8_t *payload;
+	bool zc;
 
 	if (flags & RTE_TCP_SYN_FLAG) {
 		o.mss = (uint16_t)(s->conf.mtu - 40);
@@ -448,14 +493,25 @@ gale__tcp_xmit(struct gale_tcp_conn *tp, uint32_t seq, uint32_t len, uint8_t fla
 		        win, GALE__TCP_MAXWIN); /* RFC 7323 2.2: a SYN's window is unscaled */
 	else
 		wfield = (uint16_t)GALE__MIN(win >> tp->rcv_scale, GALE__TCP_MAXWIN);
+	zc = s->conf.tx_zerocopy && len > 0;
 	m = gale__tcp_build(s, tp->laddr, tp->lport, tp->faddr, tp->fport, seq, tp->rcv_nxt, flags,
-	                    wfield, &o, len, &payload);
+	                    wfield, &o, zc ? 0 : len, &payload);
 	if (m == NULL) {
 		GALE__STAT(s, tcp_nombuf);
 		return -ENOBUFS;
 	}
+	if (zc) {
+		if (gale__snd_attach(tp, seq, len, m) != 0) {
+			rte_pktmbuf_free(m);
+			GALE__STAT(s, tcp_nombuf);
+			return -ENOBUFS;
+		}
+		/* The IPv4 header again, now that the frame has its length. */
+		gale__ip_fill_hdr(s, m, tp->laddr, tp->faddr, IPPROTO_TCP);
+	}
 	if (len > 0) {
-		gale__snd_copy(tp, seq, len, m, payload);
+		if (!zc)
+			gale__snd_copy(tp, seq, len, m, payload);
 		if (GALE_SEQ_LT(seq, tp->snd_max)) {
 			GALE__STAT(s, tcp_rexmt_seg);
 			tp->t_rexmits++;

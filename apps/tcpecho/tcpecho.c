@@ -93,7 +93,7 @@ static struct {
 	unsigned int conns, exit_after, duration_s, max_conns;
 	uint32_t delack_us, rto_min_us, rcvbuf, sndbuf;
 	enum gale_tcp_cc cc;
-	bool nagle, stats, client, poll, trust_link;
+	bool nagle, stats, client, poll, trust_link, tx_zerocopy;
 	uint32_t size, stack_mtu, mbuf_size, nb_mbufs;
 	double warmup_s;
 	const char *port_name, *ready_file, *impair_rx, *impair_tx;
@@ -532,6 +532,8 @@ usage(const char *prog)
 	       "  --trust-link         no IPv4/TCP checksums, sent or checked (both ends of a "
 	       "memif\n"
 	       "                       link between gale processes, as Linux's veth skips them)\n"
+	       "  --tx-zerocopy        segments reference the send buffer instead of copying it\n"
+	       "                       (not with --impair-*: a corrupted frame would corrupt it)\n"
 	       "  --conns N            concurrent client connections (default 1)\n"
 	       "  --exit-after N       server: exit after N connections closed\n"
 	       "  --duration S         exit after S seconds (0 = no limit)\n"
@@ -605,6 +607,7 @@ parse_args(int argc, char **argv)
 		{ "mbuf-size", required_argument, NULL, 'B' },
 		{ "nb-mbufs", required_argument, NULL, 'P' },
 		{ "trust-link", no_argument, NULL, 'X' },
+		{ "tx-zerocopy", no_argument, NULL, 'Z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -749,12 +752,20 @@ parse_args(int argc, char **argv)
 		case 'X':
 			opt.trust_link = true;
 			break;
+		case 'Z':
+			opt.tx_zerocopy = true;
+			break;
 		case 'h':
 			usage(argv[0]);
 			exit(0);
 		default:
 			goto bad;
 		}
+	}
+	if (opt.tx_zerocopy && (opt.impair_rx != NULL || opt.impair_tx != NULL)) {
+		fprintf(stderr, "tcpecho: --tx-zerocopy with impairments would corrupt the send "
+		                "buffer\n");
+		return -EINVAL;
 	}
 	if (opt.listen_port == 0 && !opt.client) {
 		fprintf(stderr, "tcpecho: give --listen PORT or --connect ADDR:PORT (--help)\n");
@@ -888,6 +899,7 @@ main(int argc, char **argv)
 	sc.nagle = opt.nagle;
 	if (opt.trust_link)
 		sc.tx_offloads = GALE_STACK_OFFLOAD_IPV4_CKSUM | GALE_STACK_OFFLOAD_TCP_CKSUM;
+	sc.tx_zerocopy = opt.tx_zerocopy;
 	stack = gale_stack_create(&sc);
 	if (wheel == NULL || stack == NULL) {
 		fprintf(stderr, "tcpecho: cannot create the stack\n");

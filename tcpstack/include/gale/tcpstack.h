@@ -81,6 +81,10 @@ struct gale_stack_conf {
 	gale_stack_arp_learn_t arp_learn; /**< told when a mapping is learned; may be NULL. */
 	void *arp_learn_ctx;              /**< its argument. */
 	uint32_t tx_offloads;             /**< GALE_STACK_OFFLOAD_* the port offers. */
+	bool tx_zerocopy; /**< segments reference the send buffer (indirect mbufs) instead of a
+	                     copy of it; off by default: nothing may write into a frame after
+	                     transmit (an impairment that corrupts frames would corrupt the
+	                     send buffer, and so the retransmissions). */
 
 	uint32_t max_conns;     /**< connections incl. SYN_RECEIVED and TIME_WAIT; default 4096. */
 	uint32_t max_listeners; /**< default 16. */
