@@ -258,7 +258,8 @@ def main():
                   f"{fmt_us(ref['p99_ns'])} |")
             for k in sorted(k for k in agg if k[0] == s and k[1] == tp and k[5] == "open"):
                 v = agg[k]
-                w(f"| {s} | {tp} | {k[6]:.2f} | {fmt_rate(v['rate_offered'])} | {fmt_rate(v['calls_per_s'])} | "
+                got = fmt_rate(v["calls_per_s"]) if v["calls_per_s"] else "0 (behind: no call due in the window done)"
+                w(f"| {s} | {tp} | {k[6]:.2f} | {fmt_rate(v['rate_offered'])} | {got} | "
                   f"{fmt_us(v['p50_ns'])} | {fmt_us(v['p99_ns'])} |")
         w("")
     for pf in a.profiles:
