@@ -954,8 +954,8 @@ gale__tc_emit_leaf_read(struct tc_gen *g, struct tc_def *d, bool binary)
 				fprintf(c, "\t\tv_ = gale__get32(p + 3);\n"
 					   "\t\tif (v_ > r->limits.max_string || v_ > INT32_MAX || (uint64_t)(e - p - 7) < v_)\n"
 					   "\t\t\tgoto slow;\n"
-					   "\t\t%s.ptr = v_ != 0 ? p + 7 : NULL;\n\t\t%s.len = (uint32_t)v_;\n"
-					   "\t\tp += v_;\n", v, v);
+					   "\t\t%s = (struct gale_codec_bytes){v_ != 0 ? p + 7 : NULL, (uint32_t)v_};\n"
+					   "\t\tp += v_;\n", v);
 				sz = 4;
 				break;
 			}
@@ -994,8 +994,8 @@ gale__tc_emit_leaf_read(struct tc_gen *g, struct tc_def *d, bool binary)
 		default: /* string, binary */
 			fprintf(c, "\t\tif (!gale__cget_varint(&p, e, 5, &v_) || (uint32_t)v_ > r->limits.max_string ||\n"
 				   "\t\t    (uint32_t)v_ > INT32_MAX || (uint64_t)(e - p) < (uint32_t)v_)\n\t\t\tgoto slow;\n"
-				   "\t\t%s.ptr = (uint32_t)v_ != 0 ? p : NULL;\n\t\t%s.len = (uint32_t)v_;\n"
-				   "\t\tp += (uint32_t)v_;\n", v, v);
+				   "\t\t%s = (struct gale_codec_bytes){(uint32_t)v_ != 0 ? p : NULL, (uint32_t)v_};\n"
+				   "\t\tp += (uint32_t)v_;\n", v);
 			break;
 		}
 	}
@@ -1167,7 +1167,7 @@ gale__tc_emit_fixed_run(struct tc_gen *g, struct tc_def *d, size_t start)
 		enum tc_tkind k = gale__tc_tt(f->type)->kind;
 		const char *v = gale__tc_sprintf(ctx, "s->%s", gale__tc_cid(ctx, f->name));
 
-		fprintf(c, "\t\tp = gale__put_field(p, %s, %d);\n", gale__tc_ttype(f->type), f->id);
+		fprintf(c, "\t\tp = gale__put_field4(p, %s, %d);\n", gale__tc_ttype(f->type), f->id);
 		if (k == T_STRING || k == T_BINARY)
 			fprintf(c, "\t\tp = gale__copy_bytes(gale__put32(p, %s.len), &%s);\n", v, v);
 		else
@@ -1355,24 +1355,38 @@ gale__tc_emit_whole_write(struct tc_gen *g, struct tc_def *d, bool binary, int t
 		int hdr = binary ? 0 : (f->id - prev) << 4; /* compact: 1..15 (gale__tc_leaf) */
 
 		prev = f->id;
-		if (binary) {
-			fprintf(c, "\t\tp = gale__put_field(p, %s, %d);\n", gale__tc_ttype(f->type), f->id);
+		if (binary && (str || gale__tc_fixed_size(f->type) == 4)) {
+			/* Header and length (or i32) in one store; the payload, the next field or the STOP follows. */
+			fprintf(c, "\t\t%s = gale__put_field32(p, %s, %d, (uint32_t)%s%s);\n", str && last ? "uint8_t *q" : "p",
+				gale__tc_ttype(f->type), f->id, v, str ? ".len" : "");
+			if (!str) {
+				if (last)
+					fprintf(c, "\t\t*p++ = GALE_T_STOP;\n\t\tw->cur = p;\n\t\treturn 0;\n\t}\n");
+				continue;
+			}
+			if (last) {
+				fprintf(c, "\n\t\tp = q + %s.len;\n\t\t*p++ = GALE_T_STOP;\n\t\tw->cur = p;\n"
+					   "\t\t(void)gale__copy_bytes(q, &%s);\n\t\treturn 0;\n\t}\n", v, v);
+				break;
+			}
+			fprintf(c, "\t\tp = gale__copy_bytes(p, &%s);\n", v);
+			continue;
+		} else if (binary) {
+			fprintf(c, "\t\tp = gale__put_field4(p, %s, %d);\n", gale__tc_ttype(f->type), f->id);
 		} else if (tt->kind == T_BOOL) {
 			fprintf(c, "\t\t*p++ = %s ? 0x%02x : 0x%02x; /* %d: %s */\n", v, hdr | 1, hdr | 2, f->id, f->name);
 			continue;
 		} else {
 			fprintf(c, "\t\t*p++ = 0x%02x; /* %d: %s */\n", hdr | gale__tc_ctype_nibble(tt), f->id, f->name);
 		}
-		if (str && last) {
-			fprintf(c, "\t\t{\n\t\t\tuint8_t *q = %s(p, %s.len);\n\n"
-				   "\t\t\tp = q + %s.len;\n\t\t\t*p++ = %s;\n\t\t\tw->cur = p;\n"
-				   "\t\t\t(void)gale__copy_bytes(q, &%s);\n\t\t\treturn 0;\n\t\t}\n\t}\n",
-				binary ? "gale__put32" : "gale__put_varint", v, v, binary ? "GALE_T_STOP" : "GALE_CT_STOP", v);
+		if (str && last) { /* compact */
+			fprintf(c, "\t\t{\n\t\t\tuint8_t *q = gale__put_varint(p, %s.len);\n\n"
+				   "\t\t\tp = q + %s.len;\n\t\t\t*p++ = GALE_CT_STOP;\n\t\t\tw->cur = p;\n"
+				   "\t\t\t(void)gale__copy_bytes(q, &%s);\n\t\t\treturn 0;\n\t\t}\n\t}\n", v, v, v);
 			break;
 		}
 		if (str) {
-			fprintf(c, "\t\tp = gale__copy_bytes(%s(p, %s.len), &%s);\n",
-				binary ? "gale__put32" : "gale__put_varint", v, v);
+			fprintf(c, "\t\tp = gale__copy_bytes(gale__put_varint(p, %s.len), &%s);\n", v, v);
 		} else if (binary) {
 			gale__tc_put_stmt(g, c, "\t\t", f->type, v);
 		} else {
@@ -2183,6 +2197,17 @@ gale__tc_gen_c(struct tc_ctx *ctx, struct tc_file *f, const char *outdir, const 
 		     "\tuint64_t v;\n\n\tmemcpy(&v, &d, 8);\n\treturn gale__put64(p, v);\n}\n\n"
 		     "static inline uint8_t * __attribute__((unused))\ngale__put_field(uint8_t *p, uint8_t type, int16_t id)\n{\n"
 		     "\tp[0] = type;\n\treturn gale__put16(p + 1, (uint16_t)id);\n}\n\n"
+		     "/* A binary field header as one 4-byte store whose last byte the value then overwrites (the caller\n"
+		     " * checked room for the value): one store instead of two. */\n"
+		     "static inline uint8_t * __attribute__((unused))\ngale__put_field4(uint8_t *p, uint8_t type, int16_t id)\n{\n"
+		     "\tuint32_t v = gale_codec_be32((uint32_t)type << 24 | (uint32_t)(uint16_t)id << 8);\n\n"
+		     "\tmemcpy(p, &v, 4);\n\treturn p + 3;\n}\n\n"
+		     "/* A binary field header and a 4-byte value (an i32, a string's length) as one 8-byte store whose last\n"
+		     " * byte what follows overwrites (the caller checked room for it). */\n"
+		     "static inline uint8_t * __attribute__((unused))\ngale__put_field32(uint8_t *p, uint8_t type, int16_t id, "
+		     "uint32_t x)\n{\n"
+		     "\tuint64_t v = gale_codec_be64((uint64_t)type << 56 | (uint64_t)(uint16_t)id << 40 | (uint64_t)x << 8);\n\n"
+		     "\tmemcpy(p, &v, 8);\n\treturn p + 7;\n}\n\n"
 		     "/* A binary field header: one 3-byte store sequence (no stack round trip). */\n"
 		     "static inline int __attribute__((unused))\ngale__field(struct gale_codec_writer *w, uint8_t type, int16_t id)\n{\n"
 		     "\tif (GALE_CODEC_LIKELY(w->end - w->cur >= 3)) {\n"

@@ -345,13 +345,12 @@ gale_binary_write_message_begin(struct gale_codec_writer *w, const char *name, s
 	uint8_t *p = w->cur;
 
 	if (GALE_CODEC_LIKELY(w->strict && name_len <= INT32_MAX && (size_t)(w->end - p) >= name_len + 12)) {
-		uint32_t v = gale_codec_be32(GALE_BINARY_VERSION_1 | type), l = gale_codec_be32((uint32_t)name_len);
+		/* Version word and name length in one store (stores bound a small message's cost). */
+		uint64_t vl = gale_codec_be64((uint64_t)(GALE_BINARY_VERSION_1 | type) << 32 | (uint32_t)name_len);
 		uint32_t q = gale_codec_be32((uint32_t)seqid);
 
-		memcpy(p, &v, 4);
-		memcpy(p + 4, &l, 4);
-		if (name_len != 0)
-			memcpy(p + 8, name, name_len);
+		memcpy(p, &vl, 8);
+		gale_codec__copy_small(p + 8, name, name_len);
 		memcpy(p + 8 + name_len, &q, 4);
 		w->cur = p + 12 + name_len;
 		return 0;

@@ -163,8 +163,8 @@ struct gale_codec_reader {
 	uint8_t final;                     /**< 1: no more input will come; running out is malformed */
 	uint8_t reason;                    /**< enum gale_codec_reason of the last failure */
 	uint8_t bool_pending;              /**< compact: a field header carried a bool value */
-	uint8_t bool_value;                /**< compact: that value */
 	uint8_t nonstrict;                 /**< binary: the last envelope read was old non-strict */
+	uint8_t bool_value;                /**< compact: that value (meaningful only while bool_pending) */
 	int16_t fid_stack[GALE_CODEC_DEPTH_CAP]; /**< compact: last_fid of each enclosing struct */
 };
 
@@ -204,8 +204,7 @@ gale_codec_reader_init(struct gale_codec_reader *r, const struct gale_codec_seg 
 	r->final = 0;
 	r->reason = GALE_CODEC_E_OK;
 	r->bool_pending = 0;
-	r->bool_value = 0;
-	r->nonstrict = 0;
+	r->nonstrict = 0; /* bool_value is set with bool_pending */
 }
 
 /**
@@ -345,6 +344,34 @@ gale_codec_le64(uint64_t x)
 typedef uint32_t __attribute__((aligned(1))) gale_codec__u32u;
 typedef uint64_t __attribute__((aligned(1))) gale_codec__u64u;
 
+/*
+ * Copies n bytes (a method name, a short string) with at most two overlapping loads and stores when n is 4 to
+ * 16, else memcpy: a call to memcpy for a few bytes costs more stores (the call's own) than the copy. Internal.
+ */
+static inline void
+gale_codec__copy_small(uint8_t *dst, const void *src, size_t n)
+{
+	const uint8_t *s = (const uint8_t *)src;
+
+	if (n >= 8 && n <= 16) {
+		uint64_t a, b;
+
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(dst, &a, 8);
+		memcpy(dst + n - 8, &b, 8);
+	} else if (n >= 4 && n < 8) {
+		uint32_t a, b;
+
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		memcpy(dst, &a, 4);
+		memcpy(dst + n - 4, &b, 4);
+	} else if (n != 0) {
+		memcpy(dst, s, n);
+	}
+}
+
 /** One output segment: base and cap are the caller's; len is how much the writer filled. */
 struct gale_codec_wseg {
 	uint8_t *base; /**< data room (borrowed) */
@@ -364,7 +391,7 @@ struct gale_codec_writer {
 	uint8_t *end;                    /**< end of the current segment */
 	struct gale_codec_wseg *segs;    /**< caller's array (borrowed) */
 	gale_codec_refill_cb_t refill;   /**< may be NULL */
-	void *refill_arg;                /**< passed to refill */
+	void *refill_arg;                /**< passed to refill (left unset when refill is NULL) */
 	unsigned nseg;                   /**< entries of segs in use */
 	unsigned max_seg;                /**< capacity of segs (refill appends up to it) */
 	/* From here to bool_pending: constants at init, laid out without holes (few stores at init). */
@@ -401,7 +428,8 @@ gale_codec_writer_init(struct gale_codec_writer *w, struct gale_codec_wseg *segs
 	w->end = segs[0].base + segs[0].cap;
 	w->segs = segs;
 	w->refill = refill;
-	w->refill_arg = refill_arg;
+	if (refill != NULL) /* read only to call refill: one store fewer per message without it */
+		w->refill_arg = refill_arg;
 	w->nseg = nseg;
 	w->max_seg = max_seg < nseg ? nseg : max_seg;
 	w->seg_off = 0;

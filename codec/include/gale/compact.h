@@ -398,12 +398,13 @@ gale_compact_write_message_begin(struct gale_codec_writer *w, const char *name, 
 	uint8_t *p = w->cur;
 
 	if (GALE_CODEC_LIKELY((uint32_t)seqid < 0x80 && name_len < 0x80 && (size_t)(w->end - p) >= 4 + name_len)) {
-		p[0] = GALE_COMPACT_PROTOCOL_ID;
-		p[1] = (uint8_t)(GALE_COMPACT_VERSION | (unsigned)type << GALE_COMPACT_TYPE_SHIFT);
-		p[2] = (uint8_t)seqid;
-		p[3] = (uint8_t)name_len;
-		if (name_len != 0)
-			memcpy(p + 4, name, name_len);
+		/* The four header bytes in one store (stores bound a small message's cost). */
+		uint32_t h = gale_codec_be32(GALE_COMPACT_PROTOCOL_ID << 24 |
+					     (GALE_COMPACT_VERSION | (uint32_t)type << GALE_COMPACT_TYPE_SHIFT) << 16 |
+					     (uint32_t)seqid << 8 | (uint32_t)name_len);
+
+		memcpy(p, &h, 4);
+		gale_codec__copy_small(p + 4, name, name_len);
 		w->cur = p + 4 + name_len;
 		return 0;
 	}
