@@ -684,7 +684,16 @@ gale__tcp_output(struct gale_tcp_conn *tp)
 			flags |= RTE_TCP_FIN_FLAG;
 		if (len > 0 && off + len == tp->snd_cc)
 			flags |= RTE_TCP_PSH_FLAG;
-		if (gale__tcp_xmit(tp, tp->snd_nxt, len, flags) != 0)
+		/*
+		 * A pure ACK carries snd_max, not snd_nxt (FreeBSD tcp_output does the same): after a
+		 * timeout pulled snd_nxt back, an ACK stamped snd_nxt lies below the peer's rcv_nxt, the
+		 * peer answers it as an unacceptable segment with an ACK of its own, and two stacks
+		 * both in recovery ping-pong ACKs without end.
+		 */
+		if (gale__tcp_xmit(tp,
+		                   len == 0 && !fin && !(tp->t_flags & GALE_TF_FORCE) ? tp->snd_max
+		                                                                       : tp->snd_nxt,
+		                   len, flags) != 0)
 			break;
 		n++;
 		if (len > 0 || fin) {

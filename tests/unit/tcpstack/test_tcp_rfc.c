@@ -939,6 +939,47 @@ test_cubic_grows_after_loss(void **state)
 	gale_tcp_abort(c);
 }
 
+/*
+ * After a retransmission timeout pulled snd_nxt back, a pure ACK carries snd_max (as FreeBSD's
+ * tcp_output does): one stamped snd_nxt lies below the peer's rcv_nxt, the peer answers it as an
+ * unacceptable segment with an ACK of its own, and two gale stacks recovering at once (a 4 MiB
+ * echo each way over memif) ping-ponged millions of ACKs.
+ */
+static void
+test_pure_ack_after_rto_carries_snd_max(void **state)
+{
+	struct gale_tcp_info info;
+	struct gale_tcp_conn *c;
+	struct th_seg sg;
+	struct th_out o;
+	uint32_t s0;
+
+	(void)state;
+	c = th_passive_open(LPORT, PPORT, PISN, false, NULL);
+	s0 = snd_nxt(c);
+	assert_int_equal(gale_tcp_send(c, th_payload(3000, 0)), 0);
+	th_drain(); /* all of it sent: snd_max = s0 + 3000 */
+	assert_int_equal(snd_nxt(c), s0 + 3000);
+	gale_tcp_get_info(c, &info);
+	th_advance(info.rto_us + 1);
+	th_pop_tcp(&o); /* the timeout retransmits from snd_una, one segment (cwnd 1) */
+	assert_int_equal(o.seq, s0);
+	assert_true(o.len > 0);
+	th_drain();
+	assert_true(snd_nxt(c) != s0 + 3000); /* snd_nxt was pulled back */
+	/* A byte from the peer (acknowledging nothing new) must be ACKed at once: a pure ACK. */
+	th_seg_init(&sg, PPORT, LPORT, PISN + 1, s0, TH_F_ACK | TH_F_PSH);
+	sg.data = "x";
+	sg.len = 1;
+	th_input(&sg);
+	th_pop_tcp(&o);
+	assert_int_equal(o.len, 0);
+	assert_int_equal(o.flags, TH_F_ACK);
+	assert_int_equal(o.ack, PISN + 2);
+	assert_int_equal(o.seq, s0 + 3000);
+	th_drain();
+}
+
 int
 main(void)
 {
@@ -950,6 +991,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rfc5961_challenge_ack_rate_limit, th_setup,
 		                                th_teardown),
 		cmocka_unit_test_setup_teardown(test_rfc7323_paws, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_pure_ack_after_rto_carries_snd_max, th_setup,
+		                                th_teardown),
 		cmocka_unit_test_setup_teardown(test_rfc7323_window_scaling, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_ooo_reassembly_and_sack_blocks, th_setup,
 		                                th_teardown),
