@@ -29,6 +29,7 @@ def args():
               "warmup", "rounds", "idle", "scpu", "ccpu", "native-note", "apache-note", "testpmd-note", "elapsed"]:
         p.add_argument("--" + a, default="")
     p.add_argument("--plots", type=int, default=1)
+    p.add_argument("--from-json", default="")
     p.add_argument("profiles", nargs="*")
     return p.parse_args()
 
@@ -85,14 +86,18 @@ def aggregate(pts):
         groups.setdefault(k, []).append(p)
     agg = {}
     for k, g in groups.items():
-        r = [p["result"] for p in g]
+        # A closed-loop run that completed no call at all failed (it never got going); it is left out of the
+        # medians and counted. In the open loop, none completed in the window means the client was behind.
+        ok = [p for p in g if k[5] == "open" or (p["result"].get("calls_ok") or 0) > 0]
+        r = [p["result"] for p in ok]
         agg[k] = {
             "calls_per_s": med([x.get("calls_per_s") for x in r]),
             "p50_ns": med([lat(x, "p50_ns") for x in r]),
             "p99_ns": med([lat(x, "p99_ns") for x in r]),
-            "rate_offered": med([p["rate_offered"] for p in g]),
+            "rate_offered": med([p["rate_offered"] for p in ok]),
             "errors": sum(int(x.get("errors", 0) or 0) for x in r),
             "failed": sum(1 for p in g if p["exit"] != 0 or not p["result"]),
+            "no_calls": len(g) - len(ok),
             "rounds": len(g),
         }
     return agg
@@ -125,9 +130,28 @@ def ratio(a, b):
 
 def main():
     a = args()
-    pts = load_points(a.manifest)
+    if a.from_json:
+        # Re-render a saved run (its points and meta) with this script, e.g. after a change to the tables.
+        saved = json.load(open(a.from_json))
+        pts, m = saved["points"], saved["meta"]
+        a.command, a.build, a.load_before, a.load_after = m["command"], m["build"], m["load_average_before"], \
+            m["load_average_after"]
+        a.seconds, a.warmup, a.rounds, a.scpu, a.ccpu = m["seconds_per_point"], m["warmup_s"], m["rounds"], \
+            m["server_core"], m["client_core"]
+        a.elapsed, a.idle = m["elapsed_s"], m.get("gale_idle", "poll")
+        for k in ("native", "apache", "testpmd"):
+            setattr(a, k + "_note", m["notes"].get(k, ""))
+        tp = saved["testpmd"]["samples_by_round"]
+        a.testpmd = a.out + ".testpmd.tmp"
+        with open(a.testpmd, "w") as f:
+            for rd, smp in tp.items():
+                f.write(f"{rd}\t{' '.join(str(x) for x in smp)}\n")
+    else:
+        pts = load_points(a.manifest)
     agg = aggregate(pts)
     tp_pps, tp_rounds = testpmd_pps(a.testpmd)
+    if a.from_json:
+        os.unlink(a.testpmd)
     systems = [s for s in SYSTEMS if any(k[0] == s for k in agg)]
     notes = {"native": a.native_note, "apache": a.apache_note}
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -235,6 +259,8 @@ def main():
                         row += " - | - | - |"
                         continue
                     flag = " (err)" if v["errors"] or v["failed"] else ""
+                    if v["no_calls"]:
+                        flag = f" ({v['no_calls']} of {v['rounds']} runs failed)"
                     row += f" {fmt_rate(v['calls_per_s'])}{flag} | {fmt_us(v['p50_ns'])} | {fmt_us(v['p99_ns'])} |"
                 for p in rat:
                     r = ratio(get("native", tp, pl, cn, dp), get(p, tp, pl, cn, dp))
