@@ -5,7 +5,9 @@
 # (one line per gale-bench point: system, transport, payload, connections, depth, round, offered rate, rate
 # fraction, exit status, gale-bench's JSON file) and testpmd's per-round pps samples. Each figure is the median
 # over rounds of that point; testpmd's is the median of all its 1 s samples. The headline compares gale native
-# with each peer at the four targets and says pass or miss (and by how much).
+# with each peer at the four targets and says pass or miss (and by how much). A closed-loop run that
+# completed no call is left out of the medians and counted. `report.py --from-json BASE.json --out NEWBASE`
+# re-renders a saved run.
 import argparse
 import datetime
 import json
