@@ -212,6 +212,13 @@ def main():
       f"gale idle policy {a.idle} (servers and gale-bench)  ")
     w(f"load average before {a.load_before}, after {a.load_after}: this host's 2 cores are shared, so only the "
       "ratios within this run mean anything, and they are noisy")
+    try:
+        busy = float(a.load_before.split()[0]) > 1.5
+    except (ValueError, IndexError):
+        busy = False
+    if busy:
+        w(f"- **not the issue's setup**: load average {a.load_before.split()[0]} at the start; the targets are "
+          "defined with nothing else running, so this run's ratios are indicative only")
     for k, v in meta["notes"].items():
         w(f"- {k}: {v}")
     w("")
