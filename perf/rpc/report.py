@@ -170,6 +170,10 @@ def main():
         "notes": {k: v for k, v in notes.items() if v} | ({"testpmd": a.testpmd_note} if a.testpmd_note else {}),
     }
 
+    if a.from_json:
+        for k in ("date", "commit", "dirty", "machine"):
+            meta[k] = m[k]
+
     def get(sys, tp, pl, cn, dp, key="calls_per_s"):
         v = agg.get((sys, tp, pl, cn, dp, "closed", 0.0))
         return None if v is None else v[key]
