@@ -8,12 +8,18 @@
  * the stack template carries the address, netmask, gateway and MTU, and an RTO ceiling of 2 s
  * (below the RPC timeouts; everything else: tcpstack's defaults). The runtime then makes one stack
  * per worker from it (gale/runtime.h).
+ *
+ * Start-up and stop (gale_netopt_eal_init, gale_netopt_announce, gale_netopt_conns_left): what
+ * gale-echo, gale-bench and gale-kv used to do each in its own main(), once here, so a program's
+ * default lcores, CPU check, listening line and exit report read the same in all of them (tests
+ * wait on the port file and grep those lines).
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_errno.h>
 #include <rte_mempool.h>
@@ -306,4 +312,118 @@ gale_netopt_stop(struct gale_netopt *o, const char *prog)
 	gale_port_close(&o->port);
 	o->started = false;
 	return out;
+}
+
+int
+gale_netopt_eal_init(struct gale_netopt_boot *b, int argc, char **argv,
+                     struct gale_eal_defaults *def)
+{
+	long ncpu;
+	int i, ret;
+
+	b->help = false;
+	b->has_dd = false;
+	b->workers = 1;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			b->has_dd = true;
+		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			b->help = true;
+		/* The default lcore list follows --workers: the main lcore and one per worker. */
+		else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc)
+			b->workers = (unsigned int)strtoul(argv[i + 1], NULL, 10);
+	}
+	if (b->help)
+		return 0;
+	if (b->workers == 0 || (b->max_workers != 0 && b->workers > b->max_workers))
+		b->workers = 1; /* the program's parser reports the bad value */
+	snprintf(b->lcores, sizeof(b->lcores), "0-%u", b->workers);
+	def->lcores = b->lcores;
+	gale_netopt_eal_defaults(argc, argv, def);
+	if (def->vdevs != NULL)
+		def->mem_mb = 512; /* a port's pool on top of the runtime's */
+	/* Without "--" (or nothing before it) the EAL gets the defaults above: one CPU each. */
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if ((!b->has_dd || strcmp(argv[1], "--") == 0) && (long)b->workers + 1 > ncpu) {
+		fprintf(stderr,
+		        "%s: %u workers need %u CPUs (there are %ld); give EAL arguments such as "
+		        "--lcores\n",
+		        b->prog, b->workers, b->workers + 1, ncpu);
+		return -EINVAL;
+	}
+	ret = gale_eal_init(argc, argv, def, &b->info);
+	if (ret < 0)
+		fprintf(stderr,
+		        "%s: the EAL cannot start (%s); the workers run on EAL lcores "
+		        "whichever the backend, so there is nothing to run them on\n",
+		        b->prog, strerror(-ret));
+	return ret;
+}
+
+const char *
+gale_netopt_listen_host(const struct gale_netopt *o, const char *host, char *buf, size_t len)
+{
+	bool any = host[0] == '\0' || strcmp(host, "*") == 0;
+
+	if (o->backend == GALE_CONN_NATIVE && any)
+		snprintf(buf, len, "%u.%u.%u.%u", o->ip >> 24, (o->ip >> 16) & 255,
+		         (o->ip >> 8) & 255, o->ip & 255);
+	else
+		snprintf(buf, len, "%s", any ? "0.0.0.0" : host);
+	return buf;
+}
+
+static int
+gale__netopt_port_file(const char *path, uint16_t port)
+{
+	char tmp[4096];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (f == NULL)
+		return -errno;
+	fprintf(f, "%u\n", (unsigned int)port);
+	if (fclose(f) != 0 || rename(tmp, path) != 0)
+		return -errno;
+	return 0;
+}
+
+int
+gale_netopt_announce(const struct gale_netopt *o, const char *prog, const char *host, uint16_t port,
+                     unsigned int nb_workers, const char *what, bool huge, const char *port_file)
+{
+	char d[160];
+	int ret;
+
+	printf("%s: listening on %s:%u (backend %s, %u worker%s%s, %s)", prog, host,
+	       (unsigned int)port, gale_netopt_backend_name(o->backend), nb_workers,
+	       nb_workers == 1 ? "" : "s", what != NULL ? what : "",
+	       huge ? "hugepages" : "no hugepages");
+	if (o->backend == GALE_CONN_NATIVE)
+		printf(" on %s", gale_netopt_describe(o, d, sizeof(d)));
+	printf("\n");
+	fflush(stdout);
+	if (port_file == NULL || (ret = gale__netopt_port_file(port_file, port)) == 0)
+		return 0;
+	fprintf(stderr, "%s: port file %s: %s\n", prog, port_file, strerror(-ret));
+	return ret;
+}
+
+uint64_t
+gale_netopt_conns_left(const struct gale_netopt *o, struct gale_runtime *rt, const char *prog)
+{
+	struct gale_worker_stats ws;
+	uint64_t left = 0;
+
+	for (unsigned int k = 0; k < gale_runtime_nb_workers(rt); k++) {
+		gale_worker_stats_get(gale_runtime_worker(rt, k), &ws);
+		left += ws.stack_conns_left;
+	}
+	if (o->backend == GALE_CONN_NATIVE) {
+		printf("%s: native: %lu connections still open in the stacks at stop\n", prog,
+		       (unsigned long)left);
+		fflush(stdout);
+	}
+	return left;
 }

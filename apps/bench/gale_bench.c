@@ -634,40 +634,25 @@ main(int argc, char **argv)
 	static struct gale_hist total;
 	struct gale_runtime_conf rc;
 	struct bench_ctl bc = { 0 };
-	struct gale_eal_info info;
+	struct gale_netopt_boot boot = { .prog = "gale-bench", .max_workers = BENCH_MAX_WORKERS };
 	struct gale_runtime *rt;
-	uint64_t ok, errors, timeouts, start_err, sent, answered, conns_left = 0;
-	struct gale_worker_stats ws;
-	char lcores[32], desc[160];
+	uint64_t ok, errors, timeouts, start_err, sent, answered, conns_left;
+	char desc[160];
 	int leaked;
 	double seconds, cpu;
-	int i, ret, has_dd;
+	int ret;
 	unsigned int k;
 
 	gale_netopt_init(&opt.net);
 	opt.idle = GALE_IDLE_PAUSE;
-	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-		;
-	has_dd = i < argc;
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 && !has_dd) {
-			char *h[] = { argv[0], (char *)"--help", NULL };
-			return parse_args(2, h) == 0 ? 0 : 2;
-		}
-		/* The default lcore list follows --workers: the main lcore and one per worker. */
-		if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc)
-			opt.workers = (unsigned int)strtoul(argv[i + 1], NULL, 10);
+	ret = gale_netopt_eal_init(&boot, argc, argv, &def);
+	if (boot.help) {
+		char *h[] = { argv[0], (char *)"--help", NULL };
+		return parse_args(2, h) == 0 ? 0 : 2;
 	}
-	snprintf(lcores, sizeof(lcores), "0-%u", opt.workers > 0 ? opt.workers : 1);
-	def.lcores = lcores;
-	gale_netopt_eal_defaults(argc, argv, &def);
-	if (def.vdevs != NULL)
-		def.mem_mb = 512; /* a port's pool on top of the runtime's */
-	ret = gale_eal_init(argc, argv, &def, &info);
-	if (ret < 0) {
-		fprintf(stderr, "gale-bench: the EAL cannot start: %s\n", strerror(-ret));
+	if (ret < 0)
 		return 1;
-	}
+	opt.workers = boot.workers;
 	if (parse_args(argc - ret, argv + ret) != 0) {
 		gale_eal_cleanup();
 		return 2;
@@ -744,13 +729,8 @@ main(int argc, char **argv)
 	if (opt.json != NULL && write_json(&total, seconds, ok, errors, timeouts,
 					   ok > 0 ? cpu * 1e9 / (double)ok : 0.0) != 0)
 		fprintf(stderr, "gale-bench: cannot write %s\n", opt.json);
-	for (k = 0; k < opt.workers; k++) {
-		gale_worker_stats_get(gale_runtime_worker(rt, k), &ws);
-		conns_left += ws.stack_conns_left;
-	}
-	if (opt.net.backend == GALE_CONN_NATIVE)
-		printf("gale-bench: native: %" PRIu64 " connections still open in the stacks at stop\n", conns_left);
 	fflush(stdout);
+	conns_left = gale_netopt_conns_left(&opt.net, rt, "gale-bench");
 	gale_runtime_free(rt);
 	if (opt.wait_file != NULL)
 		wait_for_file(opt.wait_file, 120);

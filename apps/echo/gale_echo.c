@@ -37,7 +37,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <gale/eal.h>
 #include <gale/netopt.h>
@@ -231,8 +230,6 @@ struct echo_ctl {
 	const struct gale_netopt *net;
 };
 
-static int write_port_file(const char *path, uint16_t port);
-
 static const struct gale_netopt *echo_net;
 
 /* The server's fini (connections closed), then the stack's counters when asked. */
@@ -248,42 +245,13 @@ static void
 echo_control(struct gale_runtime *rt, void *arg)
 {
 	struct echo_ctl *ec = arg;
-	int ret;
 
 	(void)rt;
 	if (ec->written || gale_rpc_server_listening(ec->srv) < ec->workers)
 		return;
 	ec->written = 1;
-	printf("gale-echo: listening on %s:%u (backend %s, %u worker%s, %s)",
-	       ec->host, (unsigned int)gale_rpc_server_port(ec->srv),
-	       gale_netopt_backend_name(ec->net->backend), ec->workers, ec->workers == 1 ? "" : "s",
-	       ec->huge ? "hugepages" : "no hugepages");
-	if (ec->net->backend == GALE_CONN_NATIVE) {
-		char d[160];
-
-		printf(" on %s", gale_netopt_describe(ec->net, d, sizeof(d)));
-	}
-	printf("\n");
-	fflush(stdout);
-	if (ec->port_file != NULL &&
-	    (ret = write_port_file(ec->port_file, gale_rpc_server_port(ec->srv))) != 0)
-		fprintf(stderr, "gale-echo: port file %s: %s\n", ec->port_file, strerror(-ret));
-}
-
-static int
-write_port_file(const char *path, uint16_t port)
-{
-	char tmp[4096];
-	FILE *f;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (f == NULL)
-		return -errno;
-	fprintf(f, "%u\n", (unsigned int)port);
-	if (fclose(f) != 0 || rename(tmp, path) != 0)
-		return -errno;
-	return 0;
+	gale_netopt_announce(ec->net, "gale-echo", ec->host, gale_rpc_server_port(ec->srv),
+	                     ec->workers, NULL, ec->huge, ec->port_file);
 }
 
 int
@@ -298,57 +266,25 @@ main(int argc, char **argv)
 		                         .app_args_only = true };
 	struct gale_rpc_server_conf sc;
 	struct gale_runtime_conf rc;
-	struct gale_eal_info info;
+	struct gale_netopt_boot boot = { .prog = "gale-echo", .max_workers = 64 };
 	struct gale_rpc_server *srv;
 	struct gale_runtime *rt;
 	struct gale_rpc_stats st;
 	struct echo_ctl ectl = { NULL, NULL, 0, 0, "", false, NULL };
-	struct gale_worker_stats ws;
-	char host[64], lcores[32], shown[64];
-	uint64_t conns_left = 0;
-	unsigned int k;
+	char host[64], shown[64];
 	int leaked;
 	uint16_t port;
-	int i, ret, has_dd = 0;
-	long ncpu;
+	int ret;
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			has_dd = 1;
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			usage(argv[0]);
-			return 0;
-		}
-	}
-	/* The workers come from the options; peek at --workers for the default lcore list. */
-	for (i = 1; i + 1 < argc; i++)
-		if (strcmp(argv[i], "--workers") == 0)
-			o.workers = (unsigned int)strtoul(argv[i + 1], NULL, 10);
-	if (o.workers == 0)
-		o.workers = 1;
-	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	snprintf(lcores, sizeof(lcores), "0-%u", o.workers);
-	def.lcores = lcores;
 	gale_netopt_init(&o.net);
-	gale_netopt_eal_defaults(argc, argv, &def);
-	if (def.vdevs != NULL)
-		def.mem_mb = 512; /* a port's pool on top of the runtime's */
-	/* Without "--", every argument is ours and the EAL gets its defaults (gale_eal_init's app_args_only). */
-	if ((!has_dd || strcmp(argv[1], "--") == 0) && (long)o.workers + 1 > ncpu) {
-		fprintf(stderr,
-		        "gale-echo: %u workers need %u CPUs (there are %ld); give EAL "
-		        "arguments such as --lcores\n",
-		        o.workers, o.workers + 1, ncpu);
-		return 1;
+	ret = gale_netopt_eal_init(&boot, argc, argv, &def);
+	if (boot.help) {
+		usage(argv[0]);
+		return 0;
 	}
-	ret = gale_eal_init(argc, argv, &def, &info);
-	if (ret < 0) {
-		fprintf(stderr,
-		        "gale-echo: the EAL cannot start (%s); the kernel backend runs its "
-		        "workers on EAL lcores, so there is nothing to serve with\n",
-		        strerror(-ret));
+	if (ret < 0)
 		return 1;
-	}
+	o.workers = boot.workers;
 	if (parse_args(argc - ret, argv + ret, &o) != 0) {
 		usage(argv[0]);
 		gale_eal_cleanup();
@@ -402,18 +338,13 @@ main(int argc, char **argv)
 		return 1;
 	}
 	/* The address to announce: the stack's on native when listening on any. */
-	if (o.net.backend == GALE_CONN_NATIVE && (host[0] == '\0' || strcmp(host, "*") == 0))
-		snprintf(shown, sizeof(shown), "%u.%u.%u.%u", o.net.ip >> 24, (o.net.ip >> 16) & 255,
-		         (o.net.ip >> 8) & 255, o.net.ip & 255);
-	else
-		snprintf(shown, sizeof(shown), "%s",
-		         host[0] != '\0' && strcmp(host, "*") != 0 ? host : "0.0.0.0");
+	gale_netopt_listen_host(&o.net, host, shown, sizeof(shown));
 	ectl.net = &o.net;
 	ectl.srv = srv;
 	ectl.port_file = o.port_file;
 	ectl.workers = o.workers;
 	ectl.host = shown;
-	ectl.huge = info.huge;
+	ectl.huge = boot.info.huge;
 	rc.control_cb = echo_control;
 	rc.control_arg = &ectl;
 	rt = gale_runtime_create(&rc);
@@ -439,14 +370,8 @@ main(int argc, char **argv)
 	       (unsigned long)st.ex_unknown_method, (unsigned long)st.ex_protocol,
 	       (unsigned long)st.ex_handler, (unsigned long)st.bad_frames,
 	       (unsigned long)st.tx_paused);
-	for (k = 0; k < o.workers; k++) {
-		gale_worker_stats_get(gale_runtime_worker(rt, k), &ws);
-		conns_left += ws.stack_conns_left;
-	}
-	if (o.net.backend == GALE_CONN_NATIVE)
-		printf("gale-echo: native: %lu connections still open in the stacks at stop\n",
-		       (unsigned long)conns_left);
 	fflush(stdout);
+	gale_netopt_conns_left(&o.net, rt, "gale-echo");
 	gale_runtime_free(rt);
 	gale_rpc_server_free(srv);
 	leaked = gale_netopt_stop(&o.net, "gale-echo");

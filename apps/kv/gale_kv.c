@@ -2,9 +2,18 @@
 /*
  * gale-kv: an in-memory key-value store (apps/kv/kv.thrift) sharded by key over the workers.
  *
- *   gale-kv [EAL args --] [--backend kernel] [--listen HOST:PORT] [--workers N] [--port-file F]
- *           [--idle poll|sleep] [--max-keys N] [--max-key BYTES] [--max-value BYTES]
- *           [--shard-mem MIB] [--max-scan N] [--max-pending N] [--ring-size N]
+ *   gale-kv [EAL args --] [--backend kernel|native] [--listen HOST:PORT] [--workers N]
+ *           [--port-file F] [--idle poll|sleep] [--max-keys N] [--max-key BYTES]
+ *           [--max-value BYTES] [--shard-mem MIB] [--max-scan N] [--max-pending N]
+ *           [--ring-size N] [--ip A.B.C.D/LEN] [--gateway A.B.C.D] [--steer auto|rss|sw] ...
+ *
+ *   e.g. gale-kv --vdev net_tap0,iface=t0 -l 0-2 -- --backend native --ip 198.18.0.2/24 --workers 2
+ *
+ * Backends and start-up as gale-echo's (gale/netopt.h): kernel (sockets + epoll, one
+ * SO_REUSEPORT listener per worker) or native (the EAL's DPDK port, one queue pair and one gale
+ * TCP stack per worker, software steering when the port has no usable RSS: a connection lives on
+ * the worker its flow steers to, and that is the worker that sends its requests to the owners of
+ * their keys). At exit on native: the connections the stacks still had and the port's pool.
  *
  * The pattern it shows is the one a service needs when its state cannot live per connection: each
  * key belongs to one shard (kv_owner of its hash) and each shard to one worker, which alone reads
@@ -45,13 +54,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <rte_common.h>
 
 #include <gale/appex.h>
 #include <gale/control.h>
 #include <gale/eal.h>
+#include <gale/netopt.h>
 #include <gale/rpc.h>
 #include <gale/runtime.h>
 #include <gale/xworker.h>
@@ -98,6 +107,7 @@ struct kv_opts {
 	uint32_t max_scan;
 	uint32_t max_pending;
 	uint32_t ring_size;
+	struct gale_netopt net;
 };
 
 struct kv_req;
@@ -865,6 +875,7 @@ kv_worker_fini(struct gale_worker *gw, void *arg)
 
 	kv_counters_up(app, &app->wk[gale_worker_id(gw)], gw, true);
 	gale_rpc_server_worker_fini(gw, app->srv);
+	gale_netopt_worker_fini(&app->o.net, gw, "gale-kv");
 	/* The shard and slots stay until every worker has stopped: another worker may still hold a
 	 * slot of ours (after a drain deadline), and main frees them after gale_runtime_run. */
 }
@@ -897,9 +908,8 @@ usage(const char *prog)
 	       "over\n"
 	       "the worker-to-worker rings. Every Thrift transport and protocol, detected per\n"
 	       "connection.\n"
-	       "  --backend kernel        network backend (kernel: sockets + epoll; native: "
-	       "later)\n"
-	       "  --listen HOST:PORT      listen address (default 127.0.0.1:9090; port 0 = any)\n"
+	       "  --listen HOST:PORT      listen address (default 127.0.0.1:9090 on kernel, *:9090 on\n"
+	       "                          native; port 0 = any)\n"
 	       "  --workers N             worker lcores = shards (default 1; N+1 CPUs with default "
 	       "EAL args)\n"
 	       "  --port-file FILE        write the listening port to FILE once listening\n"
@@ -912,6 +922,7 @@ usage(const char *prog)
 	       "  --max-pending N         requests per worker waiting on other workers (default "
 	       "256)\n"
 	       "  --ring-size N           slots per worker-to-worker ring (default 1024)\n"
+	       GALE_NETOPT_USAGE
 	       "  --help                  this text\n"
 	       "Without '--' every argument is taken as an option here and the EAL gets defaults\n"
 	       "(--no-pci --no-huge). SIGINT/SIGTERM: drain, print the counters and exit 0; a\n"
@@ -941,7 +952,7 @@ static int
 parse_args(int argc, char **argv, struct kv_opts *o)
 {
 	static const struct option longs[] = {
-		{ "backend", required_argument, NULL, 'b' },
+		GALE_NETOPT_LONGOPTS,
 		{ "listen", required_argument, NULL, 'l' },
 		{ "workers", required_argument, NULL, 'w' },
 		{ "port-file", required_argument, NULL, 'p' },
@@ -962,15 +973,6 @@ parse_args(int argc, char **argv, struct kv_opts *o)
 	optind = 0; /* glibc: full re-initialisation after the EAL's own getopt pass */
 	while (ret == 0 && (c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
 		switch (c) {
-		case 'b':
-			if (strcmp(optarg, "kernel") != 0) {
-				fprintf(stderr,
-				        "gale-kv: --backend '%s' is not available (only kernel is "
-				        "built)\n",
-				        optarg);
-				ret = -1;
-			}
-			break;
 		case 'l':
 			o->listen = optarg;
 			break;
@@ -1014,7 +1016,9 @@ parse_args(int argc, char **argv, struct kv_opts *o)
 			usage(argv[0]);
 			exit(0);
 		default:
-			ret = -1;
+			/* the shared network options; '?': getopt has said what was wrong */
+			if (c == '?' || gale_netopt_parse(&o->net, c, optarg, "gale-kv") != 1)
+				ret = -1;
 		}
 	}
 	if (ret == 0 && optind != argc) {
@@ -1049,42 +1053,19 @@ struct kv_ctl {
 	bool announced;
 };
 
-static int
-write_port_file(const char *path, uint16_t port)
-{
-	char tmp[4096];
-	FILE *f;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (f == NULL)
-		return -errno;
-	fprintf(f, "%u\n", (unsigned int)port);
-	if (fclose(f) != 0 || rename(tmp, path) != 0)
-		return -errno;
-	return 0;
-}
-
 /* Control thread: once every worker listens, say where (tests wait for the port file). */
 static void
 kv_control(struct gale_runtime *rt, void *arg)
 {
 	struct kv_ctl *kc = arg;
 	struct kv_app *app = kc->app;
-	uint16_t port;
-	int ret;
 
 	(void)rt;
 	if (kc->announced || gale_rpc_server_listening(app->srv) < app->n)
 		return;
 	kc->announced = true;
-	port = gale_rpc_server_port(app->srv);
-	printf("gale-kv: listening on %s:%u (backend kernel, %u worker%s = shards, %s)\n",
-	       kc->host[0] != '\0' ? kc->host : "0.0.0.0", (unsigned int)port, app->n,
-	       app->n == 1 ? "" : "s", kc->huge ? "hugepages" : "no hugepages");
-	fflush(stdout);
-	if (app->o.port_file != NULL && (ret = write_port_file(app->o.port_file, port)) != 0)
-		fprintf(stderr, "gale-kv: port file %s: %s\n", app->o.port_file, strerror(-ret));
+	gale_netopt_announce(&app->o.net, "gale-kv", kc->host, gale_rpc_server_port(app->srv),
+	                     app->n, " = shards", kc->huge, app->o.port_file);
 }
 
 /* After the stop: every worker's counters and the totals, and whether they add up. */
@@ -1132,8 +1113,7 @@ kv_report(struct kv_app *app, int ret)
 int
 main(int argc, char **argv)
 {
-	struct kv_app app = { .o = { .listen = "127.0.0.1:9090",
-		                     .workers = 1,
+	struct kv_app app = { .o = { .workers = 1,
 		                     .idle_sleep = 1,
 		                     .max_keys = 65536,
 		                     .max_key = 1024,
@@ -1150,52 +1130,29 @@ main(int argc, char **argv)
 	struct gale_xw_conf xc;
 	struct gale_rpc_server_conf sc;
 	struct gale_runtime_conf rc;
-	struct gale_eal_info info;
+	struct gale_netopt_boot boot = { .prog = "gale-kv", .max_workers = KV_MAX_WORKERS };
 	struct gale_runtime *rt;
 	struct kv_ctl kc = { &app, "", false, false };
-	char host[64], lcores[32];
+	char host[64], shown[64];
 	uint16_t port;
-	int i, ret, has_dd = 0;
-	long ncpu;
+	int ret, leaked;
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			has_dd = 1;
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			usage(argv[0]);
-			return 0;
-		}
+	gale_netopt_init(&app.o.net);
+	ret = gale_netopt_eal_init(&boot, argc, argv, &def);
+	if (boot.help) {
+		usage(argv[0]);
+		return 0;
 	}
-	/* The workers come from the options; peek at --workers for the default lcore list. */
-	for (i = 1; i + 1 < argc; i++)
-		if (strcmp(argv[i], "--workers") == 0)
-			app.o.workers = (unsigned int)strtoul(argv[i + 1], NULL, 10);
-	if (app.o.workers == 0 || app.o.workers > KV_MAX_WORKERS)
-		app.o.workers = 1; /* parse_args reports the bad value */
-	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	snprintf(lcores, sizeof(lcores), "0-%u", app.o.workers);
-	def.lcores = lcores;
-	if ((!has_dd || strcmp(argv[1], "--") == 0) && (long)app.o.workers + 1 > ncpu) {
-		fprintf(stderr,
-		        "gale-kv: %u workers need %u CPUs (there are %ld); give EAL arguments "
-		        "such as --lcores\n",
-		        app.o.workers, app.o.workers + 1, ncpu);
+	if (ret < 0)
 		return 1;
-	}
-	ret = gale_eal_init(argc, argv, &def, &info);
-	if (ret < 0) {
-		fprintf(stderr,
-		        "gale-kv: the EAL cannot start (%s); the workers run on EAL lcores, so "
-		        "there "
-		        "is nothing to serve with\n",
-		        strerror(-ret));
-		return 1;
-	}
+	app.o.workers = boot.workers;
 	if (parse_args(argc - ret, argv + ret, &app.o) != 0) {
 		usage(argv[0]);
 		gale_eal_cleanup();
 		return 2;
 	}
+	if (app.o.listen == NULL)
+		app.o.listen = app.o.net.backend == GALE_CONN_NATIVE ? "*:9090" : "127.0.0.1:9090";
 	if (gale_conn_parse_addr(app.o.listen, host, sizeof(host), &port) != 0) {
 		fprintf(stderr, "gale-kv: bad --listen '%s' (want IPv4:PORT)\n", app.o.listen);
 		gale_eal_cleanup();
@@ -1225,7 +1182,7 @@ main(int argc, char **argv)
 	memset(&sc, 0, sizeof(sc));
 	sc.services = &svc;
 	sc.nb_services = 1;
-	sc.backend = GALE_CONN_KERNEL;
+	sc.backend = app.o.net.backend;
 	sc.host = host;
 	sc.port = port;
 	sc.max_deferred = app.o.max_pending;
@@ -1254,29 +1211,37 @@ main(int argc, char **argv)
 	rc.control_cb = kv_control;
 	rc.control_arg = &kc;
 	rc.telemetry = true;
-	kc.host = host;
-	kc.huge = info.huge;
-	rt = gale_runtime_create(&rc);
+	kc.host = gale_netopt_listen_host(&app.o.net, host, shown, sizeof(shown));
+	kc.huge = boot.info.huge;
+	rt = NULL;
+	if (gale_netopt_start(&app.o.net, app.n, &rc, "gale-kv") == 0) {
+		rt = gale_runtime_create(&rc);
+		if (rt == NULL)
+			fprintf(stderr, "gale-kv: runtime: %s\n", strerror(errno));
+	}
 	if (rt == NULL) {
-		fprintf(stderr, "gale-kv: runtime: %s\n", strerror(errno));
 		gale_rpc_server_free(app.srv);
+		gale_netopt_stop(&app.o.net, "gale-kv");
 		gale_xw_free(app.xw);
 		free(app.wk);
 		gale_eal_cleanup();
 		return 1;
 	}
 	gale_runtime_signals_install(rt);
-	printf("gale-kv: starting %u worker%s on %s:%u (backend kernel); per shard: %u keys, "
+	printf("gale-kv: starting %u worker%s on %s:%u (backend %s); per shard: %u keys, "
 	       "keys <= %u B, values <= %u B, %u MiB\n",
-	       app.n, app.n == 1 ? "" : "s", host[0] != '\0' ? host : "0.0.0.0", (unsigned int)port,
-	       app.o.max_keys, app.o.max_key, app.o.max_value, app.o.shard_mem_mb);
+	       app.n, app.n == 1 ? "" : "s", kc.host, (unsigned int)port,
+	       gale_netopt_backend_name(app.o.net.backend), app.o.max_keys, app.o.max_key,
+	       app.o.max_value, app.o.shard_mem_mb);
 	fflush(stdout);
 	ret = gale_runtime_run(rt);
 	kv_report(&app, ret);
+	gale_netopt_conns_left(&app.o.net, rt, "gale-kv");
 	gale_runtime_free(rt);
 	gale_rpc_server_free(app.srv);
+	leaked = gale_netopt_stop(&app.o.net, "gale-kv");
 	gale_xw_free(app.xw);
 	kv_workers_free(&app);
 	gale_eal_cleanup();
-	return ret == 0 || ret == -ETIMEDOUT ? 0 : 1;
+	return (ret == 0 || ret == -ETIMEDOUT) && leaked == 0 ? 0 : 1;
 }

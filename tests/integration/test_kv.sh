@@ -21,15 +21,8 @@
 set -euo pipefail
 . "$GALE_SOURCE_DIR/tests/lib/netns.sh"
 gale_fixture_init
-kv=$GALE_BUILD_DIR/apps/kv/gale-kv
-client="$GALE_SOURCE_DIR/tests/integration/kv_client.py"
-[ -x "$kv" ] || gale_skip "gale-kv not built"
-command -v thrift >/dev/null || gale_skip "Debian's thrift compiler is not installed (needed for the Python clients)"
-/usr/bin/python3 -c 'import thrift' 2>/dev/null || gale_skip "python3-thrift is not installed"
-last=$(($(nproc) - 1))
+. "$GALE_SOURCE_DIR/tests/integration/kv_lib.sh"
 ops=${GALE_KV_OPS:-1500}
-max_key=512
-max_value=4096
 
 gale_bg kv "$kv" --no-pci --no-huge -m 256 "--file-prefix=gale-kv-$$" --log-level=lib.eal:warning \
 	"--lcores=0@0,1@0,2@$last" -- --backend kernel --listen 127.0.0.1:0 --workers 2 --ring-size 1 \
@@ -38,20 +31,14 @@ gale_wait_for 20 "gale-kv to listen" test -s "$GALE_TMP/kv.port"
 port=$(cat "$GALE_TMP/kv.port")
 grep -q "listening on 127.0.0.1:$port (backend kernel, 2 workers" "$GALE_TMP/kv.log" ||
 	{ echo "gale-kv did not announce its address, backend and workers" >&2; exit 1; }
-py() { timeout 60 /usr/bin/python3 "$client" --gen-dir "$GALE_TMP/gen-py" --port "$port" "$@"; }
+py() { timeout 60 /usr/bin/python3 "$kv_client" --gen-dir "$GALE_TMP/gen-py" --port "$port" "$@"; }
 
 # 1. Refusals (this also generates the Python code once, before the clients race for it).
 py negative --max-key "$max_key" --max-value "$max_value" --dump "$GALE_TMP/neg.json"
 
 # 2. Concurrent model-checked clients.
-pids=()
-for i in 1 2 3 4 5 6; do
-	py random --seed "$((1000 + i))" --ops "$ops" --ns "c$i/" --conns 4 --dump "$GALE_TMP/c$i.json" &
-	pids+=("$!")
-done
-failed=0
-for p in "${pids[@]}"; do wait "$p" || failed=1; done
-[ "$failed" = 0 ] || { echo "a client's replies disagreed with its oracle" >&2; exit 1; }
+kv_clients_start c 1000 6 "$ops" 4
+kv_clients_wait "two workers"
 
 # 3. The shared phase.
 py check --workers 2 --dumps "$GALE_TMP/neg.json" "$GALE_TMP"/c?.json --totals "$GALE_TMP/totals.json"
@@ -65,12 +52,8 @@ kill -TERM "$(gale__bg_pid kv)"
 status=0
 gale_wait_pid kv 30 || status=$?
 grep "^gale-kv: \(stopped\|worker\|total\|key requests\)" "$GALE_TMP/kv.log"
-[ "$status" = 0 ] || { echo "gale-kv exited with status $status after SIGTERM" >&2; exit 1; }
-grep -q "stopped (clean)" "$GALE_TMP/kv.log" || { echo "gale-kv did not drain cleanly" >&2; exit 1; }
-grep -q "key requests .*(adds up); served .*(adds up)" "$GALE_TMP/kv.log" ||
-	{ echo "gale-kv's exit counters do not add up" >&2; exit 1; }
-cross=$(sed -n 's/^gale-kv: total: .* cross=\([0-9]*\) .*/\1/p' "$GALE_TMP/kv.log")
-[ "${cross:-0}" -gt 0 ] || { echo "gale-kv counted no cross-worker request at exit" >&2; exit 1; }
+kv_exit_ok gale-kv "$GALE_TMP/kv.log" "$status"
+kv_exit_cross gale-kv "$GALE_TMP/kv.log"
 echo "gale-kv: $((6 * ops)) random calls on 24 connections checked against their oracles; $cross cross-worker"
 
 # 5. One worker: every shard operation is local (scan and stats answer at once), nothing crosses.
@@ -78,17 +61,13 @@ gale_bg kv1 "$kv" --no-pci --no-huge -m 256 "--file-prefix=gale-kv1-$$" --log-le
 	"--lcores=0@0,1@$last" -- --listen 127.0.0.1:0 --workers 1 --port-file "$GALE_TMP/kv1.port"
 gale_wait_for 20 "gale-kv (one worker) to listen" test -s "$GALE_TMP/kv1.port"
 port=$(cat "$GALE_TMP/kv1.port")
-pids=()
-for i in 1 2; do
-	py random --seed "$((2000 + i))" --ops 400 --ns "o$i/" --conns 2 --dump "$GALE_TMP/o$i.json" &
-	pids+=("$!")
-done
-for p in "${pids[@]}"; do wait "$p" || failed=1; done
-[ "$failed" = 0 ] || { echo "a client's replies disagreed with its oracle (one worker)" >&2; exit 1; }
+kv_clients_start o 2000 2 400 2
+kv_clients_wait "one worker"
 py check --workers 1 --dumps "$GALE_TMP"/o?.json
 kill -TERM "$(gale__bg_pid kv1)"
-gale_wait_pid kv1 30
-grep -q "stopped (clean)" "$GALE_TMP/kv1.log" || { echo "gale-kv (one worker) did not drain cleanly" >&2; exit 1; }
+status=0
+gale_wait_pid kv1 30 || status=$?
+kv_exit_ok "gale-kv (one worker)" "$GALE_TMP/kv1.log" "$status"
 
 # 6. Drain under load.
 gale_bg kv2 "$kv" --no-pci --no-huge -m 256 "--file-prefix=gale-kv2-$$" --log-level=lib.eal:warning \
@@ -96,20 +75,11 @@ gale_bg kv2 "$kv" --no-pci --no-huge -m 256 "--file-prefix=gale-kv2-$$" --log-le
 	--port-file "$GALE_TMP/kv2.port"
 gale_wait_for 20 "gale-kv (drain) to listen" test -s "$GALE_TMP/kv2.port"
 port=$(cat "$GALE_TMP/kv2.port")
-pids=()
-for i in 1 2 3 4; do
-	py random --seed "$((3000 + i))" --ops 1000000 --ns "d$i/" --conns 2 --until-closed \
-		--dump "$GALE_TMP/d$i.json" &
-	pids+=("$!")
-done
+kv_clients_start d 3000 4 1000000 2 --until-closed
 py wait --cross 500
 kill -TERM "$(gale__bg_pid kv2)"
 status=0
 gale_wait_pid kv2 30 || status=$?
-for p in "${pids[@]}"; do wait "$p" || failed=1; done
+kv_clients_wait "before the drain"
 grep "^gale-kv: \(stopped\|total\|key requests\)" "$GALE_TMP/kv2.log"
-[ "$failed" = 0 ] || { echo "a client's replies disagreed with its oracle before the drain" >&2; exit 1; }
-[ "$status" = 0 ] || { echo "gale-kv exited with status $status after SIGTERM under load" >&2; exit 1; }
-grep -q "stopped (clean)" "$GALE_TMP/kv2.log" || { echo "gale-kv did not drain cleanly under load" >&2; exit 1; }
-grep -q "key requests .*(adds up); served .*(adds up)" "$GALE_TMP/kv2.log" ||
-	{ echo "gale-kv's exit counters do not add up after a drain under load" >&2; exit 1; }
+kv_exit_ok "gale-kv (drain under load)" "$GALE_TMP/kv2.log" "$status"

@@ -25,6 +25,11 @@
  * its steering and the stack template, and fills the runtime's port, steering and stack fields;
  * workers then find their stack with gale_netopt_conn_conf; after gale_runtime_free,
  * gale_netopt_stop frees the steering, closes the port and reports the pool.
+ *
+ * Start-up and stop around that, shared by the programs whose workers are EAL lcores (so each
+ * starts and reports the same way): gale_netopt_eal_init (help, the default lcores from --workers,
+ * the CPU check, the native port default, gale_eal_init); gale_netopt_announce once listening
+ * (the address line and the --port-file tests wait on); gale_netopt_conns_left after the run.
  */
 #ifndef GALE_NETOPT_H
 #define GALE_NETOPT_H
@@ -35,11 +40,13 @@
 #include <getopt.h>
 
 #include <gale/conn.h>
+#include <gale/eal.h>
 #include <gale/port.h>
 #include <gale/steer.h>
 #include <gale/tcpstack.h>
 
 struct gale_eal_defaults;
+struct gale_runtime;
 struct gale_runtime_conf;
 struct gale_worker;
 
@@ -154,5 +161,54 @@ const char *gale_netopt_describe(const struct gale_netopt *o, char *buf, size_t 
  * mbuf came back). Nothing for kernel (returns 0).
  */
 int gale_netopt_stop(struct gale_netopt *o, const char *prog);
+
+/** A program's start-up (gale_netopt_eal_init): what it asks for, then what was found. */
+struct gale_netopt_boot {
+	const char *prog;          /**< in: for messages. */
+	unsigned int max_workers;  /**< in: a --workers of 0 or above this counts as 1 here (the
+	                                program's own parser reports the bad value). */
+	bool help;                 /**< out: --help or -h was given; the EAL was not started. */
+	bool has_dd;               /**< out: argv has "--" (EAL arguments given). */
+	unsigned int workers;      /**< out: --workers as peeked from argv (default 1). */
+	struct gale_eal_info info; /**< out: what gale_eal_init decided. */
+	char lcores[24];           /**< the default lcore list: main + one per worker, "0-N". */
+};
+
+/**
+ * Start the EAL for a program whose N workers (--workers N, peeked from argv) are EAL lcores:
+ * the default lcores are 0-N (def->lcores), a port's memory is added when --backend native makes
+ * gale_netopt_eal_defaults open a net_tap port (def->mem_mb 512), and when the EAL gets its
+ * defaults N+1 CPUs must be online. Returns 0 with b->help set (nothing started) when --help or
+ * -h was given; else what gale_eal_init returns (the program's options are argv + ret); or a
+ * negative errno after a message naming b->prog (too few CPUs, or the EAL cannot start).
+ */
+int gale_netopt_eal_init(struct gale_netopt_boot *b, int argc, char **argv,
+                         struct gale_eal_defaults *def);
+
+/**
+ * The address to announce for a server told to listen on host ("" or "*" = any): on native with
+ * any, the stack's address; else host, or 0.0.0.0 for any. Into buf.
+ */
+const char *gale_netopt_listen_host(const struct gale_netopt *o, const char *host, char *buf,
+                                    size_t len);
+
+/**
+ * Once a server listens: print "PROG: listening on HOST:PORT (backend B, N worker[s]WHAT,
+ * [no ]hugepages)", followed on native by " on " and gale_netopt_describe, and write PORT to
+ * port_file when not NULL (atomically: a temporary file renamed, so a reader sees all or
+ * nothing). what is appended to the workers (e.g. " = shards"; NULL = nothing). 0 or the port
+ * file's negative errno (a message was printed).
+ */
+int gale_netopt_announce(const struct gale_netopt *o, const char *prog, const char *host,
+                         uint16_t port, unsigned int nb_workers, const char *what, bool huge,
+                         const char *port_file);
+
+/**
+ * After gale_runtime_run: the connections the workers' stacks still had when they stopped; on
+ * native also printed ("PROG: native: N connections still open in the stacks at stop"). 0 on
+ * kernel.
+ */
+uint64_t gale_netopt_conns_left(const struct gale_netopt *o, struct gale_runtime *rt,
+                                const char *prog);
 
 #endif /* GALE_NETOPT_H */
