@@ -1277,6 +1277,9 @@ gale__tc_emit_compact_run(struct tc_gen *g, struct tc_def *d, size_t start, int3
 		case T_BOOL:
 			fprintf(c, "\t\t*p++ = %s ? 0x%02x : 0x%02x; /* %d: %s */\n", v, hdr | 1, hdr | 2, f->id, f->name);
 			continue;
+		case T_STRING:
+		case T_BINARY:
+			break; /* the header goes with the length (gale__cput_len) */
 		default:
 			fprintf(c, "\t\t*p++ = 0x%02x; /* %d: %s */\n", hdr | gale__tc_ctype_nibble(tt), f->id, f->name);
 			break;
@@ -1301,7 +1304,8 @@ gale__tc_emit_compact_run(struct tc_gen *g, struct tc_def *d, size_t start, int3
 			break;
 		case T_STRING:
 		case T_BINARY:
-			fprintf(c, "\t\tp = gale__copy_bytes(gale__put_varint(p, %s.len), &%s);\n", v, v);
+			fprintf(c, "\t\tp = gale__copy_bytes(gale__cput_len(p, 0x%02x, %s.len), &%s); /* %d: %s */\n",
+				hdr | 8, v, v, f->id, f->name);
 			break;
 		default:
 			break;
@@ -1376,17 +1380,19 @@ gale__tc_emit_whole_write(struct tc_gen *g, struct tc_def *d, bool binary, int t
 		} else if (tt->kind == T_BOOL) {
 			fprintf(c, "\t\t*p++ = %s ? 0x%02x : 0x%02x; /* %d: %s */\n", v, hdr | 1, hdr | 2, f->id, f->name);
 			continue;
-		} else {
+		} else if (!str) {
 			fprintf(c, "\t\t*p++ = 0x%02x; /* %d: %s */\n", hdr | gale__tc_ctype_nibble(tt), f->id, f->name);
 		}
 		if (str && last) { /* compact */
-			fprintf(c, "\t\t{\n\t\t\tuint8_t *q = gale__put_varint(p, %s.len);\n\n"
+			fprintf(c, "\t\t{\n\t\t\tuint8_t *q = gale__cput_len(p, 0x%02x, %s.len); /* %d: %s */\n\n"
 				   "\t\t\tp = q + %s.len;\n\t\t\t*p++ = GALE_CT_STOP;\n\t\t\tw->cur = p;\n"
-				   "\t\t\t(void)gale__copy_bytes(q, &%s);\n\t\t\treturn 0;\n\t\t}\n\t}\n", v, v, v);
+				   "\t\t\t(void)gale__copy_bytes(q, &%s);\n\t\t\treturn 0;\n\t\t}\n\t}\n",
+				hdr | 8, v, f->id, f->name, v, v);
 			break;
 		}
 		if (str) {
-			fprintf(c, "\t\tp = gale__copy_bytes(gale__put_varint(p, %s.len), &%s);\n", v, v);
+			fprintf(c, "\t\tp = gale__copy_bytes(gale__cput_len(p, 0x%02x, %s.len), &%s); /* %d: %s */\n",
+				hdr | 8, v, v, f->id, f->name);
 		} else if (binary) {
 			gale__tc_put_stmt(g, c, "\t\t", f->type, v);
 		} else {
@@ -2258,6 +2264,10 @@ gale__tc_gen_c(struct tc_ctx *ctx, struct tc_file *f, const char *outdir, const 
 		     "static inline int __attribute__((unused))\ngale__cget_varint(const uint8_t **pp, const uint8_t *e, "
 		     "unsigned max, uint64_t *v)\n{\n"
 		     "\tconst uint8_t *p = *pp;\n\tuint64_t x = 0;\n\tunsigned i;\n\n"
+		     "\tif (e - p >= 2 && p[0] < 0x80) { /* one byte: lengths, small numbers */\n"
+		     "\t\t*pp = p + 1;\n\t\t*v = p[0];\n\t\treturn 1;\n\t}\n"
+		     "\tif (e - p >= 2 && p[1] < 0x80) {\n"
+		     "\t\t*pp = p + 2;\n\t\t*v = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;\n\t\treturn 1;\n\t}\n"
 		     "\tfor (i = 0; i < max && p + i < e; i++) {\n"
 		     "\t\tx |= (uint64_t)(p[i] & 0x7f) << (7 * i);\n"
 		     "\t\tif (p[i] < 0x80) {\n\t\t\t*pp = p + i + 1;\n\t\t\t*v = x;\n\t\t\treturn 1;\n\t\t}\n\t}\n"
@@ -2269,6 +2279,14 @@ gale__tc_gen_c(struct tc_ctx *ctx, struct tc_file *f, const char *outdir, const 
 		     "static inline uint8_t * __attribute__((unused))\ngale__put_varint(uint8_t *p, uint64_t v)\n{\n"
 		     "\twhile (v >= 0x80) {\n\t\t*p++ = (uint8_t)(v | 0x80);\n\t\tv >>= 7;\n\t}\n"
 		     "\t*p++ = (uint8_t)v;\n\treturn p;\n}\n\n"
+		     "/* A compact string's field header byte and length: below 16384, the header and the length's one or\n"
+		     " * two bytes in one 4-byte store whose extra bytes what follows overwrites (the caller checked room for\n"
+		     " * the header and 5 length bytes). */\n"
+		     "static inline uint8_t * __attribute__((unused))\ngale__cput_len(uint8_t *p, uint8_t hdr, uint32_t n)\n{\n"
+		     "\tuint32_t v;\n\n"
+		     "\tif (n >= 16384) {\n\t\t*p = hdr;\n\t\treturn gale__put_varint(p + 1, n);\n\t}\n"
+		     "\tv = (uint32_t)hdr << 24 | (n < 128 ? n << 16 : ((n & 0x7f) | 0x80) << 16 | (n >> 7) << 8);\n"
+		     "\tv = gale_codec_be32(v);\n\tmemcpy(p, &v, 4);\n\treturn p + (n < 128 ? 2 : 3);\n}\n\n"
 		     "static inline uint8_t * __attribute__((unused))\ngale__put_le64(uint8_t *p, double d)\n{\n"
 		     "\tuint64_t v;\n\n\tmemcpy(&v, &d, 8);\n\tv = gale_codec_le64(v);\n\tmemcpy(p, &v, 8);\n\treturn p + 8;\n}\n\n"
 		     "/* A compact string: varint length and bytes behind one check. */\n"
