@@ -46,7 +46,7 @@ hvarint(struct gale_codec_reader *r, struct gale_frame *f, size_t hend, uint32_t
 static int
 hstr(struct gale_codec_reader *r, struct gale_frame *f, size_t hend, int keep, struct gale_codec_bytes *out)
 {
-	uint32_t n;
+	uint32_t n = 0; /* set by the varint read; initialised for gcc -O3 -Wmaybe-uninitialized */
 	int rc;
 
 	if ((rc = hvarint(r, f, hend, &n)) != 0)
@@ -60,7 +60,7 @@ hstr(struct gale_codec_reader *r, struct gale_frame *f, size_t hend, int keep, s
 int
 gale_frame__theader_info(struct gale_codec_reader *r, struct gale_frame *f, struct gale_arena *arena, size_t hend)
 {
-	uint32_t proto, ntr, id, type, count, i;
+	uint32_t proto = 0, ntr = 0, id = 0, type = 0, count = 0, i; /* gcc -O3 false positives */
 	int rc, keep = arena != NULL;
 
 	if ((rc = hvarint(r, f, hend, &proto)) != 0)

@@ -77,7 +77,7 @@ int
 gale_frame__ttheader_info(struct gale_codec_reader *r, struct gale_frame *f, struct gale_arena *arena, size_t hend)
 {
 	uint8_t b[2], id;
-	uint16_t count, k, len;
+	uint16_t count = 0, k = 0, len = 0; /* gcc -O3 false positives */
 	size_t i;
 	int rc, keep = arena != NULL;
 

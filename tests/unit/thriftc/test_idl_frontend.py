@@ -5,7 +5,8 @@
                               `thrift --gen py` and `--gen cpp` (skipped, 77, when `thrift` is missing);
                               uuid.thrift compiles with gale-thriftc
   big EXE                     a generated IDL of >= 2,000 lines, hundreds of structs, an include chain 12 deep,
-                              compiles (-r) in under a second (a generous bound: it takes milliseconds), and
+                              compiles (-r) (the time is printed, not asserted: a wall-clock bound fails on a
+                              loaded host and says nothing a benchmark would not), and
                               the C it produces compiles with the house warnings and -Werror
   gencompile EXE IDL_DIR      the C generated from the comprehensive, uuid, names and versions IDLs compiles with
                               cc -std=gnu11 -Wall -Wextra -Werror -Wshadow ... -I codec/include
@@ -111,7 +112,6 @@ def big(exe):
         p = run([exe, '-q', '-r', '-o', out, path])
         dt = time.monotonic() - t0
         check(p.returncode == 0, 'big IDL rejected:\n' + p.stderr[:4000])
-        check(dt < 1.0, 'big IDL took %.3f s, want < 1 s' % dt)
         check(len([n for n in os.listdir(out) if n.endswith('.c')]) == 13, 'big IDL: not 13 .c files')
         print('big IDL: %d lines, 13 files, 390 structs, parsed, checked and generated in %.3f s' % (lines, dt))
         compile_dir(out, syntax_only=True)
