@@ -58,6 +58,17 @@ h_echo(void *user, const struct gale_echo_Echo_echo_args *args,
 }
 
 static int
+h_echo_all(void *user, const struct gale_echo_Echo_echo_all_args *args,
+           struct gale_echo_Echo_echo_all_result *res)
+{
+	(void)user;
+	/* A shallow copy: the request's views and arena outlive the reply's encoding. */
+	res->success = args->v;
+	GALE_SET(res, gale_echo_Echo_echo_all_result_F_success);
+	return 0;
+}
+
+static int
 h_echo_binary(void *user, const struct gale_echo_Echo_echo_binary_args *args,
               struct gale_echo_Echo_echo_binary_result *res)
 {
@@ -116,6 +127,7 @@ h_notify(void *user, const struct gale_echo_Echo_notify_args *args)
 static const struct gale_echo_Echo_handlers echo_handlers = {
 	.echo = h_echo,
 	.echo_binary = h_echo_binary,
+	.echo_all = h_echo_all,
 	.ping = h_ping,
 	.add = h_add,
 	.echo_or_fail = h_echo_or_fail,
@@ -140,8 +152,8 @@ static void
 usage(const char *prog)
 {
 	printf("usage: %s [EAL args --] [options]\n"
-	       "Serves apps/echo/echo.thrift (Echo: echo, echo_binary, ping, add, echo_or_fail, "
-	       "notify)\n"
+	       "Serves apps/echo/echo.thrift (Echo: echo, echo_binary, echo_all, ping, add, "
+	       "echo_or_fail, notify)\n"
 	       "on every Thrift transport and protocol, detected per connection.\n"
 	       "  --listen HOST:PORT      listen address (default 127.0.0.1:9090 on kernel, *:9090 on\n"
 	       "                          native; port 0 = any)\n"

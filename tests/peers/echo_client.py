@@ -5,7 +5,7 @@
     echo_client.py --gen-dir DIR --port N [--host H] [--transport framed|buffered|header]
                    [--protocol binary|compact] [--calls N] [--payload BYTES]
 
-Runs every method of the Echo service (echo, echo_binary, ping, add, echo_or_fail both ways, notify) N times and
+Runs every method of the Echo service (echo, echo_binary, echo_all with every type, ping, add, echo_or_fail both ways, notify) N times and
 checks every answer; exits 0 only if all were right. The Python code for echo.thrift is generated at test time
 into --gen-dir by Debian's `thrift --gen py` (see gen_py below); nothing generated is checked in.
 """
@@ -39,7 +39,7 @@ def main():
 
     gen_py(a.idl, a.gen_dir)
     from gale_echo import Echo
-    from gale_echo.ttypes import EchoError
+    from gale_echo.ttypes import AllTypes, Color, EchoError, Inner
     from thrift.protocol import TBinaryProtocol, TCompactProtocol, THeaderProtocol
     from thrift.transport import THeaderTransport, TSocket, TTransport
 
@@ -61,6 +61,13 @@ def main():
     text = ("gale-é-" * (a.payload // 8 + 1))[: a.payload]
     blob = bytes(range(256)) * (a.payload // 256 + 1)
     blob = blob[: a.payload]
+    full = AllTypes(b=True, i8v=-128, i16v=-32768, i32v=2**31 - 1, i64v=-2**63, d=-1.25e-300,
+                    s="gale-é-☃-" + text[:64], bin=bytes(range(256)), li=[0, -1, 2**31 - 1, -2**31],
+                    ss={"a", "é", ""}, m={"k": 2**40, "": -1}, inner=Inner(id=7, name="inner"),
+                    inners=[Inner(id=i, name="n%d" % i) for i in range(3)],
+                    nested={1: ["x", "y"], -2: [], 3: ["é"]}, color=Color.BLUE, opt="set")
+    empty = AllTypes(b=False, i8v=0, i16v=0, i32v=0, i64v=0, d=float("inf"), s="", bin=b"", li=[], ss=set(),
+                     m={}, inner=Inner(id=0, name=""), inners=[], nested={}, color=Color.RED)
     errors = 0
     for i in range(a.calls):
         checks = [
@@ -69,6 +76,8 @@ def main():
             ("ping", client.ping(), None),
             ("add", client.add(i, -3 * i + 2**40), 2**40 - 2 * i),
             ("echo_or_fail ok", client.echo_or_fail("fine", 0), "fine"),
+            ("echo_all", client.echo_all(full), full),
+            ("echo_all empty", client.echo_all(empty), empty),
         ]
         try:
             client.echo_or_fail("boom", 7 + i)
@@ -84,7 +93,7 @@ def main():
     if client.add(1, 1) != 2:
         errors += 1
     trans.close()
-    print("echo_client: %d x 6 methods over %s/%s: %s" % (a.calls, a.transport, a.protocol,
+    print("echo_client: %d x 7 methods over %s/%s: %s" % (a.calls, a.transport, a.protocol,
                                                          "ok" if errors == 0 else "%d errors" % errors))
     return 0 if errors == 0 else 1
 

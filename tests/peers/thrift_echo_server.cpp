@@ -73,6 +73,11 @@ public:
 		maybe_stall();
 		ret = data;
 	}
+	void echo_all(gale::echo::AllTypes &ret, const gale::echo::AllTypes &v) override
+	{
+		maybe_stall();
+		ret = v;
+	}
 	void ping() override { maybe_stall(); }
 	int64_t add(const int64_t a, const int64_t b) override
 	{

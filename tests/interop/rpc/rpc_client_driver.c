@@ -9,7 +9,7 @@
  *                     ttheader --protocol binary|compact [--calls N] [--payload BYTES]
  *                     [--mode basic|timeout] [--timeout-ms MS]
  *
- * basic:   every method through the blocking stubs N times (echo, echo_binary, ping, add,
+ * basic:   every method through the blocking stubs N times (echo, echo_binary, echo_all, ping, add,
  *          echo_or_fail both ways, notify), checking each answer; then 64 asynchronous calls
  *          pipelined over the pool, each checked in its callback; the counters must agree.
  * timeout: for a server that stalls every k-th call longer than --timeout-ms: blocking add calls
@@ -148,6 +148,77 @@ run_basic(struct gale_rpc_client *cl, unsigned int calls, size_t payload)
 		EXPECT(rc == 0 && GALE_ISSET(&fr, gale_echo_Echo_echo_or_fail_result_F_success) &&
 		               same(fr.success, "fine", 4),
 		       "echo_or_fail ok %u: rc %d", i, rc);
+		{
+			/* Every type through a whole RPC. Sets and map keys in sorted order:
+			 * Apache's C++ server keeps them in std::set / std::map and answers in that
+			 * order. */
+			static int32_t li[] = { 0, -1, INT32_MAX, INT32_MIN };
+			static struct gale_codec_bytes ss[3], mk[2], l1[2], l3[1];
+			static int64_t mv[] = { -1, 1LL << 40 };
+			static struct gale_echo_Inner inners[3];
+			static char names[3][4];
+			static int32_t nk[] = { -2, 1, 3 };
+			static struct gale_list_string nv[3];
+			static uint8_t bin[256];
+			struct gale_echo_Echo_echo_all_args xa;
+			struct gale_echo_Echo_echo_all_result xr;
+			struct gale_echo_AllTypes *v = &xa.v;
+			unsigned int j;
+
+			ss[0] = bytes_of("", 0);
+			ss[1] = bytes_of("a", 1);
+			ss[2] = bytes_of("\xc3\xa9", 2);
+			mk[0] = bytes_of("", 0);
+			mk[1] = bytes_of("k", 1);
+			l1[0] = bytes_of("x", 1);
+			l1[1] = bytes_of("y", 1);
+			l3[0] = bytes_of("\xc3\xa9", 2);
+			nv[0].v = NULL;
+			nv[0].n = 0;
+			nv[1].v = l1;
+			nv[1].n = 2;
+			nv[2].v = l3;
+			nv[2].n = 1;
+			for (j = 0; j < 256; j++)
+				bin[j] = (uint8_t)j;
+			for (j = 0; j < 3; j++) {
+				gale_echo_Inner_init(&inners[j]);
+				inners[j].id = (int32_t)j;
+				snprintf(names[j], sizeof(names[j]), "n%u", j);
+				inners[j].name = bytes_of(names[j], strlen(names[j]));
+			}
+			gale_echo_Echo_echo_all_args_init(&xa);
+			v->b = true;
+			v->i8v = INT8_MIN;
+			v->i16v = INT16_MIN;
+			v->i32v = INT32_MAX;
+			v->i64v = INT64_MIN;
+			v->d = -1.25e-300;
+			v->s = bytes_of(text, payload);
+			v->bin = bytes_of(bin, sizeof(bin));
+			v->li.v = li;
+			v->li.n = 4;
+			v->ss.v = ss;
+			v->ss.n = 3;
+			v->m.k = mk;
+			v->m.v = mv;
+			v->m.n = 2;
+			v->inner.id = 7;
+			v->inner.name = bytes_of("inner", 5);
+			v->inners.v = inners;
+			v->inners.n = 3;
+			v->nested.k = nk;
+			v->nested.v = nv;
+			v->nested.n = 3;
+			v->color = 3;
+			v->opt = bytes_of("set", 3);
+			GALE_SET(v, gale_echo_AllTypes_F_opt);
+			rc = gale_echo_Echo_echo_all_call(&ch, &xa, &xr);
+			EXPECT(rc == 0 &&
+			               GALE_ISSET(&xr, gale_echo_Echo_echo_all_result_F_success) &&
+			               gale_echo_AllTypes_equal(&xr.success, v),
+			       "echo_all %u: rc %d (or the struct came back different)", i, rc);
+		}
 		fa.message = bytes_of("boom", 4);
 		fa.code = 7 + (int32_t)i;
 		rc = gale_echo_Echo_echo_or_fail_call(&ch, &fa, &fr);
@@ -189,14 +260,15 @@ run_basic(struct gale_rpc_client *cl, unsigned int calls, size_t payload)
 	EXPECT(max_pending == ASYNC_N, "async: %u in flight at most, want %u", max_pending,
 	       ASYNC_N);
 	gale_rpc_client_stats_get(cl, &st);
-	EXPECT(st.calls == (uint64_t)calls * 7 + ASYNC_N, "calls counted %lu",
+	EXPECT(st.calls == (uint64_t)calls * 8 + ASYNC_N, "calls counted %lu",
 	       (unsigned long)st.calls);
 	EXPECT(st.completed == st.calls && st.failed == 0 && st.timeouts == 0,
 	       "completed %lu failed %lu timeouts %lu", (unsigned long)st.completed,
 	       (unsigned long)st.failed, (unsigned long)st.timeouts);
 	free(text);
 	free(blob);
-	printf("rpc_client_driver: %u x 7 blocking calls and %u pipelined async calls ok "
+	printf("rpc_client_driver: %u x 8 blocking calls (echo_all with every type among them) and "
+	       "%u pipelined async calls ok "
 	       "(%lu connections)\n",
 	       calls, ASYNC_N, (unsigned long)st.conns_opened);
 	return 0;
