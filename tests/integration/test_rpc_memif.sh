@@ -21,10 +21,7 @@ bench=$GALE_BUILD_DIR/apps/bench/gale-bench
 secs=${GALE_RPC_MEMIF_SECONDS:-60}
 last=$(($(nproc) - 1))
 
-# EAL arguments from the fixture (hugepages or --no-huge, unique prefix), with two lcores on two CPUs.
-eal_for() {
-	gale_eal_args "$1" 0 | sed "s/^-l$/--lcores=$2/; /^0$/d"
-}
+# EAL arguments from the fixture (hugepages or --no-huge, unique prefix), with two lcores on two CPUs (run_pair).
 json() { /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, d))" "$@"; }
 
 # run_pair TAG SECONDS CONNECTIONS DEPTH PAYLOAD TIMEOUT_MS: gale-echo and gale-bench over their own memif link,
@@ -33,8 +30,8 @@ run_pair() {
 	local tag=$1 secs=$2 conns=$3 depth=$4 payload=$5 tmo=$6 status answered errors reqs reps
 	local sock=$GALE_TMP/memif-$tag.sock srv=echo-$tag cli=bench-$tag
 	local -a eal_srv eal_cli
-	mapfile -t eal_srv < <(eal_for "$srv" "0@0,1@$last")
-	mapfile -t eal_cli < <(eal_for "$cli" "0@$last,1@0")
+	mapfile -t eal_srv < <(gale_eal_args "$srv" "0@0,1@$last")
+	mapfile -t eal_cli < <(gale_eal_args "$cli" "0@$last,1@0")
 	gale_bg "$srv" "$echo_bin" "${eal_srv[@]}" \
 		"--vdev=net_memif0,role=server,id=0,socket=$sock,socket-abstract=no,rsize=14" -- \
 		--backend native --ip 198.18.0.2/24 --listen '*:9090' --port-file "$GALE_TMP/$srv.port" --idle sleep \

@@ -142,7 +142,12 @@ gale_wait_pid() {
 gale_eal_args() {
 	local name=$1 lcores=$2 free
 	free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
-	printf '%s\n' --no-pci -l "$lcores" --log-level=lib.eal:warning
+	# LCORES is an -l list ("0-1") or, with '@', an lcore-to-CPU map ("0@0,1@1") given as --lcores.
+	if [[ $lcores == *@* ]]; then
+		printf '%s\n' --no-pci "--lcores=$lcores" --log-level=lib.eal:warning
+	else
+		printf '%s\n' --no-pci -l "$lcores" --log-level=lib.eal:warning
+	fi
 	if [ "${GALE_TEST_NO_HUGE:-0}" != 1 ] && [ "${free:-0}" -ge 256 ] && grep -qs ' hugetlbfs ' /proc/mounts; then
 		printf '%s\n' --in-memory
 	else

@@ -38,7 +38,7 @@ run_server() {
 	else
 		local -a eal
 		# The fixture's EAL arguments (hugepages or --no-huge, unique prefix) with our lcore placement.
-		mapfile -t eal < <(gale_eal_args "$name" 0 | sed "s/^-l$/--lcores=$lcores/; /^0$/d")
+		mapfile -t eal < <(gale_eal_args "$name" "$lcores")
 		gale_netns_new ns
 		gale_tap_start "$ns" gtap0 198.18.0.1 "$echo_bin" "${eal[@]}" --vdev=net_tap0,iface=gtap0 -- \
 			--backend native --ip 198.18.0.2/24 --listen '*:9090' --workers "$workers" \
