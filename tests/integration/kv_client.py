@@ -114,6 +114,12 @@ def run_random(a):
     rng = random.Random(a.seed)
     ns = a.ns.encode()
     conns = [connect(a.host, a.port, *PAIRS[i % len(PAIRS)], a.timeout) for i in range(a.conns)]
+    if a.ready:
+        # Every connection is open: the drain test starts SIGTERM only after all clients say so (a client still
+        # connecting when the listener closes would be refused, which is the drain working, not a failure).
+        with open(a.ready + ".tmp", "w") as f:
+            f.write("%d\n" % len(conns))
+        os.rename(a.ready + ".tmp", a.ready)
     oracle = {}
     counts = {"get": 0, "put": 0, "delete": 0, "scan": 0}
     names = [ns + b"k%03d" % i for i in range(a.keys)] + [ns + bytes([0, 255, i]) for i in range(4)]
@@ -384,6 +390,7 @@ def main():
     r.add_argument("--dump", required=True)
     r.add_argument("--until-closed", action="store_true",
                    help="a connection closed by the server ends the run (the drain test): not a failure")
+    r.add_argument("--ready", help="create this file once every connection is open")
     w = sub.add_parser("wait")
     w.add_argument("--cross", type=int, required=True)
     w.add_argument("--wait", type=float, default=30.0)

@@ -9,6 +9,8 @@
 #
 #   kv_clients_start TAG SEED N OPS CONNS [ARGS...]  N random clients in the background, the i-th with seed
 #                       SEED+i, key prefix TAGi/, CONNS connections, dumping to $GALE_TMP/TAGi.json
+#                       (each creates $GALE_TMP/TAGi.ready once all its connections are open)
+#   kv_clients_connected SECONDS  wait (bounded) until every client started by kv_clients_start is connected
 #   kv_clients_wait WHAT   wait for them; fail naming WHAT when a client's replies disagreed with its oracle
 #   kv_exit_ok NAME LOG STATUS  gale-kv exited 0 after SIGTERM, drained clean, and its exit counters add up
 #   kv_exit_cross NAME LOG      the cross-worker requests counted at exit, into $cross; fail when there are none
@@ -26,11 +28,23 @@ kv_clients_start() {
 	local tag=$1 seed=$2 n=$3 ops=$4 conns=$5 i
 	shift 5
 	kv_pids=()
+	kv_ready=()
 	for ((i = 1; i <= n; i++)); do
+		rm -f "$GALE_TMP/$tag$i.ready"
 		py random --seed "$((seed + i))" --ops "$ops" --ns "$tag$i/" --conns "$conns" \
-			--dump "$GALE_TMP/$tag$i.json" "$@" &
+			--dump "$GALE_TMP/$tag$i.json" --ready "$GALE_TMP/$tag$i.ready" "$@" &
 		kv_pids+=("$!")
+		kv_ready+=("$GALE_TMP/$tag$i.ready")
 	done
+}
+
+kv__all_ready() {
+	local f
+	for f in "${kv_ready[@]}"; do [ -e "$f" ] || return 1; done
+}
+
+kv_clients_connected() {
+	gale_wait_for "$1" "all ${#kv_ready[@]} clients to open their connections" kv__all_ready
 }
 
 kv_clients_wait() {

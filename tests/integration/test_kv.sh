@@ -76,6 +76,7 @@ gale_bg kv2 "$kv" --no-pci --no-huge -m 256 "--file-prefix=gale-kv2-$$" --log-le
 gale_wait_for 20 "gale-kv (drain) to listen" test -s "$GALE_TMP/kv2.port"
 port=$(cat "$GALE_TMP/kv2.port")
 kv_clients_start d 3000 4 1000000 2 --until-closed
+kv_clients_connected 60
 py wait --cross 500
 kill -TERM "$(gale__bg_pid kv2)"
 status=0

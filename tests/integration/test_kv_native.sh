@@ -84,6 +84,7 @@ log=$GALE_TMP/$name.log
 gale_wait_for 30 "gale-kv (native, drain) to listen" test -s "$GALE_TMP/kvd.port"
 port=$(cat "$GALE_TMP/kvd.port")
 kv_clients_start d 5000 4 1000000 2 --until-closed
+kv_clients_connected 60
 py wait --cross 300
 kill -TERM "$(gale__bg_pid "$name")"
 status=0
