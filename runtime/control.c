@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Control channel (gale/control.h): per-worker SPSC rings and the snapshot grace period.
+ * Control channel (gale/control.h): per-worker rings and the snapshot grace period.
+ *
+ * Rings: up is single-producer single-consumer; down is multi-producer single-consumer, because
+ * gale_ctl_send may come from any thread (rpc_remote.c posts blocking calls there). The cost is a
+ * compare-and-swap per enqueue on the control side, never on a worker (workers only dequeue).
  *
  * Ownership: every published snapshot sits on the control thread's `live` list, oldest first, until
  * it is freed; rings and the per-worker pending slots only borrow it. So a snapshot is freed
@@ -65,7 +69,9 @@ struct gale_ctl {
 struct gale_ctl *
 gale_ctl_create(const struct gale_ctl_conf *conf)
 {
-	const unsigned int flags = RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ;
+	/* Down rings take messages from any thread (gale_ctl_send); up rings have one producer. */
+	const unsigned int down_flags = RING_F_SC_DEQ | RING_F_EXACT_SZ;
+	const unsigned int up_flags = RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ;
 	unsigned int size, k;
 	struct gale_ctl *ctl;
 	char name[RTE_RING_NAMESIZE];
@@ -93,10 +99,10 @@ gale_ctl_create(const struct gale_ctl_conf *conf)
 		atomic_init(&ctl->w[k].acked, 0);
 		snprintf(name, sizeof(name), "%s_d%u", conf->name, k);
 		ctl->w[k].down = rte_ring_create_elem(name, sizeof(struct gale_ctl_msg), size,
-		                                      conf->socket_id, flags);
+		                                      conf->socket_id, down_flags);
 		snprintf(name, sizeof(name), "%s_u%u", conf->name, k);
 		ctl->w[k].up = rte_ring_create_elem(name, sizeof(struct gale_ctl_msg), size,
-		                                    conf->socket_id, flags);
+		                                    conf->socket_id, up_flags);
 		if (ctl->w[k].down == NULL || ctl->w[k].up == NULL) {
 			errno = rte_errno != 0 ? rte_errno : ENOMEM;
 			gale_ctl_free(ctl);
@@ -132,7 +138,7 @@ gale__deliver(struct gale__ctl_worker *w, struct gale_snapshot *snap)
 {
 	struct gale_ctl_msg msg = { .type = GALE_CTL_SNAPSHOT, .arg = snap->version, .ptr = snap };
 
-	return rte_ring_sp_enqueue_elem(w->down, &msg, sizeof(msg)) == 0;
+	return rte_ring_mp_enqueue_elem(w->down, &msg, sizeof(msg)) == 0;
 }
 
 int
@@ -174,7 +180,7 @@ gale_ctl_send(struct gale_ctl *ctl, unsigned int worker, const struct gale_ctl_m
 	if (worker >= ctl->nb_workers || msg == NULL)
 		return -EINVAL;
 	copy = *msg; /* rte_ring's enqueue takes a non-const pointer */
-	return rte_ring_sp_enqueue_elem(ctl->w[worker].down, &copy, sizeof(copy)) == 0 ? 0
+	return rte_ring_mp_enqueue_elem(ctl->w[worker].down, &copy, sizeof(copy)) == 0 ? 0
 	                                                                               : -ENOBUFS;
 }
 

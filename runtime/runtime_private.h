@@ -53,6 +53,8 @@ void gale__ctl_worker_stats(const struct gale_ctl *ctl, unsigned int worker,
 /* Runtime-internal commands (down, type GALE_CTL_CMD) and events (up, type GALE_CTL_EVENT). */
 #define GALE__CMD_DRAIN   0xffff0001u /**< stop accepting, finish in-flight work, report drained. */
 #define GALE__CMD_STOP    0xffff0002u /**< leave the loop now. */
+/** A blocking call from a non-worker thread (ptr: its slot, rpc_remote.c); any thread posts it. */
+#define GALE__CMD_REMOTE_CALL 0xffff0003u
 #define GALE__EVT_DRAINED 0xffff0001u
 
 /** A worker's tx queue for one port: pkts[head .. head+n) wait for rte_eth_tx_burst. */
@@ -89,6 +91,8 @@ struct gale_worker {
 	struct gale__txq txq[GALE_RUNTIME_MAX_PORTS];
 	struct gale__wstack stacks[GALE_RUNTIME_MAX_PORTS];
 	struct rte_ring *arp_ring; /**< ARP mappings other workers learned (MP/SC); NULL = none. */
+	struct gale_rpc_remote *remotes; /**< blocking-call handles served here (rpc_remote.c);
+	                                  * set only while the runtime is not running. */
 } __rte_cache_aligned;
 
 /** The runtime: configuration, workers, control channel, lifecycle state. */
@@ -135,10 +139,20 @@ void gale__telemetry_detach(struct gale_runtime *rt);
 
 struct gale_rpc_server;
 struct gale_rpc_client;
+struct gale_rpc_remote;
+
+/* rpc_remote.c, from the worker loop: make the handles' clients (after the stacks start), poll
+ * them each iteration, start a posted call (GALE__CMD_REMOTE_CALL), and at the end of the loop
+ * cancel what waits and free the clients (before the stacks stop). */
+void gale__rpc_remote_worker_start(struct gale_worker *w);
+unsigned int gale__rpc_remote_poll(struct gale_worker *w);
+void gale__rpc_remote_start(struct gale_worker *w, void *slot);
+void gale__rpc_remote_worker_stop(struct gale_worker *w);
 
 /* RPC servers and clients listed by /gale/rpc/server and /gale/rpc/client from create to free
  * (the telemetry lock keeps one from being freed under a query). */
 void gale__telemetry_rpc_server(struct gale_rpc_server *srv, bool add);
 void gale__telemetry_rpc_client(struct gale_rpc_client *cl, bool add);
+void gale__telemetry_rpc_remote(struct gale_rpc_remote *rm, bool add);
 
 #endif /* GALE_RUNTIME_PRIVATE_H */

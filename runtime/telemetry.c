@@ -14,6 +14,8 @@
  *   /gale/rpc/client      per RPC client: calls, completed, failed, timeouts, exceptions, late
  *                         replies discarded, bad replies, connections, endpoint faults and
  *                         failovers, in flight (struct gale_rpc_client_stats)
+ *   /gale/rpc/remote      per blocking-call handle (gale/rpc_remote.h): calls started,
+ *                         completed, failed, refused, cancelled, waits expired, in flight
  *
  * rte_telemetry callbacks take no user argument and cannot be unregistered in DPDK 22.11, so the
  * commands are registered once per process and read whichever runtime is attached (the last one
@@ -36,6 +38,7 @@
 
 #include <gale/port.h>
 #include <gale/rpc.h>
+#include <gale/rpc_remote.h>
 #include <gale/steer.h>
 
 #include "runtime_private.h"
@@ -49,7 +52,7 @@ struct gale__tel_list {
 	void **v;
 	unsigned int n, cap;
 };
-static struct gale__tel_list gale__tel_servers, gale__tel_clients;
+static struct gale__tel_list gale__tel_servers, gale__tel_clients, gale__tel_remotes;
 
 static const char *const gale__phase_names[] = {
 	[GALE_RUNTIME_CREATED] = "created",   [GALE_RUNTIME_RUNNING] = "running",
@@ -333,6 +336,15 @@ static const struct gale__tel_field gale__tel_client_fields[] = {
 	GALE__TF(struct gale_rpc_client_stats, conn_errors),
 	GALE__TF(struct gale_rpc_client_stats, no_endpoint),
 };
+static const struct gale__tel_field gale__tel_remote_fields[] = {
+	GALE__TF(struct gale_rpc_remote_stats, started),
+	GALE__TF(struct gale_rpc_remote_stats, completed),
+	GALE__TF(struct gale_rpc_remote_stats, failed),
+	GALE__TF(struct gale_rpc_remote_stats, refused),
+	GALE__TF(struct gale_rpc_remote_stats, cancelled),
+	GALE__TF(struct gale_rpc_remote_stats, wait_expired),
+	GALE__TF(struct gale_rpc_remote_stats, in_flight),
+};
 #undef GALE__TF
 
 static void
@@ -347,12 +359,15 @@ gale__tel_fields(struct rte_tel_data *c, const void *st, const struct gale__tel_
 	}
 }
 
-/* /gale/rpc/server and /gale/rpc/client: a dict of the live ones by index, each a dict. */
+/* /gale/rpc/server, /gale/rpc/client, /gale/rpc/remote: the live ones by index, each a dict. */
 static int
 gale__tel_rpc(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	bool server = strcmp(cmd, "/gale/rpc/server") == 0;
-	const struct gale__tel_list *l = server ? &gale__tel_servers : &gale__tel_clients;
+	bool remote = strcmp(cmd, "/gale/rpc/remote") == 0;
+	const struct gale__tel_list *l = server   ? &gale__tel_servers
+	                                 : remote ? &gale__tel_remotes
+	                                          : &gale__tel_clients;
 	struct rte_tel_data *c;
 	char key[16];
 
@@ -371,6 +386,12 @@ gale__tel_rpc(const char *cmd, const char *params, struct rte_tel_data *d)
 			gale_rpc_server_stats(l->v[i], &st);
 			gale__tel_fields(c, &st, gale__tel_server_fields,
 			                 RTE_DIM(gale__tel_server_fields));
+		} else if (remote) {
+			struct gale_rpc_remote_stats st;
+
+			gale_rpc_remote_stats_get(l->v[i], &st);
+			gale__tel_fields(c, &st, gale__tel_remote_fields,
+			                 RTE_DIM(gale__tel_remote_fields));
 		} else {
 			struct gale_rpc_client_stats st;
 
@@ -409,6 +430,8 @@ gale__tel_register(void)
 		                           "RPC server counters, per server. No parameters");
 		rte_telemetry_register_cmd("/gale/rpc/client", gale__tel_rpc,
 		                           "RPC client counters, per client. No parameters");
+		rte_telemetry_register_cmd("/gale/rpc/remote", gale__tel_rpc,
+		                           "Blocking-call handle counters, per handle. No parameters");
 		gale__tel_registered = true;
 	}
 }
@@ -463,6 +486,12 @@ void
 gale__telemetry_rpc_client(struct gale_rpc_client *cl, bool add)
 {
 	gale__tel_list_set(&gale__tel_clients, cl, add);
+}
+
+void
+gale__telemetry_rpc_remote(struct gale_rpc_remote *rm, bool add)
+{
+	gale__tel_list_set(&gale__tel_remotes, rm, add);
 }
 
 void

@@ -204,6 +204,10 @@ gale__worker_ctl(unsigned int worker, const struct gale_ctl_msg *msg, void *arg)
 		w->stop = true;
 		return;
 	}
+	if (msg->type == GALE_CTL_CMD && msg->code == GALE__CMD_REMOTE_CALL) {
+		gale__rpc_remote_start(w, msg->ptr);
+		return;
+	}
 	if (w->rt->conf.ctl_cb != NULL)
 		w->rt->conf.ctl_cb(w, msg, w->rt->conf.worker_arg);
 }
@@ -319,6 +323,8 @@ gale__worker_iterate(struct gale_worker *w)
 			work += units;
 		}
 	}
+	if (w->remotes != NULL) /* clients serving blocking calls of other threads */
+		work += gale__rpc_remote_poll(w);
 	work += gale__worker_stacks_flush(w);
 	for (p = 0; p < w->rt->nb_ports; p++)
 		work += gale__txq_send(w, p, &w->txq[p]);
@@ -393,14 +399,18 @@ gale__worker_main(void *arg)
 	const struct gale_runtime_conf *c = &w->rt->conf;
 
 	w->init_ret = gale__worker_stacks_start(w);
+	if (w->init_ret == 0)
+		gale__rpc_remote_worker_start(w);
 	if (w->init_ret == 0 && c->init_cb != NULL)
 		w->init_ret = c->init_cb(w, c->worker_arg);
 	if (w->init_ret == 0) {
 		while (!w->stop)
 			gale__worker_iterate(w);
-		if (c->fini_cb != NULL)
-			c->fini_cb(w, c->worker_arg);
 	}
+	/* Blocking callers waiting on this worker fail now, whatever stopped it. */
+	gale__rpc_remote_worker_stop(w);
+	if (w->init_ret == 0 && c->fini_cb != NULL)
+		c->fini_cb(w, c->worker_arg);
 	/* After fini: the protocol layer has closed its connections on the stacks. */
 	gale__worker_stacks_stop(w);
 	gale__worker_release(w);

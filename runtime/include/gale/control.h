@@ -2,9 +2,10 @@
 /*
  * The control channel: how state moves between the control-plane thread and the workers.
  *
- * Per worker, two single-producer single-consumer rte_rings of struct gale_ctl_msg (by value, no
- * allocation): down (control -> worker: snapshots, commands) and up (worker -> control: events,
- * counter deltas).
+ * Per worker, two rte_rings of struct gale_ctl_msg (by value, no allocation): down (control ->
+ * worker: snapshots, commands; multi-producer, so that other threads may post commands too, e.g.
+ * the blocking calls of gale/rpc_remote.h) and up (worker -> control: events, counter deltas;
+ * single-producer). Each has one consumer.
  *
  * Snapshots are versioned and immutable once published. The control thread owns every published
  * snapshot; a worker borrows the one it switched to until its next gale_ctl_worker_poll. When a
@@ -16,8 +17,9 @@
  * Commands and up messages are never dropped silently: a full ring returns -ENOBUFS and the sender
  * keeps the message and retries.
  *
- * Threads: gale_ctl_publish/send/poll/free on the one control thread; gale_ctl_worker_* on worker k
- * only.
+ * Threads: gale_ctl_publish/poll/free on the one control thread; gale_ctl_send on any thread
+ * (snapshots come only from the control thread, so they still reach a worker in version order);
+ * gale_ctl_worker_* on worker k only.
  */
 #ifndef GALE_CONTROL_H
 #define GALE_CONTROL_H
@@ -85,8 +87,8 @@ void gale_ctl_free(struct gale_ctl *ctl);
  */
 int gale_ctl_publish(struct gale_ctl *ctl, struct gale_snapshot *snap);
 
-/** Queue a command for one worker (copied). 0, -ENOBUFS when its down ring is full (retry),
- * -EINVAL. */
+/** Queue a command for one worker (copied); any thread. 0, -ENOBUFS when its down ring is full
+ * (retry), -EINVAL. */
 int gale_ctl_send(struct gale_ctl *ctl, unsigned int worker, const struct gale_ctl_msg *msg);
 
 /** Called for each up message, in order per worker. */
