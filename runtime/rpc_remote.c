@@ -405,9 +405,14 @@ gale__rpc_remote_worker_stop(struct gale_worker *w)
 	struct gale_rpc_remote *rm;
 	unsigned int i;
 
+	/* Every handle closed first, so a caller woken here finds all of this worker's closed. */
 	for (rm = w->remotes; rm != NULL; rm = rm->wnext) {
 		pthread_mutex_lock(&rm->mu);
 		rm->closed = true;
+		pthread_mutex_unlock(&rm->mu);
+	}
+	for (rm = w->remotes; rm != NULL; rm = rm->wnext) {
+		pthread_mutex_lock(&rm->mu);
 		/* Posted calls, taken or still in the ring: their callers are told now. */
 		for (i = 0; i < rm->conf.max_calls; i++) {
 			struct gale__rm_slot *s = &rm->slots[i];
