@@ -66,7 +66,7 @@ struct gale_rpc_remote_stats {
 	uint64_t started;   /**< calls posted to the worker. */
 	uint64_t completed; /**< calls that returned 0 to the caller's thread. */
 	uint64_t failed;    /**< calls posted that returned an error (cancelled ones included). */
-	uint64_t refused;   /**< calls refused before posting: -EBUSY or -ECANCELED. */
+	uint64_t refused;   /**< calls refused before posting (-EBUSY, -ECANCELED, -EMSGSIZE). */
 	uint64_t cancelled; /**< calls failed with -ECANCELED after posting (runtime stopping). */
 	uint64_t wait_expired; /**< callers whose own bound ran out (the worker never answered). */
 	uint64_t in_flight;    /**< gauge: calls posted and not yet returned. */
