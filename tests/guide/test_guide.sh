@@ -7,7 +7,7 @@
 # PKG_CONFIG_PATH are set by the guide's own commands from GALE_PREFIX. The install block is the one the test does
 # itself (building gale again would take minutes). The DPDK-port step runs the server on the native backend with a
 # net_tap port (gale0) in that namespace, the namespace's kernel as the client.
-# Bounded (timeout 90 s); whatever the guide left running in the namespace is stopped.
+# Bounded (timeout 120 s); whatever the guide left running in the namespace is stopped.
 set -euo pipefail
 . "$GALE_SOURCE_DIR/tests/lib/netns.sh"
 gale_fixture_init
@@ -45,7 +45,7 @@ done
 gale_netns_new ns
 mkdir "$GALE_TMP/work"
 status=0
-(cd "$GALE_TMP/work" && timeout 90 ip netns exec "$ns" bash "$GALE_TMP/guide.sh") || status=$?
+(cd "$GALE_TMP/work" && timeout 120 ip netns exec "$ns" bash "$GALE_TMP/guide.sh") || status=$?
 
 # A step that failed may have left the guide's server running: drain it (SIGTERM; its EAL files go with it), or
 # kill it and remove them.
