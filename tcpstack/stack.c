@@ -292,6 +292,13 @@ gale_stack_input(struct gale_stack *s, struct rte_mbuf **pkts, uint16_t nb_pkts)
 			rte_pktmbuf_free(m);
 		}
 	}
+	if (s->nackpend > 0 && !s->conf.ack_at_flush)
+		gale__tcp_ack_flush(s);
+}
+
+void
+gale_stack_ack_flush(struct gale_stack *s)
+{
 	if (s->nackpend > 0)
 		gale__tcp_ack_flush(s);
 }

@@ -494,7 +494,8 @@ gale__tcp_dup_ack(struct gale_tcp_conn *tp)
  * GRO aggregate once; a stretch ACK of at most a burst, 32 frames in gale's workers), instead of a
  * pure ACK per segment followed by the reply. Over net_tap, where every frame is a system call,
  * that was about 40% of the frames an echo server sent. No timer and no added latency: the ACK
- * leaves in the same poll iteration.
+ * leaves in the same poll iteration. With conf.ack_at_flush the owed ACKs wait for
+ * gale_stack_ack_flush, for owners (the runtime) that read and answer after the whole input.
  */
 static void
 gale__tcp_ack_defer(struct gale_tcp_conn *tp)

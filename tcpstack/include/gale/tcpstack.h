@@ -122,6 +122,10 @@ struct gale_stack_conf {
 	bool timestamps; /**< offer RFC 7323 timestamps; default on. */
 	bool window_scaling;    /**< offer RFC 7323 window scaling; default on. */
 	bool sack;              /**< offer RFC 2018 SACK; default on. */
+	bool ack_at_flush; /**< the ACKs a receive burst owes (delack_us 0) wait for
+	                      gale_stack_ack_flush instead of leaving at the end of
+	                      gale_stack_input: a caller that answers the burst in between (the
+	                      runtime's work callback) sends them on its replies; default off. */
 	uint64_t isn_secret[2]; /**< RFC 6528 / cookie key; zero = drawn from rte_rand at creation.
 	                         */
 };
@@ -254,6 +258,13 @@ void gale_stack_input(struct gale_stack *stack, struct rte_mbuf **pkts, uint16_t
  * tx_drop_stuck, so one frame a device will never take cannot block everything behind it.
  */
 unsigned int gale_stack_flush(struct gale_stack *stack);
+
+/**
+ * Send the ACKs that received segments still owe (none were carried by data sent since). With
+ * conf.ack_at_flush the owner calls it once it has answered what gale_stack_input delivered, at
+ * the latest before its gale_stack_flush; without, gale_stack_input does it and this finds none.
+ */
+void gale_stack_ack_flush(struct gale_stack *stack);
 
 /** Frames waiting in the stack's tx queue. */
 unsigned int gale_stack_tx_pending(const struct gale_stack *stack);
