@@ -53,6 +53,7 @@
 #include <gale/tcpstack.h>
 
 #include "conn_private.h"
+#include "runtime_private.h"
 
 #define GALE__N_EV_CONNECTED 0x1u
 #define GALE__N_EV_READABLE  0x2u
@@ -61,6 +62,8 @@
 #define GALE__N_IBUF0        (64u << 10)
 /** Most mbufs handed to the stack in one gale_tcp_send (it refuses chains past 60000). */
 #define GALE__N_SEND_SEGS 4096u
+/** Room the output queue's last buffer must have left for a transmission to begin in it. */
+#define GALE__N_TAIL_MIN 128u
 
 enum gale__nstate {
 	GALE__NS_CONNECTING = 1,
@@ -80,6 +83,7 @@ struct gale_conn {
 	bool tx_blocked;  /**< a send was refused or output waits: tell writable when it is out */
 	bool peeked;      /**< the reader peeked during its readable callback */
 	bool want_absorb; /**< a peek could not show every buffered byte: gather them */
+	bool on_flush;    /**< on the backend's flush list (output waits for the poll's end) */
 	int err;          /**< error to report before closed, 0 = none */
 	const struct gale_conn_callbacks *cbs;
 	void *arg;
@@ -93,6 +97,7 @@ struct gale_conn {
 	struct gale_conn *prev, *next; /**< every connection of the instance */
 	struct gale_conn *next_ready;
 	struct gale_conn *next_dead;
+	struct gale_conn *next_flush;
 };
 
 /** The segments of one open transmission. */
@@ -101,6 +106,7 @@ struct gale__ntx {
 	struct rte_mbuf **mbufs;
 	unsigned int n; /**< mbufs taken */
 	bool busy;
+	bool tail0; /**< mbufs[0] is the output queue's tail, written on after its bytes */
 };
 
 struct gale_conn_backend {
@@ -118,6 +124,8 @@ struct gale_conn_backend {
 	struct gale_conn *conns;
 	struct gale_conn *ready;
 	struct gale_conn *dead;
+	struct gale_conn *flush; /**< connections whose output waits for the poll's end */
+	bool in_poll;            /**< gale__n_poll_wait is delivering events */
 	struct gale__ntx tx[GALE__N_TX_SLOTS];
 	struct gale_conn_stats st;
 };
@@ -187,6 +195,14 @@ gale__n_free(struct gale_conn *c)
 			pp = &(*pp)->next_ready;
 		if (*pp == c)
 			*pp = c->next_ready;
+	}
+	if (c->on_flush) {
+		struct gale_conn **pp = &be->flush;
+
+		while (*pp != NULL && *pp != c)
+			pp = &(*pp)->next_flush;
+		if (*pp == c)
+			*pp = c->next_flush;
 	}
 	if (c->prev != NULL)
 		c->prev->next = c->next;
@@ -293,16 +309,51 @@ gale__n_finish_close(struct gale_conn *c)
 	gale__n_kill(c, 0);
 }
 
+/* Queue head..tail (len bytes; consumes them); head NULL: the bytes were written on from the
+ * queue's tail, already linked up to tail. */
 static void
 gale__n_enqueue(struct gale_conn *c, struct rte_mbuf *head, struct rte_mbuf *tail, size_t len)
 {
-	if (c->oq_tail != NULL)
-		c->oq_tail->next = head;
-	else
-		c->oq_head = head;
+	if (head != NULL) {
+		if (c->oq_tail != NULL)
+			c->oq_tail->next = head;
+		else
+			c->oq_head = head;
+	}
 	c->oq_tail = tail;
 	c->oq_len += len;
+	if (c->be->in_poll || c->be->conf.worker != NULL) {
+		/* Held until the worker flushes its stacks (or, without a worker, until the poll
+		 * that wrote it ends): every reply to one receive burst, or every call of one
+		 * iteration, leaves in one segment instead of a segment each (gale__n_flush). */
+		if (!c->on_flush) {
+			c->on_flush = true;
+			c->next_flush = c->be->flush;
+			c->be->flush = c;
+		}
+		return;
+	}
 	gale__n_push(c);
+}
+
+/* The end of a poll, or the worker's flush hook: hand what was written to the stack. */
+static void
+gale__n_flush(struct gale_conn_backend *be)
+{
+	while (be->flush != NULL) {
+		struct gale_conn *c = be->flush;
+
+		be->flush = c->next_flush;
+		c->on_flush = false;
+		if (c->state != GALE__NS_DEAD)
+			gale__n_push(c);
+	}
+}
+
+static void
+gale__n_flush_hook(void *arg)
+{
+	gale__n_flush(arg);
 }
 
 /* ---- stack callbacks ---- */
@@ -456,6 +507,9 @@ gale__conn_native_create(const struct gale_conn_conf *conf)
 			return NULL;
 		}
 	}
+	if (be->conf.worker != NULL &&
+	    gale__worker_flush_hook_add(be->conf.worker, gale__n_flush_hook, be) != 0)
+		be->conf.worker = NULL; /* no room: output goes to the stack at each poll's end */
 	return be;
 }
 
@@ -482,6 +536,8 @@ gale__n_backend_free(struct gale_conn_backend *be)
 	struct gale_conn *c;
 	unsigned int i;
 
+	if (be->conf.worker != NULL)
+		gale__worker_flush_hook_del(be->conf.worker, gale__n_flush_hook, be);
 	gale__n_unlisten(be);
 	for (c = be->conns; c != NULL; c = c->next) {
 		rte_pktmbuf_free(c->oq_head);
@@ -788,10 +844,21 @@ gale__n_tx_begin(struct gale_conn *c, struct gale_conn_tx *tx, size_t hint)
 	if (t == NULL || gale__n_tx_space(c) == 0)
 		return -ENOBUFS;
 	t->n = 0;
+	t->tail0 = false;
 	tx->conn = c;
 	tx->priv = t;
-	if (gale__n_refill(tx, &t->segs[0]) != 0)
+	if (c->oq_tail != NULL && (unsigned int)(be->room - c->oq_tail->data_len) >= GALE__N_TAIL_MIN) {
+		/* Go on writing in the last buffer of the output queue (not in the stack yet, so
+		 * ours alone): pipelined replies of one burst share buffers and segments. */
+		struct rte_mbuf *m = c->oq_tail;
+
+		t->mbufs[t->n++] = m;
+		t->tail0 = true;
+		t->segs[0].base = rte_pktmbuf_mtod_offset(m, uint8_t *, m->data_len);
+		t->segs[0].cap = be->room - m->data_len;
+	} else if (gale__n_refill(tx, &t->segs[0]) != 0) {
 		return -ENOBUFS;
+	}
 	t->segs[0].len = 0;
 	t->busy = true;
 	c->tx_open = true;
@@ -804,9 +871,12 @@ gale__n_tx_release(struct gale_conn_tx *tx, unsigned int from)
 {
 	struct gale__ntx *t = tx->priv;
 
+	if (from == 0 && t->tail0)
+		from = 1; /* the queue's tail stays the queue's */
 	if (from < t->n)
 		rte_pktmbuf_free_bulk(&t->mbufs[from], t->n - from);
 	t->n = 0;
+	t->tail0 = false;
 	t->busy = false;
 	tx->conn->tx_open = false;
 }
@@ -822,24 +892,30 @@ gale__n_tx_commit(struct gale_conn_tx *tx)
 	n = gale_codec_writer_finish(&tx->w);
 	if (n > t->n)
 		n = t->n;
-	for (i = 0; i < n; i++) {
-		struct rte_mbuf *m = t->mbufs[i];
-
-		m->data_len = (uint16_t)t->segs[i].len;
-		m->pkt_len = m->data_len;
-		m->next = i + 1 < n ? t->mbufs[i + 1] : NULL;
+	for (i = 0; i < n; i++)
 		total += t->segs[i].len;
-	}
 	if (total == 0 || c->state != GALE__NS_OPEN) {
 		gale__n_tx_release(tx, 0);
 		return total == 0 ? 0 : -ENOTCONN;
 	}
-	/* The unused mbufs go back; the written ones become the queue's. */
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = t->mbufs[i];
+
+		if (i == 0 && t->tail0)
+			m->data_len = (uint16_t)(m->data_len + t->segs[0].len);
+		else
+			m->data_len = (uint16_t)t->segs[i].len;
+		m->pkt_len = m->data_len;
+		m->next = i + 1 < n ? t->mbufs[i + 1] : NULL;
+	}
+	/* The unused mbufs go back; the written ones become the queue's (after its tail, or
+	 * from its tail on when the writer began there). */
 	{
 		struct rte_mbuf *head = t->mbufs[0], *tail = t->mbufs[n - 1];
+		bool tail0 = t->tail0;
 
 		gale__n_tx_release(tx, n);
-		gale__n_enqueue(c, head, tail, total);
+		gale__n_enqueue(c, tail0 ? NULL : head, tail, total);
 	}
 	return 0;
 }
@@ -963,6 +1039,7 @@ gale__n_poll_wait(struct gale_conn_backend *be, int timeout_ms)
 
 	(void)timeout_ms; /* the worker loop drives the stack: nothing to wait on here */
 	be->ready = NULL;
+	be->in_poll = true;
 	while (list != NULL) {
 		struct gale_conn *c = list;
 		uint8_t ev = c->ev;
@@ -987,6 +1064,8 @@ gale__n_poll_wait(struct gale_conn_backend *be, int timeout_ms)
 				c->cbs->writable(c, c->arg);
 		}
 	}
+	be->in_poll = false;
+	gale__n_flush(be);
 	if (work != 0)
 		GALE__NCNT(be, polls, 1);
 	if (be->dead != NULL) {

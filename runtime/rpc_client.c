@@ -208,6 +208,7 @@ gale_rpc_client_create(const struct gale_rpc_client_conf *conf, struct gale_work
 			goto fail_errno;
 		}
 		cc.stack = gale_worker_stack(w, (uint16_t)p);
+		cc.worker = w;
 	}
 	cc.max_conns = conf->nb_endpoints * cl->conf.conns_per_endpoint + 1;
 	cc.rx_max = (size_t)(conf->limits.max_frame != 0 ? conf->limits.max_frame

@@ -972,6 +972,7 @@ gale_rpc_server_worker_init(struct gale_worker *w, void *arg)
 		if (p < 0)
 			return -ENODEV; /* the runtime was given no stack template */
 		cc.stack = gale_worker_stack(w, (uint16_t)p);
+		cc.worker = w;
 	}
 	cc.max_conns = srv->conf.max_conns;
 	cc.rx_max = (size_t)srv->conf.limits.max_frame + (64u << 10);

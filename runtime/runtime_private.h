@@ -74,6 +74,14 @@ struct gale__wstack {
 
 /** One worker; an array of them, cache aligned, written only by its own lcore (stats read by
  * others). */
+/** What a worker calls before it flushes its stacks (a native backend's held output). */
+struct gale__flush_hook {
+	void (*fn)(void *arg);
+	void *arg;
+};
+
+#define GALE__WORKER_FLUSH_HOOKS 8
+
 struct gale_worker {
 	struct gale_runtime *rt;
 	unsigned int id;    /**< index, and queue id on every port. */
@@ -93,6 +101,8 @@ struct gale_worker {
 	struct rte_ring *arp_ring; /**< ARP mappings other workers learned (MP/SC); NULL = none. */
 	struct gale_rpc_remote *remotes; /**< blocking-call handles served here (rpc_remote.c);
 	                                  * set only while the runtime is not running. */
+	unsigned int nflush_hooks;
+	struct gale__flush_hook flush_hooks[GALE__WORKER_FLUSH_HOOKS];
 } __rte_cache_aligned;
 
 /** The runtime: configuration, workers, control channel, lifecycle state. */
@@ -129,6 +139,9 @@ void gale__stacks_teardown(struct gale_runtime *rt);
 int gale__worker_stacks_start(struct gale_worker *w);
 void gale__worker_stacks_stop(struct gale_worker *w);
 unsigned int gale__worker_stacks_flush(struct gale_worker *w);
+/* On the worker: fn(arg) runs at the start of every gale__worker_stacks_flush. 0, or -ENOSPC. */
+int gale__worker_flush_hook_add(struct gale_worker *w, void (*fn)(void *arg), void *arg);
+void gale__worker_flush_hook_del(struct gale_worker *w, void (*fn)(void *arg), void *arg);
 /** Stack work the drain waits for: queued frames and closes not yet acknowledged. */
 unsigned int gale__worker_stacks_pending(const struct gale_worker *w);
 unsigned int gale__worker_arp_drain(struct gale_worker *w);

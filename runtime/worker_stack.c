@@ -178,6 +178,9 @@ gale__worker_stacks_start(struct gale_worker *w)
 		sc.port_pick_ctx = ws;
 		sc.arp_learn = rt->nb_workers > 1 ? gale__stack_arp_learn : NULL;
 		sc.arp_learn_ctx = ws;
+		/* The work callback answers what rx delivered before the stacks flush: its replies
+		 * carry the ACKs (gale__worker_stacks_flush sends those still owed). */
+		sc.ack_at_flush = true;
 		/* Spread the workers' first source ports so their searches do not all start at lo.
 		 */
 		ws->sport_next =
@@ -220,15 +223,45 @@ gale__worker_stacks_stop(struct gale_worker *w)
 	}
 }
 
+int
+gale__worker_flush_hook_add(struct gale_worker *w, void (*fn)(void *arg), void *arg)
+{
+	if (w->nflush_hooks == GALE__WORKER_FLUSH_HOOKS)
+		return -ENOSPC;
+	w->flush_hooks[w->nflush_hooks].fn = fn;
+	w->flush_hooks[w->nflush_hooks].arg = arg;
+	w->nflush_hooks++;
+	return 0;
+}
+
+void
+gale__worker_flush_hook_del(struct gale_worker *w, void (*fn)(void *arg), void *arg)
+{
+	unsigned int i;
+
+	for (i = 0; i < w->nflush_hooks; i++)
+		if (w->flush_hooks[i].fn == fn && w->flush_hooks[i].arg == arg) {
+			w->flush_hooks[i] = w->flush_hooks[--w->nflush_hooks];
+			return;
+		}
+}
+
 unsigned int
 gale__worker_stacks_flush(struct gale_worker *w)
 {
-	unsigned int sent = 0;
+	unsigned int sent = 0, i;
 	uint16_t p;
 
+	/* Output the iteration's callbacks held back (a native backend's), then the ACKs that
+	 * none of it carried, then the frames. */
+	for (i = 0; i < w->nflush_hooks; i++)
+		w->flush_hooks[i].fn(w->flush_hooks[i].arg);
+
 	for (p = 0; p < w->rt->nb_ports; p++)
-		if (w->stacks[p].stack != NULL)
+		if (w->stacks[p].stack != NULL) {
+			gale_stack_ack_flush(w->stacks[p].stack);
 			sent += gale_stack_flush(w->stacks[p].stack);
+		}
 	return sent;
 }
 

@@ -61,6 +61,7 @@
 struct gale_conn;
 struct gale_conn_backend;
 struct gale_stack;
+struct gale_worker;
 
 /** Backends. */
 enum gale_conn_kind {
@@ -94,6 +95,12 @@ struct gale_conn_conf {
 	/** native: the worker's stack (gale_worker_stack; borrowed, must outlive the instance).
 	 * Ignored by kernel. On native, tx_max 0 = 16 MiB + 64 KiB. */
 	struct gale_stack *stack;
+	/** native: the worker the stack belongs to, or NULL. With a worker, what the iteration
+	 * writes goes to the stack once, just before the worker flushes its stacks (so the
+	 * replies to a burst, or the calls of an iteration, share segments); without one, at
+	 * the end of the gale_conn_poll that wrote it, or at once outside a poll. Ignored by
+	 * kernel. */
+	struct gale_worker *worker;
 };
 
 /** Counters of one instance (owner-written; other threads read them with relaxed loads). */
