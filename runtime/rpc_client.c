@@ -84,6 +84,7 @@ struct gale__cl_ep {
 	unsigned int fails;     /**< consecutive connection failures */
 	int err;                /**< the last one's errno (negative) */
 	uint64_t down_until_us; /**< skipped by round-robin until then */
+	unsigned int next_pick; /**< where gale__cl_pick starts looking */
 	struct gale__cl_conn *conns;
 };
 
@@ -631,21 +632,27 @@ gale__cl_rpc_timeout(struct gale_timer *t, void *arg)
 	gale__cl_complete(k, -ETIMEDOUT);
 }
 
-/* The connection of endpoint ep for a new call: the least loaded one, or a new one. */
+/*
+ * The connection of endpoint ep for a new call: the least loaded one, or a new one. The search
+ * starts after the last pick and ends at an open idle connection (none is less loaded): a
+ * closed loop over 64 connections found its next one in a step or two instead of scanning all 64
+ * per call (callgrind, gale-bench 64 x 1: 550 of 7,600 instructions per call were this loop).
+ */
 static struct gale__cl_conn *
 gale__cl_pick(struct gale_rpc_client *cl, struct gale__cl_ep *ep)
 {
-	struct gale__cl_conn *best = &ep->conns[0];
-	unsigned int k;
+	unsigned int n = cl->conf.conns_per_endpoint, at = ep->next_pick < n ? ep->next_pick : 0, k;
+	struct gale__cl_conn *best = &ep->conns[at];
 
-	for (k = 1; k < cl->conf.conns_per_endpoint; k++) {
-		struct gale__cl_conn *cc = &ep->conns[k];
+	for (k = 1; k < n && !(best->c != NULL && best->npending == 0); k++) {
+		struct gale__cl_conn *cc = &ep->conns[at + k < n ? at + k : at + k - n];
 
 		if (cc->c == NULL && best->c != NULL && best->npending != 0)
 			best = cc; /* open another connection rather than queue behind a busy one */
 		else if (cc->c != NULL && cc->npending < best->npending)
 			best = cc;
 	}
+	ep->next_pick = (unsigned int)(best - ep->conns) + 1;
 	return best;
 }
 
