@@ -12,8 +12,10 @@
  * into the connection's own buffer), back-pressure (tx_max refused with -EAGAIN, counted, then
  * writable), close (queued bytes first, then EOF at the peer, closed without error), abort (the
  * peer gets -ECONNRESET then closed), a refused connect (error then closed), the receive limit
- * (-EMSGSIZE, counted), the connection limit, and freeing an instance with connections open
- * (closed callbacks run). After each case the pool is full again.
+ * (-EMSGSIZE, counted), the connection limit, freeing an instance with connections open
+ * (closed callbacks run), and coalescing: sixteen pipelined requests that arrive in one burst get
+ * their sixteen replies, written from readable, in one frame (with the ACK on it, ack_at_flush)
+ * instead of a pure ACK and a frame per reply. After each case the pool is full again.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,6 +29,7 @@
 
 #include <cmocka.h>
 
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
@@ -64,6 +67,8 @@ struct side {
 	bool auto_consume; /**< readable consumes everything */
 	size_t wait_for;   /**< readable consumes only once this many bytes are buffered */
 	bool verify;       /**< check the pattern of what is consumed */
+	size_t echo_unit;  /**< readable echoes every whole unit of this many bytes, one
+	                      transmission each */
 	bool bad;
 };
 
@@ -109,6 +114,7 @@ node_start(struct node *nd, uint32_t ip, uint8_t last, const struct gale_conn_co
 	sc.max_conns = 64;
 	sc.isn_secret[0] = last;
 	sc.isn_secret[1] = 7;
+	sc.ack_at_flush = true; /* as the runtime's stacks: step() sends the ACKs still owed */
 	nd->stack = gale_stack_create(&sc);
 	assert_non_null(nd->stack);
 	if (cc_in != NULL)
@@ -145,6 +151,8 @@ step(void)
 		gale_conn_poll(A.be);
 	if (B.be != NULL)
 		gale_conn_poll(B.be);
+	gale_stack_ack_flush(A.stack);
+	gale_stack_ack_flush(B.stack);
 	gale_stack_flush(A.stack);
 	gale_stack_flush(B.stack);
 }
@@ -229,8 +237,31 @@ cb_readable(struct gale_conn *c, void *arg)
 
 	s->readable++;
 	s->cb_in_call += s->in_call;
-	if (s->auto_consume || s->wait_for != 0)
+	if (s->echo_unit != 0) {
+		struct gale_codec_seg segs[8];
+		uint8_t buf[256];
+		size_t len, off = 0;
+		unsigned int n = gale_conn_recv_peek(c, segs, 8, &len);
+
+		assert_true(s->echo_unit <= sizeof(buf));
+		for (unsigned int i = 0; i < n; i++)
+			for (size_t j = 0; j < segs[i].len; j++) {
+				buf[off++ % s->echo_unit] = segs[i].base[j];
+				if (off % s->echo_unit == 0) {
+					struct gale_conn_tx tx;
+
+					assert_int_equal(gale_conn_tx_begin(c, &tx, s->echo_unit), 0);
+					assert_int_equal(
+					        gale_codec_write_raw(&tx.w, buf, s->echo_unit), 0);
+					assert_int_equal(gale_conn_tx_commit(&tx), 0);
+				}
+			}
+		off -= off % s->echo_unit;
+		if (off != 0)
+			assert_int_equal(gale_conn_consume(c, off), 0);
+	} else if (s->auto_consume || s->wait_for != 0) {
 		consume_some(c, s);
+	}
 }
 
 static void
@@ -427,6 +458,34 @@ test_echo_peek_consume(void **state)
 
 /* A 3 MiB message written in one transmission, read only once whole: more than the stack's
  * receive buffer, so the backend must take it out of the stack before the window closes. */
+/* Sixteen requests in one burst: their replies leave in one frame that also carries the ACK. */
+static void
+test_burst_replies_coalesce(void **state)
+{
+	const size_t unit = 40;
+	uint16_t iplen;
+
+	(void)state;
+	pair_up(NULL, NULL);
+	sa.echo_unit = unit;
+	sb.auto_consume = true;
+	sb.verify = true;
+	/* B's writes outside a poll go to its stack at once: sixteen frames on its next flush. */
+	for (size_t i = 0; i < 16; i++)
+		assert_int_equal(write_pattern(sb.c, i * unit, unit), 0);
+	step(); /* B's frames onto the wire */
+	assert_int_equal(B.out.n, 16);
+	step(); /* A takes the burst, echoes from readable, flushes */
+	assert_int_equal(A.out.n, 1);
+	iplen = rte_be_to_cpu_16(rte_pktmbuf_mtod_offset(A.out.pkts[0], struct rte_ipv4_hdr *,
+	                                                 sizeof(struct rte_ether_hdr))
+	                                 ->total_length);
+	assert_true(iplen >= 40 + 16 * unit);
+	RUN_UNTIL(sb.got == 16 * unit, 200);
+	assert_false(sb.bad);
+	both_stop();
+}
+
 static void
 test_big_message(void **state)
 {
@@ -675,6 +734,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_listen_errors),
 		cmocka_unit_test(test_echo_peek_consume),
+		cmocka_unit_test(test_burst_replies_coalesce),
 		cmocka_unit_test(test_big_message),
 		cmocka_unit_test(test_short_peek_outside_readable),
 		cmocka_unit_test(test_backpressure),
