@@ -73,7 +73,6 @@ gale_binary__read_message_begin(struct gale_codec_reader *r, struct gale_codec_b
 		*type = (uint8_t)((uint32_t)v & 0xff);
 		if ((rc = gale_binary_read_string(r, name)) != 0)
 			return rc;
-		r->nonstrict = 0;
 	} else {
 		/* Old non-strict: v is the name's length. */
 		if ((uint32_t)v > r->limits.max_string)
@@ -193,7 +192,7 @@ gale_binary__write_message_begin(struct gale_codec_writer *w, const char *name, 
 {
 	int rc;
 
-	if (w->strict) {
+	if (!w->nonstrict) {
 		if ((rc = gale_binary_write_i32(w, (int32_t)(GALE_BINARY_VERSION_1 | type))) != 0 ||
 		    (rc = gale_binary_write_string(w, name, name_len)) != 0)
 			return rc;

@@ -300,7 +300,7 @@ gale_codec__writer_init_slow(struct gale_codec_writer *w, struct gale_codec_wseg
 	w->max_seg = max_seg < nseg ? nseg : max_seg;
 	w->refill = refill;
 	w->refill_arg = refill_arg;
-	w->strict = 1;
+	w->nonstrict = 0;
 	if (nseg == 0) {
 		/* Nothing yet: the first write asks refill for segs[0]. Until then segs[0] is an empty stand-in. */
 		static uint8_t none_byte;

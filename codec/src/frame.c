@@ -291,7 +291,7 @@ int
 gale_frame_encode_begin(struct gale_codec_writer *w, struct gale_frame *f)
 {
 	f->start = gale_codec_writer_offset(w);
-	w->strict = !f->nonstrict;
+	w->nonstrict = f->nonstrict;
 	switch (f->transport) {
 	case GALE_TRANSPORT_FRAMED:
 		return gale_codec_writer_reserve(w, 4, &f->len_mark);

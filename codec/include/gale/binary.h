@@ -44,7 +44,8 @@ gale_binary__read_message_begin(struct gale_codec_reader *r, struct gale_codec_b
 				int32_t *seqid);
 
 /**
- * Reads a message envelope, strict or non-strict (r->nonstrict tells which). The name is a view (or arena copy).
+ * Reads a message envelope, strict or non-strict (r->nonstrict is set after a non-strict one). The name is a view
+ * (or arena copy).
  * Fails with BAD_VERSION on a bad version word, BAD_MSG_TYPE on a type outside 1..4. Inline fast path for a
  * strict envelope inside the current segment (it is on every request; the benchmark showed the call).
  */
@@ -68,7 +69,6 @@ gale_binary_read_message_begin(struct gale_codec_reader *r, struct gale_codec_by
 			memcpy(&q, p + 8 + len, 4);
 			*seqid = (int32_t)gale_codec_be32(q);
 			*type = (uint8_t)(v & 0xff);
-			r->nonstrict = 0;
 			r->cur = p + 12 + len;
 			return 0;
 		}
@@ -337,14 +337,14 @@ int
 gale_binary__write_message_begin(struct gale_codec_writer *w, const char *name, size_t name_len, uint8_t type,
 				 int32_t seqid);
 
-/** Writes an envelope: strict (version word) when w->strict, else old non-strict. Borrows name. */
+/** Writes an envelope: strict (version word) unless w->nonstrict, else old non-strict. Borrows name. */
 static inline int
 gale_binary_write_message_begin(struct gale_codec_writer *w, const char *name, size_t name_len, uint8_t type,
 				int32_t seqid)
 {
 	uint8_t *p = w->cur;
 
-	if (GALE_CODEC_LIKELY(w->strict && name_len <= INT32_MAX && (size_t)(w->end - p) >= name_len + 12)) {
+	if (GALE_CODEC_LIKELY(!w->nonstrict && name_len <= INT32_MAX && (size_t)(w->end - p) >= name_len + 12)) {
 		/* Version word and name length in one store (stores bound a small message's cost). */
 		uint64_t vl = gale_codec_be64((uint64_t)(GALE_BINARY_VERSION_1 | type) << 32 | (uint32_t)name_len);
 		uint32_t q = gale_codec_be32((uint32_t)seqid);

@@ -147,23 +147,43 @@ struct gale_codec_bytes {
 	uint32_t len;
 };
 
+/*
+ * Two 64-bit lanes, for setting two adjacent 8-byte fields with one 16-byte store (GCC and clang vector
+ * extension: SSE2 on x86-64, two scalar stores where there is no vector unit). Internal.
+ */
+typedef uint64_t gale_codec__v2u64 __attribute__((vector_size(16)));
+
+/*
+ * Keeps a vector in a vector register up to its store: without it the compiler splits a constant (or a pair of
+ * constants) into two 8-byte immediate stores, which is the cost the pairing removes. Internal.
+ */
+#if defined(__x86_64__)
+#define GALE_CODEC__VREG(v) __asm__("" : "+x"(v))
+#elif defined(__aarch64__)
+#define GALE_CODEC__VREG(v) __asm__("" : "+w"(v))
+#else
+#define GALE_CODEC__VREG(v) ((void)0)
+#endif
+
 /** Reader over a chain of segments. Initialise with gale_codec_reader_init(); fields are for the inline paths. */
 struct gale_codec_reader {
+	/* Laid out in 16-byte pairs set at init by one store each (see gale_codec_reader_init()). */
 	const uint8_t *cur;                /**< next byte (fast path) */
 	const uint8_t *end;                /**< end of the readable part of the current segment */
 	const struct gale_codec_seg *seg;  /**< current segment */
 	const struct gale_codec_seg *segs_end; /**< one past the last segment */
-	size_t seg_off;                    /**< stream offset of seg->base */
-	size_t stop;                       /**< stream offset where reading stops (SIZE_MAX: end of segments) */
 	struct gale_arena *arena;          /**< copies of values that straddle segments (may be NULL) */
-	/* From here to nonstrict: constants at init, laid out without holes so init stores them in few stores. */
-	struct gale_codec_limits limits;   /**< resolved limits (no zeros) */
+	/* From depth to nonstrict: 8 bytes, all zero at init (stored with arena). */
 	uint16_t depth;                    /**< current nesting */
 	int16_t last_fid;                  /**< compact: previous field id in the current struct */
 	uint8_t final;                     /**< 1: no more input will come; running out is malformed */
 	uint8_t reason;                    /**< enum gale_codec_reason of the last failure */
 	uint8_t bool_pending;              /**< compact: a field header carried a bool value */
-	uint8_t nonstrict;                 /**< binary: the last envelope read was old non-strict */
+	uint8_t nonstrict;                 /**< binary: an envelope this reader read was old non-strict (sticky) */
+	/* From seg_off to limits: constants at init, in two 16-byte blocks. */
+	size_t seg_off;                    /**< stream offset of seg->base */
+	size_t stop;                       /**< stream offset where reading stops (SIZE_MAX: end of segments) */
+	struct gale_codec_limits limits;   /**< resolved limits (no zeros) */
 	uint8_t bool_value;                /**< compact: that value (meaningful only while bool_pending) */
 	int16_t fid_stack[GALE_CODEC_DEPTH_CAP]; /**< compact: last_fid of each enclosing struct */
 };
@@ -187,24 +207,53 @@ gale_codec_reader_init(struct gale_codec_reader *r, const struct gale_codec_seg 
 		gale_codec__reader_init_slow(r, segs, nseg, limits, arena);
 		return;
 	}
-	/* In field order, so the compiler merges the constant stores (each store counts: see codec.c). */
+#if defined(__LP64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/*
+	 * Five 16-byte stores where field by field took six or more (each store counts: see codec.c); bool_value is
+	 * set with bool_pending.
+	 */
+	gale_codec__v2u64 v;
+
+	_Static_assert(offsetof(struct gale_codec_reader, seg) == 16 &&
+			       offsetof(struct gale_codec_reader, arena) == 32 &&
+			       offsetof(struct gale_codec_reader, depth) == 40 &&
+			       offsetof(struct gale_codec_reader, nonstrict) == 47 &&
+			       offsetof(struct gale_codec_reader, seg_off) == 48 &&
+			       offsetof(struct gale_codec_reader, limits) == 64,
+		       "reader init stores pairs of fields");
+	v = (gale_codec__v2u64){(uintptr_t)segs->base, (uintptr_t)(segs->base + segs->len)};
+	memcpy(&r->cur, &v, 16);
+	v = (gale_codec__v2u64){(uintptr_t)segs, (uintptr_t)(segs + nseg)};
+	memcpy(&r->seg, &v, 16);
+	v = (gale_codec__v2u64){(uintptr_t)arena, 0};
+	GALE_CODEC__VREG(v);
+	memcpy(&r->arena, &v, 16); /* arena, depth .. nonstrict = 0 */
+	v = (gale_codec__v2u64){0, SIZE_MAX};
+	GALE_CODEC__VREG(v);
+	memcpy(&r->seg_off, &v, 16); /* seg_off, stop */
+	v = (gale_codec__v2u64){(uint64_t)GALE_CODEC_DEFAULT_MAX_FRAME << 32 | GALE_CODEC_DEFAULT_MAX_FRAME,
+				(uint64_t)GALE_CODEC_DEFAULT_MAX_DEPTH << 32 | GALE_CODEC_DEFAULT_MAX_FRAME};
+	GALE_CODEC__VREG(v);
+	memcpy(&r->limits, &v, 16);
+#else
 	r->cur = segs->base;
 	r->end = segs->base + segs->len;
 	r->seg = segs;
 	r->segs_end = segs + nseg;
-	r->seg_off = 0;
-	r->stop = SIZE_MAX;
 	r->arena = arena;
-	r->limits.max_frame = GALE_CODEC_DEFAULT_MAX_FRAME;
-	r->limits.max_string = GALE_CODEC_DEFAULT_MAX_FRAME;
-	r->limits.max_container = GALE_CODEC_DEFAULT_MAX_FRAME;
-	r->limits.max_depth = GALE_CODEC_DEFAULT_MAX_DEPTH;
 	r->depth = 0;
 	r->last_fid = 0;
 	r->final = 0;
 	r->reason = GALE_CODEC_E_OK;
 	r->bool_pending = 0;
 	r->nonstrict = 0; /* bool_value is set with bool_pending */
+	r->seg_off = 0;
+	r->stop = SIZE_MAX;
+	r->limits.max_frame = GALE_CODEC_DEFAULT_MAX_FRAME;
+	r->limits.max_string = GALE_CODEC_DEFAULT_MAX_FRAME;
+	r->limits.max_container = GALE_CODEC_DEFAULT_MAX_FRAME;
+	r->limits.max_depth = GALE_CODEC_DEFAULT_MAX_DEPTH;
+#endif
 }
 
 /**
@@ -387,22 +436,23 @@ typedef int (*gale_codec_refill_cb_t)(void *arg, struct gale_codec_wseg *seg);
 
 /** Writer over caller-supplied segments. */
 struct gale_codec_writer {
+	/* Laid out in 16-byte pairs set at init by one store each (see gale_codec_writer_init()). */
 	uint8_t *cur;                    /**< next byte (fast path) */
 	uint8_t *end;                    /**< end of the current segment */
 	struct gale_codec_wseg *segs;    /**< caller's array (borrowed) */
 	gale_codec_refill_cb_t refill;   /**< may be NULL */
-	void *refill_arg;                /**< passed to refill (left unset when refill is NULL) */
 	unsigned nseg;                   /**< entries of segs in use */
 	unsigned max_seg;                /**< capacity of segs (refill appends up to it) */
-	/* From here to bool_pending: constants at init, laid out without holes (few stores at init). */
 	size_t seg_off;                  /**< stream offset of segs[idx].base */
+	/* From here to bool_pending: constants at init, in one 16-byte block. */
 	unsigned idx;                    /**< current segment */
 	uint16_t depth;                  /**< compact: struct nesting */
 	int16_t pending_fid;             /**< compact: its field id */
 	int16_t last_fid;                /**< compact: previous field id in the current struct */
 	uint8_t reason;                  /**< enum gale_codec_reason of the last failure */
-	uint8_t strict;                  /**< binary: write the version word (default 1) */
+	uint8_t nonstrict;               /**< binary: write old non-strict envelopes (no version word; default 0) */
 	uint8_t bool_pending;            /**< compact: a bool field header awaits its value */
+	void *refill_arg;                /**< passed to refill (left unset when refill is NULL) */
 	int16_t fid_stack[GALE_CODEC_DEPTH_CAP]; /**< compact: last_fid of each enclosing struct */
 };
 
@@ -424,12 +474,34 @@ gale_codec_writer_init(struct gale_codec_writer *w, struct gale_codec_wseg *segs
 		gale_codec__writer_init_slow(w, segs, nseg, max_seg, refill, refill_arg);
 		return;
 	}
+#if defined(__LP64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/*
+	 * Four 16-byte stores where field by field took nine (each store counts: see codec.c).
+	 */
+	gale_codec__v2u64 v;
+
+	_Static_assert(offsetof(struct gale_codec_writer, segs) == 16 &&
+			       offsetof(struct gale_codec_writer, nseg) == 32 &&
+			       offsetof(struct gale_codec_writer, max_seg) == 36 &&
+			       offsetof(struct gale_codec_writer, seg_off) == 40 &&
+			       offsetof(struct gale_codec_writer, idx) == 48 &&
+			       offsetof(struct gale_codec_writer, nonstrict) == 59 &&
+			       offsetof(struct gale_codec_writer, refill_arg) >= 64,
+		       "writer init stores pairs of fields");
+	v = (gale_codec__v2u64){(uintptr_t)segs[0].base, (uintptr_t)(segs[0].base + segs[0].cap)};
+	memcpy(&w->cur, &v, 16);
+	v = (gale_codec__v2u64){(uintptr_t)segs, (uintptr_t)refill};
+	memcpy(&w->segs, &v, 16);
+	v = (gale_codec__v2u64){(uint64_t)nseg | (uint64_t)(max_seg < nseg ? nseg : max_seg) << 32, 0};
+	GALE_CODEC__VREG(v);
+	memcpy(&w->nseg, &v, 16); /* nseg, max_seg, seg_off = 0 */
+	v = (gale_codec__v2u64){0, 0};
+	memcpy(&w->idx, &v, 16); /* idx .. bool_pending: all zero */
+#else
 	w->cur = segs[0].base;
 	w->end = segs[0].base + segs[0].cap;
 	w->segs = segs;
 	w->refill = refill;
-	if (refill != NULL) /* read only to call refill: one store fewer per message without it */
-		w->refill_arg = refill_arg;
 	w->nseg = nseg;
 	w->max_seg = max_seg < nseg ? nseg : max_seg;
 	w->seg_off = 0;
@@ -438,8 +510,11 @@ gale_codec_writer_init(struct gale_codec_writer *w, struct gale_codec_wseg *segs
 	w->pending_fid = 0;
 	w->last_fid = 0;
 	w->reason = GALE_CODEC_E_OK;
-	w->strict = 1;
+	w->nonstrict = 0;
 	w->bool_pending = 0;
+#endif
+	if (refill != NULL) /* read only to call refill: one store fewer per message without it */
+		w->refill_arg = refill_arg;
 	segs[0].len = 0;
 }
 

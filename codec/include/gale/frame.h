@@ -160,7 +160,7 @@ gale_frame_payload_reader(const struct gale_frame *f, const struct gale_codec_se
 			  struct gale_codec_reader *r);
 
 /**
- * Writes the transport header of f (reserving its length word) and sets w->strict from f->nonstrict, so a reply
+ * Writes the transport header of f (reserving its length word) and sets w->nonstrict from f->nonstrict, so a reply
  * answers in the request's kind. Borrows f's header strings until gale_frame_encode_end().
  */
 int
