@@ -64,8 +64,7 @@ gale_binary_read_message_begin(struct gale_codec_reader *r, struct gale_codec_by
 		if (GALE_CODEC_LIKELY(p[2] == 0 && p[3] >= GALE_MSG_CALL && p[3] <= GALE_MSG_ONEWAY &&
 				      len <= r->limits.max_string && len <= INT32_MAX &&
 				      (size_t)(r->end - p) - 12 >= len)) {
-			name->ptr = len != 0 ? p + 8 : NULL;
-			name->len = len;
+			gale_codec__set_bytes(name, len != 0 ? p + 8 : NULL, len);
 			memcpy(&q, p + 8 + len, 4);
 			*seqid = (int32_t)gale_codec_be32(q);
 			*type = (uint8_t)(v & 0xff);

@@ -165,6 +165,26 @@ typedef uint64_t gale_codec__v2u64 __attribute__((vector_size(16)));
 #define GALE_CODEC__VREG(v) ((void)0)
 #endif
 
+/*
+ * Sets a view: pointer and length as one 16-byte store where a struct gale_codec_bytes is two 8-byte halves (its
+ * padding written as zero), else field by field. Every decoded string and binary goes through here. Internal.
+ */
+static inline void
+gale_codec__set_bytes(struct gale_codec_bytes *b, const uint8_t *ptr, uint32_t len)
+{
+#if defined(__LP64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	gale_codec__v2u64 v = {(uintptr_t)ptr, len};
+
+	_Static_assert(sizeof(struct gale_codec_bytes) == 16 && offsetof(struct gale_codec_bytes, len) == 8,
+		       "a view is two 8-byte halves");
+	GALE_CODEC__VREG(v);
+	memcpy(b, &v, 16);
+#else
+	b->ptr = ptr;
+	b->len = len;
+#endif
+}
+
 /** Reader over a chain of segments. Initialise with gale_codec_reader_init(); fields are for the inline paths. */
 struct gale_codec_reader {
 	/* Laid out in 16-byte pairs set at init by one store each (see gale_codec_reader_init()). */
@@ -321,8 +341,7 @@ static inline int
 gale_codec_read_view(struct gale_codec_reader *r, size_t n, struct gale_codec_bytes *out)
 {
 	if (GALE_CODEC_LIKELY((size_t)(r->end - r->cur) >= n)) {
-		out->ptr = n != 0 ? r->cur : NULL;
-		out->len = (uint32_t)n;
+		gale_codec__set_bytes(out, n != 0 ? r->cur : NULL, (uint32_t)n);
 		r->cur += n;
 		return 0;
 	}
