@@ -348,9 +348,36 @@ gale_binary_write_message_begin(struct gale_codec_writer *w, const char *name, s
 		uint64_t vl = gale_codec_be64((uint64_t)(GALE_BINARY_VERSION_1 | type) << 32 | (uint32_t)name_len);
 		uint32_t q = gale_codec_be32((uint32_t)seqid);
 
-		memcpy(p, &vl, 8);
-		gale_codec__copy_small(p + 8, name, name_len);
-		memcpy(p + 8 + name_len, &q, 4);
+		if (name_len >= 4 && name_len <= 12) {
+			/*
+			 * Two stores for the whole envelope: 16 bytes of version, length and the name's first 4 or 8
+			 * bytes, then 8 bytes of the name's last 4 and the seqid, which overwrite whatever the first
+			 * store put past the name.
+			 */
+			gale_codec__v2u64 v;
+			uint64_t a, t;
+			uint32_t a4, b;
+
+			memcpy(&a4, name, 4);
+			memcpy(&b, name + name_len - 4, 4);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			a = a4;
+			t = (uint64_t)q << 32 | b; /* b's bytes, then q's, in memory */
+#else
+			a = (uint64_t)a4 << 32;
+			t = (uint64_t)b << 32 | q;
+#endif
+			if (name_len >= 8)
+				memcpy(&a, name, 8);
+			v = (gale_codec__v2u64){vl, a};
+			GALE_CODEC__VREG(v);
+			memcpy(p, &v, 16);
+			memcpy(p + 4 + name_len, &t, 8);
+		} else {
+			memcpy(p, &vl, 8);
+			gale_codec__copy_small(p + 8, name, name_len);
+			memcpy(p + 8 + name_len, &q, 4);
+		}
 		w->cur = p + 12 + name_len;
 		return 0;
 	}

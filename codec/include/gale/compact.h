@@ -402,8 +402,31 @@ gale_compact_write_message_begin(struct gale_codec_writer *w, const char *name, 
 					     (GALE_COMPACT_VERSION | (uint32_t)type << GALE_COMPACT_TYPE_SHIFT) << 16 |
 					     (uint32_t)seqid << 8 | (uint32_t)name_len);
 
-		memcpy(p, &h, 4);
-		gale_codec__copy_small(p + 4, name, name_len);
+		if (name_len >= 4 && name_len <= 12) {
+			/* The header and the name's first 4 bytes in one store, the rest of a name of up to 12 in one. */
+			uint32_t a;
+			uint64_t ha;
+
+			memcpy(&a, name, 4);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			ha = (uint64_t)a << 32 | h; /* h's bytes, then a's, in memory */
+#else
+			ha = (uint64_t)h << 32 | a;
+#endif
+			memcpy(p, &ha, 8);
+			if (name_len > 8) {
+				uint64_t b;
+
+				memcpy(&b, name + name_len - 8, 8);
+				memcpy(p + name_len - 4, &b, 8);
+			} else if (name_len > 4) {
+				memcpy(&a, name + name_len - 4, 4);
+				memcpy(p + name_len, &a, 4);
+			}
+		} else {
+			memcpy(p, &h, 4);
+			gale_codec__copy_small(p + 4, name, name_len);
+		}
 		w->cur = p + 4 + name_len;
 		return 0;
 	}
