@@ -938,7 +938,7 @@ gale__tc_emit_leaf_read(struct tc_gen *g, struct tc_def *d, bool binary)
 		if (binary) {
 			int need = tt->kind == T_STRING || tt->kind == T_BINARY ? 7 : 3 + sz;
 
-			fprintf(c, "\t\tif (e - p < %d || gale__hdr3(p) != (((uint32_t)%s << 16) | %uu)) /* %d: %s */\n"
+			fprintf(c, "\t\tif (e - p < %d || gale__hdr4(p) != (((uint32_t)%s << 16) | %uu)) /* %d: %s */\n"
 				   "\t\t\tgoto slow;\n", need, gale__tc_ttype(f->type), (unsigned)(uint16_t)f->id, f->id,
 				f->name);
 			switch (tt->kind) {
@@ -1361,16 +1361,19 @@ gale__tc_emit_whole_write(struct tc_gen *g, struct tc_def *d, bool binary, int t
 		prev = f->id;
 		if (binary && (str || gale__tc_fixed_size(f->type) == 4)) {
 			/* Header and length (or i32) in one store; the payload, the next field or the STOP follows. */
+			/* A trailing string's view is read once (the stores through p may alias it). */
+			if (str && last)
+				fprintf(c, "\t\tconst struct gale_codec_bytes t_ = %s;\n", v);
 			fprintf(c, "\t\t%s = gale__put_field32(p, %s, %d, (uint32_t)%s%s);\n", str && last ? "uint8_t *q" : "p",
-				gale__tc_ttype(f->type), f->id, v, str ? ".len" : "");
+				gale__tc_ttype(f->type), f->id, str && last ? "t_" : v, str ? ".len" : "");
 			if (!str) {
 				if (last)
 					fprintf(c, "\t\t*p++ = GALE_T_STOP;\n\t\tw->cur = p;\n\t\treturn 0;\n\t}\n");
 				continue;
 			}
 			if (last) {
-				fprintf(c, "\n\t\tp = q + %s.len;\n\t\t*p++ = GALE_T_STOP;\n\t\tw->cur = p;\n"
-					   "\t\t(void)gale__copy_bytes(q, &%s);\n\t\treturn 0;\n\t}\n", v, v);
+				fprintf(c, "\n\t\tp = q + t_.len;\n\t\t*p++ = GALE_T_STOP;\n\t\tw->cur = p;\n"
+					   "\t\t(void)gale__copy_bytes(q, &t_);\n\t\treturn 0;\n\t}\n");
 				break;
 			}
 			fprintf(c, "\t\tp = gale__copy_bytes(p, &%s);\n", v);
@@ -1384,10 +1387,11 @@ gale__tc_emit_whole_write(struct tc_gen *g, struct tc_def *d, bool binary, int t
 			fprintf(c, "\t\t*p++ = 0x%02x; /* %d: %s */\n", hdr | gale__tc_ctype_nibble(tt), f->id, f->name);
 		}
 		if (str && last) { /* compact */
-			fprintf(c, "\t\t{\n\t\t\tuint8_t *q = gale__cput_len(p, 0x%02x, %s.len); /* %d: %s */\n\n"
-				   "\t\t\tp = q + %s.len;\n\t\t\t*p++ = GALE_CT_STOP;\n\t\t\tw->cur = p;\n"
-				   "\t\t\t(void)gale__copy_bytes(q, &%s);\n\t\t\treturn 0;\n\t\t}\n\t}\n",
-				hdr | 8, v, f->id, f->name, v, v);
+			fprintf(c, "\t\t{\n\t\t\tconst struct gale_codec_bytes t_ = %s;\n"
+				   "\t\t\tuint8_t *q = gale__cput_len(p, 0x%02x, t_.len); /* %d: %s */\n\n"
+				   "\t\t\tp = q + t_.len;\n\t\t\t*p++ = GALE_CT_STOP;\n\t\t\tw->cur = p;\n"
+				   "\t\t\t(void)gale__copy_bytes(q, &t_);\n\t\t\treturn 0;\n\t\t}\n\t}\n",
+				v, hdr | 8, f->id, f->name);
 			break;
 		}
 		if (str) {
@@ -2228,25 +2232,27 @@ gale__tc_gen_c(struct tc_ctx *ctx, struct tc_file *f, const char *outdir, const 
 		     "\tif (GALE_CODEC_LIKELY(w->end - w->cur >= 6 && n <= INT32_MAX)) {\n"
 		     "\t\tw->cur[0] = kt;\n\t\tw->cur[1] = vt;\n\t\tw->cur = gale__put32(w->cur + 2, n);\n\t\treturn 0;\n\t}\n"
 		     "\treturn gale_binary_write_map_begin(w, kt, vt, n);\n}\n\n"
-		     "/* Copies a string's bytes to p: up to 32 with fixed-size moves, not a call to memcpy. */\n"
+		     "/* Copies a string's bytes to p: up to 32 with fixed-size moves, not a call to memcpy. The view is read\n"
+		     " * once into locals (the stores through p may alias it, which made the compiler reload it). */\n"
 		     "static inline uint8_t * __attribute__((unused))\ngale__copy_bytes(uint8_t *p, const struct gale_codec_bytes *b)\n{\n"
-		     "\tif (b->len <= 16 && b->len >= 8) {\n"
+		     "\tconst uint8_t *s = b->ptr;\n\tuint32_t n = b->len;\n\n"
+		     "\tif (n <= 16 && n >= 8) {\n"
 		     "\t\tuint64_t x, y;\n\n"
-		     "\t\tmemcpy(&x, b->ptr, 8);\n\t\tmemcpy(&y, b->ptr + b->len - 8, 8);\n"
-		     "\t\tmemcpy(p, &x, 8);\n\t\tmemcpy(p + b->len - 8, &y, 8);\n"
-		     "\t} else if (b->len < 8 && b->len >= 4) {\n"
+		     "\t\tmemcpy(&x, s, 8);\n\t\tmemcpy(&y, s + n - 8, 8);\n"
+		     "\t\tmemcpy(p, &x, 8);\n\t\tmemcpy(p + n - 8, &y, 8);\n"
+		     "\t} else if (n < 8 && n >= 4) {\n"
 		     "\t\tuint32_t x, y;\n\n"
-		     "\t\tmemcpy(&x, b->ptr, 4);\n\t\tmemcpy(&y, b->ptr + b->len - 4, 4);\n"
-		     "\t\tmemcpy(p, &x, 4);\n\t\tmemcpy(p + b->len - 4, &y, 4);\n"
-		     "\t} else if (b->len < 4) {\n"
-		     "\t\tif (b->len != 0) {\n\t\t\tuint8_t x = b->ptr[0], y = b->ptr[b->len / 2], z = b->ptr[b->len - 1];\n\n"
-		     "\t\t\tp[0] = x;\n\t\t\tp[b->len / 2] = y;\n\t\t\tp[b->len - 1] = z;\n\t\t}\n"
-		     "\t} else if (b->len <= 32) {\n"
+		     "\t\tmemcpy(&x, s, 4);\n\t\tmemcpy(&y, s + n - 4, 4);\n"
+		     "\t\tmemcpy(p, &x, 4);\n\t\tmemcpy(p + n - 4, &y, 4);\n"
+		     "\t} else if (n < 4) {\n"
+		     "\t\tif (n != 0) {\n\t\t\tuint8_t x = s[0], y = s[n / 2], z = s[n - 1];\n\n"
+		     "\t\t\tp[0] = x;\n\t\t\tp[n / 2] = y;\n\t\t\tp[n - 1] = z;\n\t\t}\n"
+		     "\t} else if (n <= 32) {\n"
 		     "\t\tstruct {\n\t\t\tuint64_t a, b;\n\t\t} x, y;\n\n"
-		     "\t\tmemcpy(&x, b->ptr, 16);\n\t\tmemcpy(&y, b->ptr + b->len - 16, 16);\n"
-		     "\t\tmemcpy(p, &x, 16);\n\t\tmemcpy(p + b->len - 16, &y, 16);\n"
-		     "\t} else {\n\t\tmemcpy(p, b->ptr, b->len);\n\t}\n"
-		     "\treturn p + b->len;\n}\n\n"
+		     "\t\tmemcpy(&x, s, 16);\n\t\tmemcpy(&y, s + n - 16, 16);\n"
+		     "\t\tmemcpy(p, &x, 16);\n\t\tmemcpy(p + n - 16, &y, 16);\n"
+		     "\t} else {\n\t\tmemcpy(p, s, n);\n\t}\n"
+		     "\treturn p + n;\n}\n\n"
 		     "/* A binary string: length and bytes behind one check when they fit in the segment. */\n"
 		     "static inline int __attribute__((unused))\ngale__put_string(struct gale_codec_writer *w, "
 		     "const struct gale_codec_bytes *b)\n{\n"
@@ -2272,6 +2278,10 @@ gale__tc_gen_c(struct tc_ctx *ctx, struct tc_file *f, const char *outdir, const 
 		     "\t\tx |= (uint64_t)(p[i] & 0x7f) << (7 * i);\n"
 		     "\t\tif (p[i] < 0x80) {\n\t\t\t*pp = p + i + 1;\n\t\t\t*v = x;\n\t\t\treturn 1;\n\t\t}\n\t}\n"
 		     "\treturn 0;\n}\n\n"
+		     "/* The first three bytes at p as one number, from one 4-byte load: a binary field header (type, id)\n"
+		     " * whose value has at least one byte (the caller checked 4 are there). */\n"
+		     "static inline uint32_t __attribute__((unused))\ngale__hdr4(const uint8_t *p)\n{\n"
+		     "\tuint32_t v;\n\n\tmemcpy(&v, p, 4);\n\treturn gale_codec_be32(v) >> 8;\n}\n\n"
 		     "/* The first three bytes at p as one number: a binary field header (type, id). */\n"
 		     "static inline uint32_t __attribute__((unused))\ngale__hdr3(const uint8_t *p)\n{\n"
 		     "\treturn (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];\n}\n\n"
