@@ -954,7 +954,7 @@ gale__tc_emit_leaf_read(struct tc_gen *g, struct tc_def *d, bool binary)
 				fprintf(c, "\t\tv_ = gale__get32(p + 3);\n"
 					   "\t\tif (v_ > r->limits.max_string || v_ > INT32_MAX || (uint64_t)(e - p - 7) < v_)\n"
 					   "\t\t\tgoto slow;\n"
-					   "\t\tgale_codec__set_bytes(&%s, v_ != 0 ? p + 7 : NULL, (uint32_t)v_);\n"
+					   "\t\tgale_codec__set_bytes(&%s, p + 7, (uint32_t)v_);\n"
 					   "\t\tp += v_;\n", v);
 				sz = 4;
 				break;
@@ -994,7 +994,7 @@ gale__tc_emit_leaf_read(struct tc_gen *g, struct tc_def *d, bool binary)
 		default: /* string, binary */
 			fprintf(c, "\t\tif (!gale__cget_varint(&p, e, 5, &v_) || (uint32_t)v_ > r->limits.max_string ||\n"
 				   "\t\t    (uint32_t)v_ > INT32_MAX || (uint64_t)(e - p) < (uint32_t)v_)\n\t\t\tgoto slow;\n"
-				   "\t\tgale_codec__set_bytes(&%s, (uint32_t)v_ != 0 ? p : NULL, (uint32_t)v_);\n"
+				   "\t\tgale_codec__set_bytes(&%s, p, (uint32_t)v_);\n"
 				   "\t\tp += (uint32_t)v_;\n", v);
 			break;
 		}

@@ -56,15 +56,17 @@ gale_binary_read_message_begin(struct gale_codec_reader *r, struct gale_codec_by
 	const uint8_t *p = r->cur;
 	uint32_t v, len, q;
 
-	if (GALE_CODEC_LIKELY(r->end - p >= 12 && p[0] == 0x80 && p[1] == 0x01)) {
+	if (GALE_CODEC_LIKELY(r->end - p >= 12)) {
 		memcpy(&v, p, 4);
 		memcpy(&len, p + 4, 4);
 		v = gale_codec_be32(v);
 		len = gale_codec_be32(len);
-		if (GALE_CODEC_LIKELY(p[2] == 0 && p[3] >= GALE_MSG_CALL && p[3] <= GALE_MSG_ONEWAY &&
+		/* Version 0x8001, a zero byte and a type in 1..4, tested on the word; the name is a view into p. */
+		if (GALE_CODEC_LIKELY((v & 0xffffff00u) == GALE_BINARY_VERSION_1 &&
+				      (uint8_t)(v - GALE_MSG_CALL) <= GALE_MSG_ONEWAY - GALE_MSG_CALL &&
 				      len <= r->limits.max_string && len <= INT32_MAX &&
 				      (size_t)(r->end - p) - 12 >= len)) {
-			gale_codec__set_bytes(name, len != 0 ? p + 8 : NULL, len);
+			gale_codec__set_bytes(name, p + 8, len);
 			memcpy(&q, p + 8 + len, 4);
 			*seqid = (int32_t)gale_codec_be32(q);
 			*type = (uint8_t)(v & 0xff);

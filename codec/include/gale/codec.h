@@ -143,7 +143,7 @@ struct gale_codec_seg {
 
 /** A string or binary: a view into the input, or into the reader's arena when it had to be copied. */
 struct gale_codec_bytes {
-	const uint8_t *ptr; /**< not NUL-terminated; NULL only when len is 0 */
+	const uint8_t *ptr; /**< not NUL-terminated; may be NULL when len is 0 */
 	uint32_t len;
 };
 
@@ -341,7 +341,7 @@ static inline int
 gale_codec_read_view(struct gale_codec_reader *r, size_t n, struct gale_codec_bytes *out)
 {
 	if (GALE_CODEC_LIKELY((size_t)(r->end - r->cur) >= n)) {
-		gale_codec__set_bytes(out, n != 0 ? r->cur : NULL, (uint32_t)n);
+		gale_codec__set_bytes(out, r->cur, (uint32_t)n); /* ptr may be non-NULL when n is 0 */
 		r->cur += n;
 		return 0;
 	}

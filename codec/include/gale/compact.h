@@ -154,7 +154,7 @@ gale_compact_read_message_begin(struct gale_codec_reader *r, struct gale_codec_b
 			      p[3] <= r->limits.max_string && r->end - p >= 4 + p[3])) {
 		*type = (uint8_t)(p[1] >> GALE_COMPACT_TYPE_SHIFT);
 		*seqid = p[2];
-		gale_codec__set_bytes(name, p[3] != 0 ? p + 4 : NULL, p[3]);
+		gale_codec__set_bytes(name, p + 4, p[3]);
 		r->cur = p + 4 + p[3];
 		return 0;
 	}
