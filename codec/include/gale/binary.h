@@ -356,7 +356,6 @@ gale_binary_write_message_begin(struct gale_codec_writer *w, const char *name, s
 			 * bytes, then 8 bytes of the name's last 4 and the seqid, which overwrite whatever the first
 			 * store put past the name.
 			 */
-			gale_codec__v2u64 v;
 			uint64_t a, t;
 			uint32_t a4, b;
 
@@ -371,9 +370,8 @@ gale_binary_write_message_begin(struct gale_codec_writer *w, const char *name, s
 #endif
 			if (name_len >= 8)
 				memcpy(&a, name, 8);
-			v = (gale_codec__v2u64){vl, a};
-			GALE_CODEC__VREG(v);
-			memcpy(p, &v, 16);
+			memcpy(p, &vl, 8);
+			memcpy(p + 8, &a, 8);
 			memcpy(p + 4 + name_len, &t, 8);
 		} else {
 			memcpy(p, &vl, 8);
