@@ -319,19 +319,39 @@ gale_timer_wheel_count(const struct gale_timer_wheel *wheel)
 	return wheel->count;
 }
 
+int
+gale_tsc_us_init(struct gale_tsc_us *c, uint64_t hz)
+{
+	if (hz <= 1000000u)
+		return -EINVAL;
+	c->hz = hz;
+	c->mult = (uint64_t)(((unsigned __int128)1000000u << 64) / hz);
+	return 0;
+}
+
+/* The process's converter, set up by the first reading after rte_eal_init. Workers may race to set
+ * it up; each stores the same values, mult before hz, and a reader whose acquire load sees hz
+ * (pairing with the release store of hz) sees mult. Plain moves on x86. */
+static struct gale_tsc_us gale__tsc_us;
+
 uint64_t
 gale_timer_now_us(void)
 {
-	uint64_t hz = rte_get_tsc_hz();
-	uint64_t cycles;
+	struct gale_tsc_us c;
 	struct timespec ts;
 
-	if (hz == 0) {
+	c.hz = __atomic_load_n(&gale__tsc_us.hz, __ATOMIC_ACQUIRE);
+	if (likely(c.hz != 0)) {
+		c.mult = __atomic_load_n(&gale__tsc_us.mult, __ATOMIC_RELAXED);
+		return gale_tsc_us_conv(&c, rte_get_tsc_cycles());
+	}
+	if (gale_tsc_us_init(&c, rte_get_tsc_hz()) < 0) {
 		/* Before rte_eal_init the TSC rate is unknown; the vDSO clock stands in (not a
 		 * data-path case). */
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 	}
-	cycles = rte_get_tsc_cycles();
-	return cycles / hz * 1000000u + cycles % hz * 1000000u / hz;
+	__atomic_store_n(&gale__tsc_us.mult, c.mult, __ATOMIC_RELAXED);
+	__atomic_store_n(&gale__tsc_us.hz, c.hz, __ATOMIC_RELEASE);
+	return gale_tsc_us_conv(&c, rte_get_tsc_cycles());
 }

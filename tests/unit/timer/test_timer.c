@@ -510,6 +510,60 @@ test_now_us(void **state)
 	}
 }
 
+/* The exact answer, by a 128-bit division. */
+static uint64_t
+exact_us(uint64_t cycles, uint64_t hz)
+{
+	return (uint64_t)((unsigned __int128)cycles * 1000000u / hz);
+}
+
+/* gale_tsc_us_conv is floor(cycles * 10^6 / hz) exactly: for TSC rates from just above 1 MHz to
+ * 2^64 - 1, at the edges (0, multiples of hz and their neighbours, where the fraction is nearest 1,
+ * UINT64_MAX) and at random, and it agrees with the two-division formula it replaced. */
+static void
+test_tsc_us(void **state)
+{
+	static const uint64_t rates[] = {
+		1000001u, 1000000007u, 2400000000u, 2994374000u, 3000000007u, 3700000001u,
+		UINT64_C(1) << 40, UINT64_MAX,
+	};
+	struct gale_tsc_us c;
+	uint64_t x = 88172645463325252u, hz, cyc, k;
+
+	(void)state;
+	assert_int_equal(gale_tsc_us_init(&c, 1000000u), -EINVAL);
+	assert_int_equal(gale_tsc_us_init(&c, 0), -EINVAL);
+	for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+		hz = rates[i];
+		assert_int_equal(gale_tsc_us_init(&c, hz), 0);
+		assert_int_equal(gale_tsc_us_conv(&c, 0), 0);
+		assert_int_equal(gale_tsc_us_conv(&c, UINT64_MAX), exact_us(UINT64_MAX, hz));
+		for (k = 1; k < 100000; k = k * 3 + 1) {
+			/* cycles just below, at and above the tick of microsecond k, and of second k */
+			cyc = (uint64_t)(((unsigned __int128)k * hz + 999999u) / 1000000u);
+			for (uint64_t d = 0; d < 3; d++) {
+				assert_int_equal(gale_tsc_us_conv(&c, cyc - 1 + d),
+				                 exact_us(cyc - 1 + d, hz));
+			}
+			if (hz <= UINT64_MAX / k) {
+				cyc = k * hz;
+				assert_int_equal(gale_tsc_us_conv(&c, cyc - 1), exact_us(cyc - 1, hz));
+				assert_int_equal(gale_tsc_us_conv(&c, cyc), exact_us(cyc, hz));
+			}
+		}
+		for (int n = 0; n < 200000; n++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			cyc = n & 1 ? x : x >> (n % 64);
+			assert_int_equal(gale_tsc_us_conv(&c, cyc), exact_us(cyc, hz));
+			if (hz < UINT64_MAX / 1000000u && cyc / hz < UINT64_MAX / 1000000u)
+				assert_int_equal(gale_tsc_us_conv(&c, cyc),
+				                 cyc / hz * 1000000u + cyc % hz * 1000000u / hz);
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -526,6 +580,7 @@ main(void)
 		cmocka_unit_test(test_next),
 		cmocka_unit_test(test_two_million),
 		cmocka_unit_test(test_now_us),
+		cmocka_unit_test(test_tsc_us),
 	};
 
 	return cmocka_run_group_tests_name("timer", tests, NULL, NULL);
