@@ -74,6 +74,9 @@ struct gale_stack {
 	struct gale_tcp_conn *
 	        *table;      /**< 4-tuple hash, open addressing, backward-shift deletion. */
 	uint32_t table_mask; /**< size - 1. */
+	struct gale_tcp_conn *last_hit;   /**< what the last lookup found, NULL once it leaves the
+	                                       table: a burst of one flow's segments skips the keyed
+	                                       hash (SipHash, ~180 instructions a segment). */
 	struct gale__listener *listeners; /**< max_listeners slots. */
 	void *reass_mem;                  /**< reassembly slots of every connection. */
 	uint16_t next_ephemeral;          /**< next local port to try without a picker. */

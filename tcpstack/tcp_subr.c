@@ -105,13 +105,19 @@ struct gale_tcp_conn *
 gale__tcp_lookup(struct gale_stack *s, uint32_t laddr, uint16_t lport, uint32_t faddr,
                  uint16_t fport)
 {
-	uint32_t i = gale__tuple_hash(s, laddr, lport, faddr, fport) & s->table_mask;
-	struct gale_tcp_conn *tp;
+	struct gale_tcp_conn *tp = s->last_hit;
+	uint32_t i;
 
+	if (tp != NULL && tp->faddr == faddr && tp->fport == fport && tp->lport == lport &&
+	    tp->laddr == laddr)
+		return tp;
+	i = gale__tuple_hash(s, laddr, lport, faddr, fport) & s->table_mask;
 	while ((tp = s->table[i]) != NULL) {
 		if (tp->faddr == faddr && tp->fport == fport && tp->lport == lport &&
-		    tp->laddr == laddr)
+		    tp->laddr == laddr) {
+			s->last_hit = tp;
 			return tp;
+		}
 		i = (i + 1) & s->table_mask;
 	}
 	return NULL;
@@ -122,6 +128,8 @@ gale__table_remove(struct gale_stack *s, struct gale_tcp_conn *tp)
 {
 	uint32_t i = tp->hash & s->table_mask, j, k;
 
+	if (s->last_hit == tp)
+		s->last_hit = NULL;
 	while (s->table[i] != tp)
 		i = (i + 1) & s->table_mask;
 	s->table[i] = NULL;

@@ -807,7 +807,7 @@ main(int argc, char **argv)
 	struct gale_timer_wheel *wheel;
 	struct rte_mbuf *pkts[32];
 	uint16_t port_id = 0, n, i;
-	uint64_t start_us, idle = 0, meas_us = 0, rx0 = 0, tx0 = 0;
+	uint64_t start_us, now, idle = 0, meas_us = 0, rx0 = 0, tx0 = 0;
 	unsigned int started = 0, active;
 	bool bench, measuring;
 	int ret, rc = 0;
@@ -936,7 +936,9 @@ main(int argc, char **argv)
 				        RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_GOOD;
 		if (n > 0)
 			gale_stack_input(stack, pkts, n);
-		gale_timer_wheel_advance(wheel, gale_timer_now_us());
+		/* One clock reading per iteration: the wheel, the warm-up and the duration. */
+		now = gale_timer_now_us();
+		gale_timer_wheel_advance(wheel, now);
 		if (report_flag) {
 			report_flag = 0;
 			report();
@@ -962,17 +964,16 @@ main(int argc, char **argv)
 			gale_port_tx_burst(&port, 0, pkts, 0);
 		if (opt.client && conns_done + conns_failed >= opt.conns)
 			break;
-		if (!measuring && gale_timer_now_us() - start_us >= opt.warmup_s * 1e6) {
+		if (!measuring && now - start_us >= opt.warmup_s * 1e6) {
 			/* Warm-up over: the measured interval starts now. */
 			measuring = true;
-			meas_us = gale_timer_now_us();
+			meas_us = now;
 			rx0 = total_rx;
 			tx0 = total_tx;
 			transactions = 0;
 			gale_lat_hist_reset(&lat_hist);
 		}
-		if (opt.duration_s != 0 &&
-		    gale_timer_now_us() - start_us > opt.duration_s * 1000000ull)
+		if (opt.duration_s != 0 && now - start_us > opt.duration_s * 1000000ull)
 			break;
 		if (opt.poll) {
 			/* Busy-poll: nothing else should run on this core. */
@@ -991,8 +992,8 @@ main(int argc, char **argv)
 		}
 	}
 	if (bench) {
-		uint64_t now = gale_timer_now_us();
-		double secs = measuring && now > meas_us ? (now - meas_us) / 1e6 : 0;
+		uint64_t end = gale_timer_now_us();
+		double secs = measuring && end > meas_us ? (end - meas_us) / 1e6 : 0;
 
 		if (opt.cli == CLI_RR)
 			gale_bench_print_rr("gale", opt.conns, opt.size, secs, transactions,

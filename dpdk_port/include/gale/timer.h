@@ -104,9 +104,10 @@ int gale_tsc_us_init(struct gale_tsc_us *c, uint64_t hz);
 
 /**
  * floor(cycles * 10^6 / c->hz), exactly. With m = floor(2^64 * 10^6 / hz), the high half of
- * cycles * m lies in (x - 1, x] for x = cycles * 10^6 / hz (the reciprocal's error is below one unit
- * in 2^64, times cycles < 2^64), so its floor is floor(x) or floor(x) - 1; one 128-bit comparison
- * tells which. The two 64-bit divisions it replaces cost 40-90 cycles each on older x86 cores.
+ * cycles * m lies in (x - 1, x] for x = cycles * 10^6 / hz (the reciprocal's error is below one
+ * unit in 2^64, times cycles < 2^64), so its floor is floor(x) or floor(x) - 1; one 128-bit
+ * comparison tells which. The two 64-bit divisions it replaces cost 40-90 cycles each on older x86
+ * cores.
  */
 static inline uint64_t
 gale_tsc_us_conv(const struct gale_tsc_us *c, uint64_t cycles)

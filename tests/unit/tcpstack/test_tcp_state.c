@@ -164,6 +164,56 @@ test_simultaneous_open(void **state)
 	gale_tcp_abort(c);
 }
 
+/* Segments of two flows interleaved reach their own connection (the lookup remembers the last
+ * flow it found), and once a connection is gone a segment of its 4-tuple finds nothing: RST. */
+static void
+test_lookup_interleaved_flows(void **state)
+{
+	struct gale_tcp_conn *c[2];
+	struct gale_tcp_info info;
+	uint8_t buf[64] = { 0 };
+	uint32_t snd_una[2], len;
+	struct th_seg sg;
+	struct th_out o;
+	int i, k;
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		c[k] = th_passive_open(LPORT, (uint16_t)(PPORT + k), PISN, false, NULL);
+		gale_tcp_get_info(c[k], &info);
+		snd_una[k] = info.snd_una;
+	}
+	assert_ptr_not_equal(c[0], c[1]);
+	sg.data = buf;
+	for (i = 0; i < 6; i++) {
+		k = i % 3 == 0 ? 0 : 1; /* 0 1 1 0 1 1: repeats and switches */
+		th_seg_init(&sg, (uint16_t)(PPORT + k), LPORT,
+		            PISN + 1 + (k == 0 ? i / 3 : i - 1 - i / 3) * 10, snd_una[k],
+		            TH_F_ACK | TH_F_PSH);
+		sg.data = buf;
+		sg.len = 10;
+		th_input(&sg);
+		th_pop_tcp(&o);
+		assert_int_equal(o.dport, PPORT + k);
+		assert_int_equal(o.ack, sg.seq + 10);
+	}
+	assert_non_null(gale_tcp_recv_peek(c[0], &len));
+	assert_int_equal(len, 20);
+	assert_non_null(gale_tcp_recv_peek(c[1], &len));
+	assert_int_equal(len, 40);
+	gale_tcp_abort(c[1]);
+	th_pop_tcp(&o);
+	assert_int_equal(o.flags & TH_F_RST, TH_F_RST);
+	th_seg_init(&sg, PPORT + 1, LPORT, PISN + 41, snd_una[1], TH_F_ACK | TH_F_PSH);
+	sg.data = buf;
+	sg.len = 10;
+	th_input(&sg);
+	th_pop_tcp(&o);
+	assert_int_equal(o.flags, TH_F_RST);
+	assert_int_equal(o.seq, snd_una[1]);
+	gale_tcp_abort(c[0]);
+}
+
 static void
 test_data_in_order_and_consume(void **state)
 {
@@ -612,6 +662,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_passive_open, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_lookup_interleaved_flows, th_setup,
+		                                th_teardown),
 		cmocka_unit_test_setup_teardown(test_passive_open_no_options, th_setup,
 		                                th_teardown),
 		cmocka_unit_test_setup_teardown(test_synrcvd_bad_ack_and_refused_accept, th_setup,

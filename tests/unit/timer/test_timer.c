@@ -524,8 +524,8 @@ static void
 test_tsc_us(void **state)
 {
 	static const uint64_t rates[] = {
-		1000001u, 1000000007u, 2400000000u, 2994374000u, 3000000007u, 3700000001u,
-		UINT64_C(1) << 40, UINT64_MAX,
+		1000001u,    1000000007u, 2400000000u,       2994374000u,
+		3000000007u, 3700000001u, UINT64_C(1) << 40, UINT64_MAX,
 	};
 	struct gale_tsc_us c;
 	uint64_t x = 88172645463325252u, hz, cyc, k;
@@ -539,7 +539,8 @@ test_tsc_us(void **state)
 		assert_int_equal(gale_tsc_us_conv(&c, 0), 0);
 		assert_int_equal(gale_tsc_us_conv(&c, UINT64_MAX), exact_us(UINT64_MAX, hz));
 		for (k = 1; k < 100000; k = k * 3 + 1) {
-			/* cycles just below, at and above the tick of microsecond k, and of second k */
+			/* cycles just below, at and above the tick of microsecond k, and at second
+			 * k */
 			cyc = (uint64_t)(((unsigned __int128)k * hz + 999999u) / 1000000u);
 			for (uint64_t d = 0; d < 3; d++) {
 				assert_int_equal(gale_tsc_us_conv(&c, cyc - 1 + d),
@@ -547,7 +548,8 @@ test_tsc_us(void **state)
 			}
 			if (hz <= UINT64_MAX / k) {
 				cyc = k * hz;
-				assert_int_equal(gale_tsc_us_conv(&c, cyc - 1), exact_us(cyc - 1, hz));
+				assert_int_equal(gale_tsc_us_conv(&c, cyc - 1),
+				                 exact_us(cyc - 1, hz));
 				assert_int_equal(gale_tsc_us_conv(&c, cyc), exact_us(cyc, hz));
 			}
 		}
