@@ -93,7 +93,7 @@ static struct {
 	unsigned int conns, exit_after, duration_s, max_conns;
 	uint32_t delack_us, rto_min_us, rcvbuf, sndbuf;
 	enum gale_tcp_cc cc;
-	bool nagle, stats, client, poll, trust_link, tx_zerocopy;
+	bool nagle, stats, client, poll, trust_link, tx_zerocopy, raw;
 	uint32_t size, stack_mtu, mbuf_size, nb_mbufs;
 	double warmup_s;
 	const char *port_name, *ready_file, *impair_rx, *impair_tx;
@@ -534,6 +534,9 @@ usage(const char *prog)
 	       "                       link between gale processes, as Linux's veth skips them)\n"
 	       "  --tx-zerocopy        segments reference the send buffer instead of copying it\n"
 	       "                       (not with --impair-*: a corrupted frame would corrupt it)\n"
+	       "  --raw                no stack, the port's floor: an echo server reflects frames,\n"
+	       "                       an rr client (1 conn) ping-pongs one frame as long as a\n"
+	       "                       TCP segment of --size bytes\n"
 	       "  --conns N            concurrent client connections (default 1)\n"
 	       "  --exit-after N       server: exit after N connections closed\n"
 	       "  --duration S         exit after S seconds (0 = no limit)\n"
@@ -608,6 +611,7 @@ parse_args(int argc, char **argv)
 		{ "nb-mbufs", required_argument, NULL, 'P' },
 		{ "trust-link", no_argument, NULL, 'X' },
 		{ "tx-zerocopy", no_argument, NULL, 'Z' },
+		{ "raw", no_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -755,6 +759,9 @@ parse_args(int argc, char **argv)
 		case 'Z':
 			opt.tx_zerocopy = true;
 			break;
+		case 'W':
+			opt.raw = true;
+			break;
 		case 'h':
 			usage(argv[0]);
 			exit(0);
@@ -767,6 +774,10 @@ parse_args(int argc, char **argv)
 		                "buffer\n");
 		return -EINVAL;
 	}
+	if (opt.raw && (opt.client ? opt.cli != CLI_RR || opt.conns != 1 : opt.srv != SRV_ECHO)) {
+		fprintf(stderr, "tcpecho: --raw is for an echo server or an rr client on 1 conn\n");
+		return -EINVAL;
+	}
 	if (opt.listen_port == 0 && !opt.client) {
 		fprintf(stderr, "tcpecho: give --listen PORT or --connect ADDR:PORT (--help)\n");
 		return -EINVAL;
@@ -776,6 +787,120 @@ bad:
 	fprintf(stderr, "tcpecho: bad option value%s%s (--help)\n", optarg ? ": " : "",
 	        optarg ? optarg : "");
 	return -EINVAL;
+}
+
+/* The idle policy of both loops: busy-poll, or after 256 empty polls yield the core, after 4096
+ * sleep 20 us. idle counts empty polls; n is this poll's frames. */
+static void
+idle_step(uint64_t *idle, uint16_t n)
+{
+	if (opt.poll) {
+		/* Busy-poll: nothing else should run on this core. */
+	} else if (n == 0 && ++*idle > 256) {
+		/* Give the core to the peer and the test driver (a yield when they are runnable, a
+		 * short sleep after a long idle stretch). */
+		if (*idle < 4096) {
+			sched_yield();
+		} else {
+			struct timespec ts = { 0, 20000 };
+
+			nanosleep(&ts, NULL);
+		}
+	} else if (n > 0) {
+		*idle = 0;
+	}
+}
+
+#define RAW_ETHERTYPE 0x88b5 /* IEEE 802 local experimental */
+
+/*
+ * --raw: the port's floor under rr, no stack. The server sends every frame back with the MAC
+ * addresses swapped; the client sends one frame at a time, as long as a TCP rr segment of --size
+ * bytes (Ethernet, IPv4, TCP with timestamps: 66 bytes of headers), waits for it to come back
+ * (sequence number checked), and records the round trip in the same histogram, with the same idle
+ * policy. Returns the exit code.
+ */
+static int
+run_raw(void)
+{
+	const uint32_t flen = 66 + opt.size;
+	uint64_t start_us, now, meas_us = 0, idle = 0, seq = 0, t0 = 0;
+	struct rte_mbuf *pkts[32], *m;
+	struct rte_ether_hdr *eh;
+	struct rte_ether_addr tmp;
+	bool measuring = opt.warmup_s <= 0, waiting = false;
+	uint16_t n, i, sent;
+
+	start_us = gale_timer_now_us();
+	meas_us = start_us;
+	while (!stop_flag) {
+		n = gale_port_rx_burst(&port, 0, pkts, 32);
+		if (!opt.client) {
+			for (i = 0; i < n; i++) {
+				eh = rte_pktmbuf_mtod(pkts[i], struct rte_ether_hdr *);
+				tmp = eh->dst_addr;
+				eh->dst_addr = eh->src_addr;
+				eh->src_addr = tmp;
+			}
+			sent = n > 0 ? gale_port_tx_burst(&port, 0, pkts, n) : 0;
+			if (sent < n)
+				rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+			total_rx += n;
+			idle_step(&idle, n);
+			continue;
+		}
+		for (i = 0; i < n; i++) {
+			eh = rte_pktmbuf_mtod(pkts[i], struct rte_ether_hdr *);
+			if (waiting && eh->ether_type == rte_cpu_to_be_16(RAW_ETHERTYPE) &&
+			    rte_pktmbuf_pkt_len(pkts[i]) == flen &&
+			    memcmp(eh + 1, &seq, sizeof(seq)) == 0) {
+				lat_record(rte_rdtsc() - t0);
+				transactions++;
+				waiting = false;
+			}
+			rte_pktmbuf_free(pkts[i]);
+		}
+		now = gale_timer_now_us();
+		if (!measuring && now - start_us >= opt.warmup_s * 1e6) {
+			measuring = true;
+			meas_us = now;
+			transactions = 0;
+			gale_lat_hist_reset(&lat_hist);
+		}
+		if (now - start_us > opt.duration_s * 1000000ull)
+			break;
+		if (!waiting) {
+			m = rte_pktmbuf_alloc(port.pool);
+			if (m == NULL || rte_pktmbuf_append(m, (uint16_t)flen) == NULL) {
+				fprintf(stderr, "tcpecho: raw: no packet buffer\n");
+				rte_pktmbuf_free(m);
+				return 1;
+			}
+			eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+			memset(&eh->dst_addr, 0xff, sizeof(eh->dst_addr));
+			eh->src_addr = port.mac;
+			eh->ether_type = rte_cpu_to_be_16(RAW_ETHERTYPE);
+			memset(eh + 1, 0, flen - sizeof(*eh));
+			seq++;
+			memcpy(eh + 1, &seq, sizeof(seq));
+			t0 = rte_rdtsc();
+			if (gale_port_tx_burst(&port, 0, &m, 1) == 1)
+				waiting = true;
+			else
+				rte_pktmbuf_free(m);
+		}
+		idle_step(&idle, n);
+	}
+	if (opt.client) {
+		now = gale_timer_now_us();
+		gale_bench_print_rr("gale-port", 1, opt.size,
+		                    measuring && now > meas_us ? (now - meas_us) / 1e6 : 0, transactions,
+		                    &lat_hist);
+	} else {
+		printf("tcpecho: raw server reflected %lu frames\n", (unsigned long)total_rx);
+	}
+	fflush(stdout);
+	return 0;
 }
 
 static void
@@ -860,6 +985,12 @@ main(int argc, char **argv)
 	}
 	pool = port.pool;
 	pool_base = rte_mempool_in_use_count(pool);
+	if (opt.raw) {
+		write_ready();
+		rc = run_raw();
+		gale_port_close(&port);
+		return rc;
+	}
 	if (opt.impair_rx != NULL || opt.impair_tx != NULL) {
 		struct gale_impair_conf ic;
 
@@ -975,21 +1106,7 @@ main(int argc, char **argv)
 		}
 		if (opt.duration_s != 0 && now - start_us > opt.duration_s * 1000000ull)
 			break;
-		if (opt.poll) {
-			/* Busy-poll: nothing else should run on this core. */
-		} else if (n == 0 && ++idle > 256) {
-			/* Idle policy: give the core to the peer and the test driver (a yield when
-			 * they are runnable, a short sleep after a long idle stretch). */
-			if (idle < 4096) {
-				sched_yield();
-			} else {
-				struct timespec ts = { 0, 20000 };
-
-				nanosleep(&ts, NULL);
-			}
-		} else if (n > 0) {
-			idle = 0;
-		}
+		idle_step(&idle, n);
 	}
 	if (bench) {
 		uint64_t end = gale_timer_now_us();
