@@ -235,6 +235,16 @@ gale_port_setup(struct gale_port *port, uint16_t port_id, const struct gale_port
 		if (ret != 0)
 			goto fail;
 	}
+	if (port->capa.tso && info.driver_name != NULL &&
+	    strcmp(info.driver_name, "net_tap") == 0) {
+		uint16_t mtu = 1500;
+
+		/* net_tap compares each frame it cuts, Ethernet header included, with its MTU. */
+		(void)rte_eth_dev_get_mtu(port_id, &mtu);
+		port->capa.tso_frame_max = mtu;
+		if (port->on.tso)
+			port->on.tso_frame_max = mtu;
+	}
 	for (q = 0; q < port->nb_queues; q++) {
 		struct rte_eth_rxconf rxc = info.default_rxconf;
 		struct rte_eth_txconf txc = info.default_txconf;
@@ -346,6 +356,10 @@ gale_port_impair_set(struct gale_port *port, const struct gale_impair_conf *conf
 	}
 	gale_impair_free(port->impair);
 	port->impair = imp;
+	/* A corrupted TSO segment would be cut and checksummed by the device after the damage, so
+	 * nobody could detect it: with tx corruption the port's TSO is not used (port->on.tso). */
+	if (conf != NULL && conf->tx.corrupt > 0)
+		port->on.tso = false;
 	return 0;
 }
 

@@ -352,6 +352,20 @@ gale__tcp_new_ack(struct gale_tcp_conn *tp, const struct gale__seg *sg, uint32_t
 		tp->rtt_active = false;
 		gale__tcp_rtt_update(tp, (uint32_t)(gale__now_us(s) - tp->rtt_start_us));
 	}
+	if (tp->t_flags & GALE_TF_RTO_UNDO) {
+		tp->t_flags &= ~GALE_TF_RTO_UNDO;
+		/* RFC 3522: the first ACK after a timeout echoes a TSval older than the
+		 * retransmission's, so the original arrived: the timeout was spurious. RFC 4015:
+		 * give cwnd and ssthresh back and go on with new data (snd_nxt to snd_max) instead
+		 * of sending again, from one segment, what the peer has. */
+		if (sg->has_ts && GALE_TSTMP_LT(sg->tsecr, tp->undo_tsval)) {
+			GALE__STAT(s, tcp_rto_spurious);
+			tp->snd_cwnd = GALE__MAX(tp->snd_cwnd, tp->undo_cwnd);
+			tp->snd_ssthresh = GALE__MAX(tp->snd_ssthresh, tp->undo_ssthresh);
+			tp->snd_nxt = tp->snd_max;
+			tp->snd_recover = sg->ack; /* a loss from here on is a new one */
+		}
+	}
 	gale__tcp_snd_drop(tp, GALE__MIN(data, tp->snd_cc));
 	tp->snd_una = sg->ack;
 	if (GALE_SEQ_LT(tp->snd_nxt, tp->snd_una))
@@ -359,6 +373,8 @@ gale__tcp_new_ack(struct gale_tcp_conn *tp, const struct gale__seg *sg, uint32_t
 	if (GALE_SEQ_LT(tp->sack_rexmit_nxt, tp->snd_una))
 		tp->sack_rexmit_nxt = tp->snd_una;
 	tp->rxtshift = 0;
+	if ((tp->t_flags & GALE_TF_TLP) && GALE_SEQ_GEQ(sg->ack, tp->tlp_high))
+		tp->t_flags &= ~GALE_TF_TLP; /* the probe's episode is over */
 
 	if (tp->t_flags & GALE_TF_FASTRECOV) {
 		if (GALE_SEQ_GEQ(sg->ack, tp->snd_recover)) {
@@ -436,13 +452,46 @@ gale__tcp_dupthresh(const struct gale_tcp_conn *tp)
 	return oseg >= 4 ? 3 : GALE__MAX(oseg, 2u) - 1;
 }
 
+/* Loss detected: fast retransmit of snd_una, then NewReno or SACK recovery (RFC 6582, RFC 6675). */
+void
+gale__tcp_enter_recovery(struct gale_tcp_conn *tp)
+{
+	struct gale_stack *s = tp->stack;
+	bool sack = (tp->t_flags & GALE_TF_SACK_PERMIT) != 0;
+	uint32_t saved;
+
+	GALE__STAT(s, tcp_fast_rexmt);
+	gale__cc_cong_signal(tp);
+	tp->snd_recover = tp->snd_max;
+	tp->t_flags |= GALE_TF_FASTRECOV;
+	tp->t_flags &= ~GALE_TF_TLP;
+	tp->rtt_active = false;
+	/* Retransmit the first unacknowledged segment now. */
+	saved = tp->snd_nxt;
+	tp->snd_nxt = tp->snd_una;
+	tp->snd_cwnd = tp->t_maxseg;
+	gale__tcp_output(tp);
+	tp->snd_nxt = GALE_SEQ_MAX(saved, tp->snd_nxt);
+	if (sack) {
+		GALE__STAT(s, tcp_sack_recovery);
+		tp->t_flags |= GALE_TF_SACK_REXMT;
+		tp->sack_rexmit_nxt = tp->snd_una + tp->t_maxseg;
+		tp->snd_cwnd = tp->snd_ssthresh;
+	} else {
+		GALE__STAT(s, tcp_fast_recovery);
+		tp->snd_cwnd = tp->snd_ssthresh + 3u * tp->t_maxseg;
+	}
+	gale__tcp_rexmt_arm(tp);
+	gale__tcp_output(tp);
+}
+
 /* Duplicate ACK: fast retransmit on the third (or when SACK shows loss), then recovery. */
 static void
 gale__tcp_dup_ack(struct gale_tcp_conn *tp)
 {
 	struct gale_stack *s = tp->stack;
 	bool sack = (tp->t_flags & GALE_TF_SACK_PERMIT) != 0;
-	uint32_t saved, thresh;
+	uint32_t thresh;
 
 	GALE__STAT(s, tcp_dupack_rx);
 	tp->dupacks++;
@@ -464,28 +513,7 @@ gale__tcp_dup_ack(struct gale_tcp_conn *tp)
 	if (GALE_SEQ_LEQ(tp->snd_una, tp->snd_recover) && tp->snd_recover != tp->iss &&
 	    tp->t_rexmits > 0 && GALE_SEQ_LT(tp->snd_una, tp->snd_recover))
 		return;
-	GALE__STAT(s, tcp_fast_rexmt);
-	gale__cc_cong_signal(tp);
-	tp->snd_recover = tp->snd_max;
-	tp->t_flags |= GALE_TF_FASTRECOV;
-	tp->rtt_active = false;
-	/* Retransmit the first unacknowledged segment now. */
-	saved = tp->snd_nxt;
-	tp->snd_nxt = tp->snd_una;
-	tp->snd_cwnd = tp->t_maxseg;
-	gale__tcp_output(tp);
-	tp->snd_nxt = GALE_SEQ_MAX(saved, tp->snd_nxt);
-	if (sack) {
-		GALE__STAT(s, tcp_sack_recovery);
-		tp->t_flags |= GALE_TF_SACK_REXMT;
-		tp->sack_rexmit_nxt = tp->snd_una + tp->t_maxseg;
-		tp->snd_cwnd = tp->snd_ssthresh;
-	} else {
-		GALE__STAT(s, tcp_fast_recovery);
-		tp->snd_cwnd = tp->snd_ssthresh + 3u * tp->t_maxseg;
-	}
-	gale__tcp_rexmt_arm(tp);
-	gale__tcp_output(tp);
+	gale__tcp_enter_recovery(tp);
 }
 
 /*
@@ -721,6 +749,14 @@ gale__tcp_do_segment(struct gale_tcp_conn *tp, struct gale__seg *sg, struct rte_
 		gale__tcp_dup_ack(tp);
 	} else if (sg->ack == tp->snd_una && sg->len == 0 && tiwin == tp->snd_wnd) {
 		tp->dupacks = 0;
+	}
+	/* RFC 8985 7.4: the tail loss probe is SACKed while bytes below it are not. They went a
+	 * probe timeout (two round trips) before it, so they are lost by RACK's rule: recover now
+	 * instead of waiting for the retransmission timer. */
+	if ((tp->t_flags & (GALE_TF_TLP | GALE_TF_FASTRECOV)) == GALE_TF_TLP && tp->nsackblks > 0 &&
+	    GALE_SEQ_GEQ(tp->sackblks[tp->nsackblks - 1].end, tp->tlp_high)) {
+		GALE__STAT(s, tcp_tlp_recovery);
+		gale__tcp_enter_recovery(tp);
 	}
 	/* sixth: window update (RFC 9293 3.10.7.4, SND.WL1 / SND.WL2). */
 	if (GALE_SEQ_LT(tp->snd_wl1, sg->seq) ||

@@ -22,6 +22,15 @@
  * writes into a sent frame would then write into the send buffer). Only a caller whose port takes
  * multi-segment frames (memif, tap: RTE_ETH_TX_OFFLOAD_MULTI_SEGS) sets an MTU above one buffer's
  * room; at 1500 bytes every frame stays single-segment as before.
+ *
+ * TSO (conf.tx_offloads & GALE_STACK_OFFLOAD_TSO): a segment of up to 64 KiB of whole MSS-sized
+ * pieces goes to the device as one chain with RTE_MBUF_F_TX_TCP_SEG, tso_segsz = t_maxseg and
+ * the pseudo-header checksum without the length, as DPDK asks; the device cuts it into frames and
+ * finishes their checksums (net_tap does it in software with librte_gso: one system call per
+ * frame still, but one pass through the stack, the tx burst and the impairment layer per 64 KiB).
+ * Everything above works in bytes, so a retransmission may resend part of a segment sent as one
+ * (a SACK hole, or from snd_una after a timeout with one MSS of window). Not with tx_zerocopy:
+ * its pieces have the send buffer's lengths, odd ones too, which net_tap's checksum mishandles.
  */
 #include <errno.h>
 #include <string.h>
@@ -40,6 +49,7 @@
 #define GALE__TCPOPT_TS        8
 
 #define GALE__IP_TCP_HDRS (sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_tcp_hdr))
+#define GALE__TSO_MAX_IP  65535u /**< the longest IPv4 datagram, so the longest TSO segment. */
 #define GALE__HDRS                                                                                 \
 	(sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_tcp_hdr))
 
@@ -150,10 +160,14 @@ gale__tcp_build(struct gale_stack *s, uint32_t laddr, uint16_t lport, uint32_t f
 	m = gale__pkt_alloc(s);
 	if (m == NULL)
 		return NULL;
-	/* Payload beyond the first buffer's room goes to further buffers, chained. */
+	/* Payload beyond the first buffer's room goes to further buffers, chained. Every buffer
+	 * but the last holds an even count: net_tap sums each buffer of a TSO frame as if it began
+	 * at an even offset of the TCP data (DPDK 22.11's tap_tx_l4_add_rcksum). */
 	first = rte_pktmbuf_tailroom(m) > GALE__HDRS + olen
 	                ? GALE__MIN(len, (uint32_t)rte_pktmbuf_tailroom(m) - GALE__HDRS - olen)
 	                : 0;
+	if (first < len)
+		first &= ~1u;
 	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(GALE__HDRS + olen + first));
 	if (p == NULL) {
 		rte_pktmbuf_free(m);
@@ -167,6 +181,8 @@ gale__tcp_build(struct gale_stack *s, uint32_t laddr, uint16_t lport, uint32_t f
 			return NULL;
 		}
 		n = GALE__MIN(rest, (uint32_t)rte_pktmbuf_tailroom(seg));
+		if (n < rest)
+			n &= ~1u;
 		if (n == 0 || rte_pktmbuf_append(seg, (uint16_t)n) == NULL ||
 		    rte_pktmbuf_chain(m, seg) != 0) {
 			rte_pktmbuf_free(seg);
@@ -235,7 +251,16 @@ gale__tcp_finish(struct gale_stack *s, struct rte_mbuf *m, uint32_t faddr)
 	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
 
 	m->l4_len = (uint16_t)((th->data_off >> 4) * 4);
-	if (s->conf.tx_offloads & GALE_STACK_OFFLOAD_TCP_CKSUM) {
+	if (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) {
+		/* TSO: the device fills every frame's IPv4 and TCP checksums; the TCP checksum
+		 * field holds the pseudo-header sum without the length (rte_ipv4_phdr_cksum with
+		 * TCP_SEG leaves it out). */
+		m->ol_flags |=
+		        RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM;
+		ip->hdr_checksum = 0;
+		th->cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+		GALE__STAT(s, tcp_tso_tx);
+	} else if (s->conf.tx_offloads & GALE_STACK_OFFLOAD_TCP_CKSUM) {
 		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
 		th->cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
 	} else if (m->nb_segs == 1) {
@@ -449,13 +474,28 @@ gale__tcp_seg_max(struct gale_tcp_conn *tp)
 	return opt < tp->t_maxseg ? tp->t_maxseg - opt : 1u;
 }
 
+/*
+ * The payload of the largest segment to send now: a full segment, or with TSO as many full
+ * segments as a 64 KiB IPv4 datagram holds (its headers and the longest options included).
+ */
+static uint32_t
+gale__tcp_tso_max(struct gale_tcp_conn *tp)
+{
+	const struct gale_stack_conf *c = &tp->stack->conf;
+	uint32_t seg = gale__tcp_seg_max(tp);
+
+	if (!(c->tx_offloads & GALE_STACK_OFFLOAD_TSO) || c->tx_zerocopy)
+		return seg;
+	return GALE__MAX((GALE__TSO_MAX_IP - GALE__IP_TCP_HDRS - 40u) / seg, 1u) * seg;
+}
+
 /* Send one segment of the connection: seq, len payload bytes from the send buffer, flags. */
 static int
 gale__tcp_xmit(struct gale_tcp_conn *tp, uint32_t seq, uint32_t len, uint8_t flags)
 {
 	struct gale_stack *s = tp->stack;
 	struct gale__opts_out o = { .wscale = -1 };
-	uint32_t win;
+	uint32_t win, segsz;
 	uint16_t wfield;
 	struct rte_mbuf *m;
 	uint8_t *payload;
@@ -477,13 +517,19 @@ gale__tcp_xmit(struct gale_tcp_conn *tp, uint32_t seq, uint32_t len, uint8_t fla
 		o.tsval = gale__tcp_ts_now(tp);
 		o.tsecr = tp->ts_recent;
 	}
+	zc = s->conf.tx_zerocopy && len > 0;
+	/* The payload of each frame on the wire: len, or a segment's with TSO (a TSO caller sizes
+	 * len with gale__tcp_tso_max, a multiple of it). */
+	segsz = len;
+	if (len > 0 && !zc && (s->conf.tx_offloads & GALE_STACK_OFFLOAD_TSO))
+		segsz = GALE__MIN(len, gale__tcp_seg_max(tp));
 	if (!(flags & RTE_TCP_SYN_FLAG) && (tp->t_flags & GALE_TF_SACK_PERMIT) && tp->reass_n > 0) {
 		gale__tcp_sack_prune_send(tp);
 		o.nsack = (uint8_t)GALE__MIN((unsigned int)tp->nsack_send, o.ts ? 3u : 4u);
 		o.sack = tp->sack_send;
 		/* Never beyond the MTU: blocks that do not fit beside the payload stay off (the
 		 * callers size payloads with gale__tcp_seg_max, so this only guards). */
-		while (o.nsack > 0 && GALE__IP_TCP_HDRS + gale__opts_len(&o) + len > s->conf.mtu)
+		while (o.nsack > 0 && GALE__IP_TCP_HDRS + gale__opts_len(&o) + segsz > s->conf.mtu)
 			o.nsack--;
 		s->stats.tcp_sack_blocks_tx += o.nsack;
 	}
@@ -493,7 +539,6 @@ gale__tcp_xmit(struct gale_tcp_conn *tp, uint32_t seq, uint32_t len, uint8_t fla
 		        win, GALE__TCP_MAXWIN); /* RFC 7323 2.2: a SYN's window is unscaled */
 	else
 		wfield = (uint16_t)GALE__MIN(win >> tp->rcv_scale, GALE__TCP_MAXWIN);
-	zc = s->conf.tx_zerocopy && len > 0;
 	m = gale__tcp_build(s, tp->laddr, tp->lport, tp->faddr, tp->fport, seq, tp->rcv_nxt, flags,
 	                    wfield, &o, zc ? 0 : len, &payload);
 	if (m == NULL) {
@@ -508,6 +553,11 @@ gale__tcp_xmit(struct gale_tcp_conn *tp, uint32_t seq, uint32_t len, uint8_t fla
 		}
 		/* The IPv4 header again, now that the frame has its length. */
 		gale__ip_fill_hdr(s, m, tp->laddr, tp->faddr, IPPROTO_TCP);
+	}
+	if (segsz < len) {
+		/* Longer than a segment: the device cuts it (gale__tcp_finish sets the rest). */
+		m->ol_flags |= RTE_MBUF_F_TX_TCP_SEG;
+		m->tso_segsz = (uint16_t)segsz;
 	}
 	if (len > 0) {
 		if (!zc)
@@ -566,12 +616,42 @@ gale__tcp_sent(struct gale_tcp_conn *tp, uint32_t seq, uint32_t len, bool syn, b
 		gale__tcp_rexmt_arm(tp);
 }
 
+/*
+ * The tail loss probe (RFC 8985 7.3; armed by gale__tcp_rexmt_arm): one segment of new data when
+ * the peer's window takes it (a probe may pass cwnd by that one segment), else the last segment
+ * sent, again. Its ACK SACKs it, and bytes below it still not SACKed were sent a probe timeout
+ * (two round trips) earlier, so lost: tcp_input.c enters recovery then. The retransmission timer
+ * follows the probe.
+ */
+void
+gale__tcp_tlp_send(struct gale_tcp_conn *tp)
+{
+	uint32_t seg = gale__tcp_seg_max(tp), off = tp->snd_max - tp->snd_una, len;
+
+	GALE__STAT(tp->stack, tcp_tlp_probe);
+	len = tp->snd_cc > off ? GALE__MIN(tp->snd_cc - off, seg) : 0;
+	if (len > 0 && tp->snd_nxt == tp->snd_max && off + len <= tp->snd_wnd &&
+	    gale__txq_room(tp->stack) > GALE__TXQ_TCP_RESERVE) {
+		if (gale__tcp_xmit(tp, tp->snd_max, len,
+		                   RTE_TCP_ACK_FLAG |
+		                           (off + len == tp->snd_cc ? RTE_TCP_PSH_FLAG : 0)) == 0)
+			gale__tcp_sent(tp, tp->snd_max, len, false, false);
+	} else if (off > 0) {
+		len = GALE__MIN(off, seg);
+		tp->rtt_active = false; /* Karn */
+		(void)gale__tcp_xmit(tp, tp->snd_max - len, len, RTE_TCP_ACK_FLAG);
+	}
+	tp->t_flags |= GALE_TF_TLP;
+	tp->tlp_high = tp->snd_max;
+	gale__tcp_rexmt_arm(tp);
+}
+
 /* SACK recovery (RFC 6675 5 (C)): retransmit holes while cwnd - pipe holds a segment. Returns
  * segments sent. */
 static unsigned int
 gale__tcp_sack_output(struct gale_tcp_conn *tp)
 {
-	uint32_t seq, len;
+	uint32_t seq, len, seg, room;
 	unsigned int sent = 0;
 
 	while (gale__txq_room(tp->stack) > GALE__TXQ_TCP_RESERVE) {
@@ -579,7 +659,11 @@ gale__tcp_sack_output(struct gale_tcp_conn *tp)
 			break;
 		if (!gale__tcp_sack_next_hole(tp, &seq, &len))
 			break;
-		len = GALE__MIN(len, gale__tcp_seg_max(tp));
+		/* With TSO a hole goes as one segment, up to what cwnd leaves (whole segments). */
+		seg = gale__tcp_seg_max(tp);
+		room = tp->snd_cwnd - gale__tcp_sack_pipe(tp);
+		len = GALE__MIN(len,
+		                GALE__MIN(gale__tcp_tso_max(tp), GALE__MAX(room / seg, 1u) * seg));
 		if (seq - tp->snd_una + len > tp->snd_cc)
 			len = tp->snd_cc - (seq - tp->snd_una);
 		if (len == 0)
@@ -645,12 +729,16 @@ gale__tcp_output(struct gale_tcp_conn *tp)
 		if ((tp->t_flags & GALE_TF_FORCE) && tp->snd_wnd == 0 && avail > 0 && len == 0)
 			len = 1;
 		mss = gale__tcp_seg_max(tp);
-		len = GALE__MIN(len, mss);
+		len = GALE__MIN(len, gale__tcp_tso_max(tp));
+		/* TSO: whole segments, but for the last bytes there are (no runt at a window's
+		 * edge). */
+		if (len > mss && len < avail)
+			len -= len % mss;
 		fin = (tp->t_flags & GALE_TF_SHUT_WR) && (tp->state & GALE_TCPS_SENT_FIN) &&
 		      off + len == tp->snd_cc && off <= tp->snd_cc && (len > 0 || avail == 0);
 		sendit = false;
 		if (len > 0) {
-			if (len == mss || (tp->t_flags & GALE_TF_FORCE) ||
+			if (len >= mss || (tp->t_flags & GALE_TF_FORCE) ||
 			    GALE_SEQ_LT(tp->snd_nxt, tp->snd_max) ||
 			    (((tp->t_flags & GALE_TF_NODELAY) || idle) &&
 			     off + len == tp->snd_cc) ||

@@ -534,10 +534,20 @@ gale__tcp_set_mss(struct gale_tcp_conn *tp)
 	const struct gale_stack *s = tp->stack;
 	/* Not clamped to one buffer: a segment larger than a buffer's room goes out chained
 	 * (tcp_output.c), so an MTU above it (jumbo frames on memif) gives full-sized segments. */
-	uint32_t mss = GALE__MIN((uint32_t)tp->peer_mss, (uint32_t)s->conf.mtu - 40u);
+	uint32_t mss = GALE__MIN((uint32_t)tp->peer_mss, (uint32_t)s->conf.mtu - 40u), lim;
 
 	if (tp->t_flags & GALE_TF_RCVD_TSTMP)
 		mss -= 12;
+	/* TSO on a device that cuts frames no longer than tso_frame_max, Ethernet header included
+	 * (net_tap): every frame it cuts carries t_maxseg bytes, so t_maxseg fits that limit. And
+	 * an even count: net_tap sums each buffer of a cut frame as if it began at an even offset,
+	 * so every piece but a frame's last must be of even length (tcp_output.c). */
+	if ((s->conf.tx_offloads & GALE_STACK_OFFLOAD_TSO) && s->conf.tso_frame_max != 0) {
+		lim = s->conf.tso_frame_max > 54u + 12u ? s->conf.tso_frame_max - 54u : 64u;
+		if (tp->t_flags & GALE_TF_RCVD_TSTMP)
+			lim -= 12;
+		mss = GALE__MIN(mss, lim) & ~1u;
+	}
 	if (mss < 64)
 		mss = 64;
 	tp->t_maxseg = (uint16_t)mss;

@@ -51,18 +51,42 @@ gale__tcp_backoff(const struct gale_tcp_conn *tp)
 	return (uint32_t)GALE__MIN(rto, (uint64_t)tp->stack->conf.rto_max_us);
 }
 
+/*
+ * Tail loss probe (RFC 8985 7): while more than a segment of data is out with SACK in use, no
+ * recovery and no timeout under way, the timer first fires after PTO = 2 SRTT (+ the clock
+ * granularity), not the RTO, and sends a probe (gale__tcp_tlp_send) whose SACK tells which of the
+ * tail was lost, so that fast recovery repairs it. Without it a flight lost whole (over net_tap
+ * with TSO, one dropped segment of up to 64 KiB) waits for the 5 ms RTO and restarts from a
+ * one-segment window: the goodput test under 1% loss had 10 to 30 timeouts per 8 MiB echoed.
+ * A flight of one segment keeps the RTO (RFC 8985 adds the peer's delayed-ACK time there).
+ */
+static bool
+gale__tcp_tlp_eligible(const struct gale_tcp_conn *tp)
+{
+	return (tp->t_flags & (GALE_TF_SACK_PERMIT | GALE_TF_FASTRECOV | GALE_TF_TLP |
+	                       GALE_TF_PERSIST)) == GALE_TF_SACK_PERMIT &&
+	       tp->srtt_us != 0 && tp->rxtshift == 0 &&
+	       (tp->state & (GALE_TCPS_ESTABLISHED | GALE_TCPS_CLOSE_WAIT)) &&
+	       tp->snd_max - tp->snd_una > tp->t_maxseg;
+}
+
 void
 gale__tcp_rexmt_arm(struct gale_tcp_conn *tp)
 {
-	tp->t_flags &= ~GALE_TF_PERSIST;
-	gale_timer_arm(tp->stack->conf.wheel, &tp->t_rexmt,
-	               gale__now_us(tp->stack) + gale__tcp_backoff(tp));
+	uint32_t t = gale__tcp_backoff(tp);
+
+	tp->t_flags &= ~(GALE_TF_PERSIST | GALE_TF_PTO);
+	if (gale__tcp_tlp_eligible(tp) && 2u * tp->srtt_us + GALE__RTO_G_US < t) {
+		t = 2u * tp->srtt_us + GALE__RTO_G_US;
+		tp->t_flags |= GALE_TF_PTO;
+	}
+	gale_timer_arm(tp->stack->conf.wheel, &tp->t_rexmt, gale__now_us(tp->stack) + t);
 }
 
 void
 gale__tcp_rexmt_stop(struct gale_tcp_conn *tp)
 {
-	tp->t_flags &= ~GALE_TF_PERSIST;
+	tp->t_flags &= ~(GALE_TF_PERSIST | GALE_TF_PTO);
 	gale_timer_cancel(tp->stack->conf.wheel, &tp->t_rexmt);
 }
 
@@ -74,6 +98,7 @@ gale__tcp_setpersist(struct gale_tcp_conn *tp)
 	/* RFC 9293 3.8.6.1: probe a zero window with exponential backoff; at least 5 ms apart here.
 	 */
 	t = GALE__MAX(t, 5000u);
+	tp->t_flags &= ~GALE_TF_PTO;
 	tp->t_flags |= GALE_TF_PERSIST;
 	gale_timer_arm(tp->stack->conf.wheel, &tp->t_rexmt, gale__now_us(tp->stack) + t);
 }
@@ -148,6 +173,11 @@ gale__tcp_rexmt_cb(struct gale_timer *t, void *arg)
 			gale__tcp_setpersist(tp);
 		goto out;
 	}
+	if (tp->t_flags & GALE_TF_PTO) {
+		tp->t_flags &= ~GALE_TF_PTO;
+		gale__tcp_tlp_send(tp);
+		goto out;
+	}
 	limit = (tp->state & (GALE_TCPS_SYN_SENT | GALE_TCPS_SYN_RECEIVED)) ? s->conf.syn_retries
 	                                                                    : s->conf.data_retries;
 	if (++tp->rxtshift > limit) {
@@ -161,6 +191,19 @@ gale__tcp_rexmt_cb(struct gale_timer *t, void *arg)
 	/* RFC 5681 3.1 (4): ssthresh from the flight, cwnd to one segment; RFC 6582: recover =
 	 * highest sent. */
 	flight = tp->snd_max - tp->snd_una;
+	/* Eifel detection (RFC 3522): remember what the first timeout takes away and the TSval its
+	 * retransmission carries; an ACK echoing an older TSval was for the original, and the
+	 * timeout was spurious (tcp_input.c gives it back). With a 5 ms RTO floor a host that
+	 * deschedules the peer or this worker for longer fires timeouts with nothing lost. */
+	if ((tp->state & GALE_TCPS_SYNCHRONIZED) && tp->rxtshift == 1 &&
+	    (tp->t_flags & GALE_TF_RCVD_TSTMP)) {
+		tp->t_flags |= GALE_TF_RTO_UNDO;
+		tp->undo_cwnd = tp->snd_cwnd;
+		tp->undo_ssthresh = tp->snd_ssthresh;
+		tp->undo_tsval = gale__tcp_ts_now(tp);
+	} else {
+		tp->t_flags &= ~GALE_TF_RTO_UNDO;
+	}
 	if (tp->state & GALE_TCPS_SYNCHRONIZED) {
 		if (!(tp->t_flags & GALE_TF_FASTRECOV) || tp->rxtshift == 1)
 			gale__cc_after_idle_or_rto(tp);
@@ -168,7 +211,7 @@ gale__tcp_rexmt_cb(struct gale_timer *t, void *arg)
 		tp->snd_cwnd = tp->t_maxseg;
 		tp->snd_recover = tp->snd_max;
 	}
-	tp->t_flags &= ~(GALE_TF_FASTRECOV | GALE_TF_SACK_REXMT);
+	tp->t_flags &= ~(GALE_TF_FASTRECOV | GALE_TF_SACK_REXMT | GALE_TF_TLP);
 	tp->dupacks = 0;
 	gale__tcp_sack_clear(tp);
 	tp->rtt_active = false; /* Karn */

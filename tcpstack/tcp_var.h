@@ -62,6 +62,12 @@
 	0x00100000u /**< the SYN was retransmitted (Karn: no sample, RFC 6298 5.7). */
 #define GALE_TF_ACKPEND                                                                            \
 	0x00400000u /**< an ACK is owed by the end of the receive burst (gale__tcp_ack_flush). */
+#define GALE_TF_PTO                                                                                \
+	0x00800000u /**< the rexmt timer is the tail loss probe's timeout (RFC 8985 7.2). */
+#define GALE_TF_TLP 0x01000000u /**< a tail loss probe is out, up to tlp_high (RFC 8985 7.3). */
+#define GALE_TF_RTO_UNDO                                                                           \
+	0x02000000u /**< after a timeout: undo it if the next ACK proves it spurious (RFC 3522).   \
+	             */
 #define GALE_TF_SENTFIN                                                                            \
 	0x00200000u /**< our FIN has been sent (it is at snd_max - 1 once sent).                   \
 	             */
@@ -116,6 +122,9 @@ struct gale_tcp_conn {
 	uint32_t snd_cwnd, snd_ssthresh;
 	uint32_t snd_recover;         /**< RFC 6582 "recover". */
 	uint32_t sack_rexmit_nxt;     /**< SACK recovery: next hole byte to consider. */
+	uint32_t tlp_high;            /**< snd_max when the tail loss probe went. */
+	uint32_t undo_cwnd, undo_ssthresh; /**< cwnd and ssthresh before a timeout (RFC 4015). */
+	uint32_t undo_tsval;               /**< TSval of the timeout's first retransmission. */
 	uint16_t t_maxseg;            /**< payload bytes per segment (options excluded). */
 	uint16_t peer_mss;            /**< MSS option the peer sent (536 when absent). */
 	uint8_t snd_scale, rcv_scale; /**< window shifts in use. */
@@ -217,6 +226,7 @@ void gale__tcp_timer_init(struct gale_tcp_conn *tp);
 void gale__tcp_timers_cancel(struct gale_tcp_conn *tp);
 void gale__tcp_rexmt_arm(struct gale_tcp_conn *tp);
 void gale__tcp_rexmt_stop(struct gale_tcp_conn *tp);
+void gale__tcp_tlp_send(struct gale_tcp_conn *tp);
 void gale__tcp_rtt_update(struct gale_tcp_conn *tp, uint32_t rtt_us);
 void gale__tcp_keep_arm(struct gale_tcp_conn *tp);
 void gale__tcp_delack_arm(struct gale_tcp_conn *tp);
@@ -237,6 +247,9 @@ void gale__tcp_sack_clear(struct gale_tcp_conn *tp);
 uint32_t gale__tcp_sacked_bytes(const struct gale_tcp_conn *tp);
 uint32_t gale__tcp_sack_pipe(const struct gale_tcp_conn *tp);
 bool gale__tcp_sack_next_hole(struct gale_tcp_conn *tp, uint32_t *seq, uint32_t *len);
+
+/* tcp_input.c */
+void gale__tcp_enter_recovery(struct gale_tcp_conn *tp);
 
 /* tcp_cc.c */
 void gale__cc_ack_received(struct gale_tcp_conn *tp, uint32_t acked);

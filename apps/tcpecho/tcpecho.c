@@ -22,6 +22,7 @@
  * --trust-link, on both ends of such a link, neither fills nor checks IPv4 and TCP checksums (the
  * stack is told the port offloads them and received frames are marked good), as Linux's veth
  * passes CHECKSUM_PARTIAL packets between namespaces without computing a checksum.
+ * Segments of up to 64 KiB go to a port with TSO (net_tap) for it to cut; --no-tso says no.
  *
  * Streams carry a fixed pattern (byte i of a stream is i % 251) so both ends can check every byte
  * without keeping a copy: the client verifies what comes back byte by byte, a kernel peer hashes it
@@ -93,7 +94,7 @@ static struct {
 	unsigned int conns, exit_after, duration_s, max_conns;
 	uint32_t delack_us, rto_min_us, rcvbuf, sndbuf;
 	enum gale_tcp_cc cc;
-	bool nagle, stats, client, poll, trust_link, tx_zerocopy, raw;
+	bool nagle, stats, client, poll, trust_link, tx_zerocopy, raw, no_tso;
 	uint32_t size, stack_mtu, mbuf_size, nb_mbufs;
 	double warmup_s;
 	const char *port_name, *ready_file, *impair_rx, *impair_tx;
@@ -537,6 +538,7 @@ usage(const char *prog)
 	       "  --raw                no stack, the port's floor: an echo server reflects frames,\n"
 	       "                       an rr client (1 conn) ping-pongs one frame as long as a\n"
 	       "                       TCP segment of --size bytes\n"
+	       "  --no-tso             segment to MSS in the stack even when the port has TSO\n"
 	       "  --conns N            concurrent client connections (default 1)\n"
 	       "  --exit-after N       server: exit after N connections closed\n"
 	       "  --duration S         exit after S seconds (0 = no limit)\n"
@@ -612,6 +614,7 @@ parse_args(int argc, char **argv)
 		{ "trust-link", no_argument, NULL, 'X' },
 		{ "tx-zerocopy", no_argument, NULL, 'Z' },
 		{ "raw", no_argument, NULL, 'W' },
+		{ "no-tso", no_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -761,6 +764,8 @@ parse_args(int argc, char **argv)
 			break;
 		case 'W':
 			opt.raw = true;
+		case 'O':
+			opt.no_tso = true;
 			break;
 		case 'h':
 			usage(argv[0]);
@@ -1031,6 +1036,12 @@ main(int argc, char **argv)
 	if (opt.trust_link)
 		sc.tx_offloads = GALE_STACK_OFFLOAD_IPV4_CKSUM | GALE_STACK_OFFLOAD_TCP_CKSUM;
 	sc.tx_zerocopy = opt.tx_zerocopy;
+	/* TSO when the port has it (net_tap: librte_gso in the PMD; port.on.tso is off under tx
+	 * corruption, see gale_port_impair_set). */
+	if (port.on.tso && !opt.no_tso) {
+		sc.tx_offloads |= GALE_STACK_OFFLOAD_TSO;
+		sc.tso_frame_max = port.on.tso_frame_max;
+	}
 	stack = gale_stack_create(&sc);
 	if (wheel == NULL || stack == NULL) {
 		fprintf(stderr, "tcpecho: cannot create the stack\n");

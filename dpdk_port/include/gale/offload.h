@@ -31,6 +31,9 @@ struct gale_offloads {
 	bool tx_tcp_cksum;  /**< NIC fills TCP checksums. */
 	bool tx_udp_cksum;  /**< NIC fills UDP checksums. */
 	bool tso;           /**< NIC segments TCP (RTE_MBUF_F_TX_TCP_SEG). */
+	uint16_t tso_frame_max; /**< with tso: the longest frame (Ethernet header included) the NIC
+	                           cuts; 0 = MTU + Ethernet header. net_tap (DPDK 22.11) refuses a
+	                           segment when tso_segsz + l2 + l3 + l4 lengths exceed its MTU. */
 	bool multi_seg;     /**< NIC sends chained mbufs. */
 	uint64_t rss_types; /**< RSS hash types (RTE_ETH_RSS_*); 0 = no RSS. */
 	uint16_t reta_size; /**< redirection table entries; 0 = no RETA. */

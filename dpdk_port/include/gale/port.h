@@ -83,7 +83,9 @@ void gale_port_close(struct gale_port *port);
 
 /**
  * Attach impairments (a copy of conf) to a port before its workers start; NULL conf detaches and
- * frees them. Not thread-safe against running workers. 0 or a negative errno.
+ * frees them. Not thread-safe against running workers. 0 or a negative errno. Corruption on tx
+ * clears port->on.tso (read it after this call): the device would checksum a corrupted TSO
+ * segment's frames after the damage.
  */
 int gale_port_impair_set(struct gale_port *port, const struct gale_impair_conf *conf);
 

@@ -53,7 +53,8 @@ typedef void (*gale_stack_arp_learn_t)(void *ctx, uint32_t ip, const struct rte_
 #define GALE_STACK_OFFLOAD_IPV4_CKSUM (1u << 0) /**< the NIC fills the IPv4 header checksum. */
 #define GALE_STACK_OFFLOAD_TCP_CKSUM                                                               \
 	(1u << 1) /**< the NIC fills the TCP checksum (pseudo header given). */
-#define GALE_STACK_OFFLOAD_TSO (1u << 2) /**< TCP segmentation offload (not yet used). */
+#define GALE_STACK_OFFLOAD_TSO                                                                     \
+	(1u << 2) /**< the NIC cuts a TCP segment of up to 64 KiB into MSS-sized frames (TSO). */
 
 /** Congestion control algorithms. */
 enum gale_tcp_cc {
@@ -81,6 +82,9 @@ struct gale_stack_conf {
 	gale_stack_arp_learn_t arp_learn; /**< told when a mapping is learned; may be NULL. */
 	void *arp_learn_ctx;              /**< its argument. */
 	uint32_t tx_offloads;             /**< GALE_STACK_OFFLOAD_* the port offers. */
+	uint16_t tso_frame_max; /**< with TSO: the longest frame, Ethernet header included, the
+	                           port cuts (0 = no limit but the MTU); net_tap in DPDK 22.11
+	                           refuses a segment whose frames would exceed its MTU. */
 	bool tx_zerocopy; /**< segments reference the send buffer (indirect mbufs) instead of a
 	                     copy of it; off by default: nothing may write into a frame after
 	                     transmit (an impairment that corrupts frames would corrupt the
@@ -171,6 +175,7 @@ struct gale_stack_conf {
 	X(icmp_ignored, "ICMP messages of other types ignored")                                    \
 	X(tcp_rx, "TCP segments received")                                                         \
 	X(tcp_tx, "TCP segments sent")                                                             \
+	X(tcp_tso_tx, "TCP segments sent for the NIC to cut into MSS-sized frames (TSO)")          \
 	X(tcp_drop_short, "TCP segments shorter than their header")                                \
 	X(tcp_drop_cksum, "TCP checksum errors")                                                   \
 	X(tcp_drop_flags, "TCP segments with illegal flag combinations")                           \
@@ -215,6 +220,9 @@ struct gale_stack_conf {
 	X(tcp_fast_recovery, "NewReno fast recoveries entered")                                    \
 	X(tcp_sack_recovery, "SACK-based recoveries entered")                                      \
 	X(tcp_sack_rexmt, "segments retransmitted from the SACK scoreboard")                       \
+	X(tcp_tlp_probe, "tail loss probes sent (RFC 8985)")                                       \
+	X(tcp_tlp_recovery, "recoveries entered when a tail loss probe was SACKed")                \
+	X(tcp_rto_spurious, "retransmission timeouts undone as spurious (RFC 3522 / RFC 4015)")    \
 	X(tcp_sack_blocks_rx, "SACK blocks received")                                              \
 	X(tcp_sack_blocks_tx, "SACK blocks sent")                                                  \
 	X(tcp_ooo_seg, "out-of-order segments queued")                                             \
