@@ -980,6 +980,114 @@ test_pure_ack_after_rto_carries_snd_max(void **state)
 	th_drain();
 }
 
+/*
+ * RFC 8985 tail loss probe: the last segments of a flight are lost and nothing follows to draw
+ * duplicate ACKs. After PTO = 2 SRTT, well before the RTO, the last segment goes again; the peer's
+ * ACK SACKs it, and the bytes below it that are not SACKed are retransmitted at once (recovery),
+ * without a retransmission timeout.
+ */
+static void
+test_rfc8985_tail_loss_probe(void **state)
+{
+	const struct gale_stack_stats *st;
+	struct gale_tcp_info info;
+	struct gale_tcp_conn *c;
+	struct th_out segs[12], o;
+	struct th_seg sg;
+	uint32_t mss, s0, pto;
+
+	(void)state;
+	st = gale_stack_stats(th.s);
+	c = open_and_send(PPORT, 10, &mss, &s0, segs);
+	/* The first four arrive; the last six are lost. */
+	th_seg_init(&sg, PPORT, LPORT, PISN + 1, s0 + 4 * mss, TH_F_ACK);
+	th_input(&sg);
+	assert_false(th_pop(&o));
+	gale_tcp_get_info(c, &info);
+	pto = 2 * info.srtt_us + 100;
+	assert_true(pto + 100 < info.rto_us);
+	th_advance(pto + 100);
+	th_pop_tcp(&o);
+	assert_int_equal(o.seq, s0 + 9 * mss);
+	assert_int_equal(o.len, mss);
+	assert_false(th_pop(&o));
+	assert_int_equal(st->tcp_tlp_probe, 1);
+	assert_int_equal(st->tcp_rexmt_timeout, 0);
+	/* The probe arrived: the peer SACKs it, and the hole below goes at once. */
+	th_seg_init(&sg, PPORT, LPORT, PISN + 1, s0 + 4 * mss, TH_F_ACK);
+	sg.nsack = 1;
+	sg.sack[0][0] = s0 + 9 * mss;
+	sg.sack[0][1] = s0 + 10 * mss;
+	th_input(&sg);
+	assert_int_equal(st->tcp_tlp_recovery, 1);
+	th_pop_tcp(&o);
+	assert_int_equal(o.seq, s0 + 4 * mss);
+	assert_int_equal(o.len, mss);
+	assert_int_equal(st->tcp_rexmt_timeout, 0);
+	th_drain();
+	gale_tcp_abort(c);
+}
+
+/*
+ * RFC 3522 / RFC 4015: a retransmission timeout whose first ACK echoes the original's TSval was
+ * spurious (only the ACK was late): cwnd and ssthresh come back, and sending goes on from snd_max
+ * instead of again from snd_una. When the ACK echoes the retransmission's TSval, the timeout
+ * stands.
+ */
+static void
+test_rfc3522_spurious_rto_undo(void **state)
+{
+	const struct gale_stack_stats *st;
+	struct gale_tcp_info before, info;
+	struct gale_tcp_conn *c;
+	struct th_out o1, o2;
+	struct th_seg sg;
+	uint32_t s0;
+
+	(void)state;
+	st = gale_stack_stats(th.s);
+	c = th_passive_open(LPORT, PPORT, PISN, true, NULL);
+	s0 = snd_nxt(c);
+	/* One segment out (a flight of one: no tail loss probe), lost or late. */
+	assert_int_equal(gale_tcp_send(c, th_payload(1000, 0)), 0);
+	th_pop_tcp(&o1);
+	gale_tcp_get_info(c, &before);
+	th_advance(before.rto_us + 1);
+	th_pop_tcp(&o2);
+	assert_int_equal(o2.seq, s0);
+	assert_true(o2.tsval != o1.tsval);
+	gale_tcp_get_info(c, &info);
+	assert_int_equal(info.cwnd, info.mss);
+	/* The ACK of the original (its TSval echoed): spurious, undone. */
+	th_seg_init(&sg, PPORT, LPORT, PISN + 1, s0 + 1000, TH_F_ACK);
+	sg.ts = true;
+	sg.tsval = 1002;
+	sg.tsecr = o1.tsval;
+	th_input(&sg);
+	assert_int_equal(st->tcp_rto_spurious, 1);
+	gale_tcp_get_info(c, &info);
+	assert_true(info.cwnd >= before.cwnd);
+	assert_int_equal(info.ssthresh, before.ssthresh);
+	th_drain();
+	/* Again, but the ACK echoes the retransmission: the loss was real, the timeout stands. */
+	assert_int_equal(gale_tcp_send(c, th_payload(1000, 1000)), 0);
+	th_pop_tcp(&o1);
+	gale_tcp_get_info(c, &before);
+	th_advance(before.rto_us + 1);
+	th_pop_tcp(&o2);
+	assert_int_equal(o2.seq, s0 + 1000);
+	th_seg_init(&sg, PPORT, LPORT, PISN + 1, s0 + 2000, TH_F_ACK);
+	sg.ts = true;
+	sg.tsval = 1003;
+	sg.tsecr = o2.tsval;
+	th_input(&sg);
+	assert_int_equal(st->tcp_rto_spurious, 1);
+	gale_tcp_get_info(c, &info);
+	assert_true(info.cwnd < before.cwnd);
+	th_drain();
+	gale_tcp_abort(c);
+}
+
 int
 main(void)
 {
@@ -992,6 +1100,10 @@ main(void)
 		                                th_teardown),
 		cmocka_unit_test_setup_teardown(test_rfc7323_paws, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_pure_ack_after_rto_carries_snd_max, th_setup,
+		                                th_teardown),
+		cmocka_unit_test_setup_teardown(test_rfc8985_tail_loss_probe, th_setup,
+		                                th_teardown),
+		cmocka_unit_test_setup_teardown(test_rfc3522_spurious_rto_undo, th_setup,
 		                                th_teardown),
 		cmocka_unit_test_setup_teardown(test_rfc7323_window_scaling, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_ooo_reassembly_and_sack_blocks, th_setup,
