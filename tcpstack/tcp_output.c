@@ -637,7 +637,7 @@ gale__tcp_tlp_send(struct gale_tcp_conn *tp)
 		                           (off + len == tp->snd_cc ? RTE_TCP_PSH_FLAG : 0)) == 0)
 			gale__tcp_sent(tp, tp->snd_max, len, false, false);
 	} else if (off > 0) {
-		len = GALE__MIN(off, seg);
+		len = GALE__MIN(GALE__MIN(off, seg), tp->snd_cc);
 		tp->rtt_active = false; /* Karn */
 		(void)gale__tcp_xmit(tp, tp->snd_max - len, len, RTE_TCP_ACK_FLAG);
 	}

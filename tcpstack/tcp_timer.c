@@ -175,8 +175,13 @@ gale__tcp_rexmt_cb(struct gale_timer *t, void *arg)
 	}
 	if (tp->t_flags & GALE_TF_PTO) {
 		tp->t_flags &= ~GALE_TF_PTO;
-		gale__tcp_tlp_send(tp);
-		goto out;
+		/* Armed while the connection could probe; since then a FIN may have gone, and a
+		 * probe of the last segment would then take the FIN's place: a timeout instead. */
+		if ((tp->state & (GALE_TCPS_ESTABLISHED | GALE_TCPS_CLOSE_WAIT)) &&
+		    !(tp->t_flags & GALE_TF_SENTFIN)) {
+			gale__tcp_tlp_send(tp);
+			goto out;
+		}
 	}
 	limit = (tp->state & (GALE_TCPS_SYN_SENT | GALE_TCPS_SYN_RECEIVED)) ? s->conf.syn_retries
 	                                                                    : s->conf.data_retries;

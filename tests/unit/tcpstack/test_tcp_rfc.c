@@ -1028,6 +1028,38 @@ test_rfc8985_tail_loss_probe(void **state)
 	gale_tcp_abort(c);
 }
 
+/* A probe timeout armed before the FIN went is a retransmission timeout: no probe of the last
+ * segment, which would now stand where the FIN is. */
+static void
+test_rfc8985_no_probe_after_fin(void **state)
+{
+	const struct gale_stack_stats *st;
+	struct gale_tcp_info info;
+	struct gale_tcp_conn *c;
+	struct th_out segs[12], o;
+	struct th_seg sg;
+	uint32_t mss, s0;
+
+	(void)state;
+	st = gale_stack_stats(th.s);
+	c = open_and_send(PPORT, 10, &mss, &s0, segs);
+	th_seg_init(&sg, PPORT, LPORT, PISN + 1, s0 + 4 * mss, TH_F_ACK);
+	th_input(&sg);
+	assert_int_equal(gale_tcp_shutdown(c), 0);
+	th_pop_tcp(&o);
+	assert_true(o.flags & TH_F_FIN);
+	gale_tcp_get_info(c, &info);
+	th_advance(2 * info.srtt_us + 200);
+	assert_int_equal(st->tcp_tlp_probe, 0);
+	th_advance(info.rto_us);
+	th_pop_tcp(&o);
+	assert_int_equal(o.seq, s0 + 4 * mss);
+	assert_int_equal(st->tcp_rexmt_timeout, 1);
+	assert_int_equal(st->tcp_tlp_probe, 0);
+	th_drain();
+	gale_tcp_abort(c);
+}
+
 /*
  * RFC 3522 / RFC 4015: a retransmission timeout whose first ACK echoes the original's TSval was
  * spurious (only the ACK was late): cwnd and ssthresh come back, and sending goes on from snd_max
@@ -1102,6 +1134,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_pure_ack_after_rto_carries_snd_max, th_setup,
 		                                th_teardown),
 		cmocka_unit_test_setup_teardown(test_rfc8985_tail_loss_probe, th_setup,
+		                                th_teardown),
+		cmocka_unit_test_setup_teardown(test_rfc8985_no_probe_after_fin, th_setup,
 		                                th_teardown),
 		cmocka_unit_test_setup_teardown(test_rfc3522_spurious_rto_undo, th_setup,
 		                                th_teardown),
