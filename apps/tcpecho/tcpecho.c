@@ -764,6 +764,7 @@ parse_args(int argc, char **argv)
 			break;
 		case 'W':
 			opt.raw = true;
+			break;
 		case 'O':
 			opt.no_tso = true;
 			break;
