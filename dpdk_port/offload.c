@@ -25,13 +25,63 @@
 
 #include "gale/offload.h"
 
-/* One's complement sum (reduced, not inverted) of len bytes from offset off of a chain, plus the
- * IPv4 pseudo-header. Returns 0 when the chain is too short (no valid sum is 0 after folding a
- * nonzero header). */
-static uint16_t
-gale__l4_sum(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t off, uint32_t len)
+/*
+ * Written here rather than taken from rte_ip.h: __rte_raw_cksum adds one 16-bit word at a time (one
+ * dependent add per 2 bytes), and every byte of a segment crosses it twice (sender and receiver)
+ * on ports without checksum offload (memif, tap); four independent 64-bit accumulators of 32-bit
+ * words (which the compiler may also vectorise) are several times faster. The sum is the same:
+ * 2^16 = 1 modulo 2^16 - 1, so a 32-bit word adds what its two 16-bit halves add, and the folds
+ * carry around.
+ */
+uint16_t
+gale_cksum_raw(const void *buf, size_t len)
 {
-	uint32_t sum = rte_ipv4_phdr_cksum(ip, 0), done = 0, seglen, part;
+	const uint8_t *p = buf;
+	uint64_t a = 0, b = 0, c = 0, d = 0;
+	uint32_t w[4];
+	uint16_t h;
+
+	while (len >= sizeof(w)) {
+		memcpy(w, p, sizeof(w));
+		a += w[0];
+		b += w[1];
+		c += w[2];
+		d += w[3];
+		p += sizeof(w);
+		len -= sizeof(w);
+	}
+	/* Each accumulator holds at most len / 16 words of < 2^32: no overflow below 2^64 bytes. */
+	a = (a & 0xffffffffu) + (a >> 32) + (b & 0xffffffffu) + (b >> 32) + (c & 0xffffffffu) +
+	    (c >> 32) + (d & 0xffffffffu) + (d >> 32);
+	while (len >= sizeof(w[0])) {
+		memcpy(&w[0], p, sizeof(w[0]));
+		a += w[0];
+		p += sizeof(w[0]);
+		len -= sizeof(w[0]);
+	}
+	if (len >= sizeof(h)) {
+		memcpy(&h, p, sizeof(h));
+		a += h;
+		p += sizeof(h);
+		len -= sizeof(h);
+	}
+	if (len != 0) {
+		h = 0;
+		memcpy(&h, p, 1);
+		a += h;
+	}
+	a = (a & 0xffffffffu) + (a >> 32);
+	a = (a & 0xffffffffu) + (a >> 32);
+	a = (a & 0xffffu) + (a >> 16);
+	a = (a & 0xffffu) + (a >> 16);
+	a = (a & 0xffffu) + (a >> 16);
+	return (uint16_t)a;
+}
+
+int
+gale_cksum_chain(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint16_t *sum)
+{
+	uint32_t acc = 0, done = 0, seglen, part;
 
 	while (m != NULL && off >= rte_pktmbuf_data_len(m)) {
 		off -= rte_pktmbuf_data_len(m);
@@ -39,18 +89,31 @@ gale__l4_sum(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t o
 	}
 	while (m != NULL && done < len) {
 		seglen = RTE_MIN((uint32_t)rte_pktmbuf_data_len(m) - off, len - done);
-		part = __rte_raw_cksum_reduce(
-		        __rte_raw_cksum(rte_pktmbuf_mtod_offset(m, const void *, off), seglen, 0));
-		/* A segment that starts at an odd offset of the L4 data has its bytes in the other
-		 * lanes. */
-		sum += (done & 1) != 0 ? rte_bswap16((uint16_t)part) : part;
+		part = gale_cksum_raw(rte_pktmbuf_mtod_offset(m, const void *, off), seglen);
+		/* A segment that starts at an odd offset of the sum has its bytes in the other lanes:
+		 * swap its reduced sum (swapping an unreduced one is DPDK 22.11's bug). */
+		acc += (done & 1) != 0 ? rte_bswap16((uint16_t)part) : part;
 		done += seglen;
 		off = 0;
 		m = m->next;
 	}
 	if (done < len)
+		return -1;
+	*sum = (uint16_t)__rte_raw_cksum_reduce(acc);
+	return 0;
+}
+
+/* One's complement sum (reduced, not inverted) of len bytes from offset off of a chain, plus the
+ * IPv4 pseudo-header. Returns 0 when the chain is too short (no valid sum is 0 after folding a
+ * nonzero header). */
+static uint16_t
+gale__l4_sum(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t off, uint32_t len)
+{
+	uint16_t part;
+
+	if (gale_cksum_chain(m, off, len, &part) != 0)
 		return 0;
-	return (uint16_t)__rte_raw_cksum_reduce(sum);
+	return (uint16_t)__rte_raw_cksum_reduce(rte_ipv4_phdr_cksum(ip, 0) + (uint32_t)part);
 }
 
 int

@@ -892,7 +892,7 @@ gale__tcp_input(struct gale_stack *s, struct rte_mbuf *m, uint16_t l3_off)
 		uint16_t sum = 0;
 		uint32_t raw;
 
-		if (gale__tcp_cksum_chain(m, l3_off + ihl, tlen, &sum) != 0) {
+		if (gale_cksum_chain(m, l3_off + ihl, tlen, &sum) != 0) {
 			GALE__STAT(s, tcp_drop_short);
 			goto drop;
 		}

@@ -208,40 +208,6 @@ gale__tcp_build(struct gale_stack *s, uint32_t laddr, uint16_t lport, uint32_t f
 	return m;
 }
 
-/*
- * The one's-complement sum (reduced, not inverted) of len bytes from offset off of the chain m,
- * for TCP checksums of chained segments in both directions. It replaces rte_raw_cksum_mbuf,
- * which in DPDK 22.11 byte-swaps a segment's unreduced 32-bit partial sum after an odd-length
- * segment and so gets chains with odd boundaries wrong (dpdk_port/offload.c works around the same
- * bug; tests/unit/tcpstack/test_tcp_jumbo.c splits frames at odd offsets). Borrows m. 0, or -1
- * when the chain is shorter than off + len.
- */
-int
-gale__tcp_cksum_chain(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint16_t *cksum)
-{
-	uint32_t sum = 0, tmp, n, done = 0;
-
-	while (m != NULL && off >= m->data_len) {
-		off -= m->data_len;
-		m = m->next;
-	}
-	while (m != NULL && done < len) {
-		n = GALE__MIN((uint32_t)m->data_len - off, len - done);
-		tmp = __rte_raw_cksum_reduce(
-		        __rte_raw_cksum(rte_pktmbuf_mtod_offset(m, const void *, off), n, 0));
-		if (done & 1)
-			tmp = rte_bswap16((uint16_t)tmp);
-		sum += tmp;
-		done += n;
-		off = 0;
-		m = m->next;
-	}
-	if (done < len)
-		return -1;
-	*cksum = __rte_raw_cksum_reduce(sum);
-	return 0;
-}
-
 /* Consumes m: checksum (or its offload) and send. */
 static int
 gale__tcp_finish(struct gale_stack *s, struct rte_mbuf *m, uint32_t faddr)
@@ -263,15 +229,14 @@ gale__tcp_finish(struct gale_stack *s, struct rte_mbuf *m, uint32_t faddr)
 	} else if (s->conf.tx_offloads & GALE_STACK_OFFLOAD_TCP_CKSUM) {
 		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
 		th->cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
-	} else if (m->nb_segs == 1) {
-		th->cksum = rte_ipv4_udptcp_cksum(ip, th);
 	} else {
 		uint16_t l4_off = (uint16_t)((uint8_t *)th - rte_pktmbuf_mtod(m, uint8_t *));
 		uint16_t sum = 0;
 		uint32_t raw;
 
-		/* A chained segment (jumbo frame): the sum runs over every buffer. */
-		(void)gale__tcp_cksum_chain(m, l4_off, rte_pktmbuf_pkt_len(m) - l4_off, &sum);
+		/* In software (gale_cksum_raw, not rte_ipv4_udptcp_cksum: see dpdk_port/offload.c);
+		 * a chained segment (jumbo frame) sums every buffer. */
+		(void)gale_cksum_chain(m, l4_off, rte_pktmbuf_pkt_len(m) - l4_off, &sum);
 		raw = (uint32_t)sum + rte_ipv4_phdr_cksum(ip, 0);
 		raw = (raw & 0xffff) + (raw >> 16);
 		raw = (raw & 0xffff) + (raw >> 16);

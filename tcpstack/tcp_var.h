@@ -21,6 +21,8 @@
 
 #include <rte_tcp.h>
 
+#include "gale/offload.h"
+
 #include "stack_var.h"
 #include "tcp_seq.h"
 
@@ -219,7 +221,6 @@ int gale__tcp_send_cookie_synack(struct gale_stack *s, uint32_t laddr, uint16_t 
                                  uint32_t faddr, uint16_t fport, uint32_t iss, uint32_t ack,
                                  uint16_t mss);
 uint32_t gale__tcp_ts_now(const struct gale_tcp_conn *tp);
-int gale__tcp_cksum_chain(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint16_t *cksum);
 
 /* tcp_timer.c */
 void gale__tcp_timer_init(struct gale_tcp_conn *tp);

@@ -17,6 +17,7 @@
 #define GALE_OFFLOAD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct rte_mbuf;
@@ -71,5 +72,21 @@ uint16_t gale_offload_tx_prepare_burst(const struct gale_offloads *on, struct rt
  * check), -EBADMSG bad.
  */
 int gale_offload_rx_cksum(const struct gale_offloads *on, const struct rte_mbuf *m);
+
+/**
+ * The Internet checksum's one's complement sum (RFC 1071) of len bytes at buf, folded to 16 bits
+ * and not inverted: the value __rte_raw_cksum_reduce(__rte_raw_cksum(buf, len, 0)) gives, with the
+ * same byte-order convention (a trailing odd byte is the first byte of a 16-bit word), at several
+ * times its speed (32-bit words into four 64-bit accumulators instead of one 16-bit word per add).
+ * Any alignment of buf.
+ */
+uint16_t gale_cksum_raw(const void *buf, size_t len);
+
+/**
+ * The same sum over len bytes from offset off of the mbuf chain m, segments of any length, odd
+ * ones included (DPDK 22.11's rte_raw_cksum_mbuf gets odd boundaries wrong). Borrows m. 0, or -1
+ * when the chain is shorter than off + len.
+ */
+int gale_cksum_chain(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint16_t *sum);
 
 #endif /* GALE_OFFLOAD_H */

@@ -348,6 +348,130 @@ test_pools(void **state)
 	assert_null(gale_pool_get(SOCKET_ID_ANY));
 }
 
+/* The Internet checksum the slow, obvious way (RFC 1071): big-endian 16-bit words, a trailing odd
+ * byte padded with zero, end-around carry; returned in the byte order gale_cksum_raw uses (the
+ * sum's bytes as they would be stored in the packet, read as a host uint16_t). */
+static uint16_t
+ref_cksum(const uint8_t *p, size_t len)
+{
+	uint32_t sum = 0;
+	uint8_t be[2];
+	uint16_t out;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	be[0] = (uint8_t)(sum >> 8);
+	be[1] = (uint8_t)sum;
+	memcpy(&out, be, sizeof(out));
+	return out;
+}
+
+/* 0 and 0xffff are the same one's complement value (the reference never folds to 0 from a nonzero
+ * sum either, but compare as values). */
+static int
+same_sum(uint16_t a, uint16_t b)
+{
+	return a == b || (a == 0xffff && b == 0) || (a == 0 && b == 0xffff);
+}
+
+static void
+test_cksum_raw(void **state)
+{
+	static uint8_t buf[65536 + 16];
+	static const size_t big[] = { 511, 1023, 1024, 1460, 1500, 8960, 9000, 9001, 65535, 65536 };
+	size_t len, off, i;
+	unsigned int fill;
+
+	(void)state;
+	for (fill = 0; fill < 3; fill++) {
+		/* Random bytes, all ones (every add carries), and zeros. */
+		for (i = 0; i < sizeof(buf); i++)
+			buf[i] = fill == 0 ? (uint8_t)rand() : fill == 1 ? 0xff : 0;
+		for (off = 0; off < 8; off++) {
+			for (len = 0; len <= 300; len++) {
+				uint16_t got = gale_cksum_raw(buf + off, len);
+
+				assert_true(same_sum(got, ref_cksum(buf + off, len)));
+				/* Exactly DPDK's value, representation included. */
+				assert_int_equal(got, __rte_raw_cksum_reduce(
+				                              __rte_raw_cksum(buf + off, len, 0)));
+			}
+			for (i = 0; i < sizeof(big) / sizeof(big[0]); i++) {
+				assert_int_equal(gale_cksum_raw(buf + off, big[i]),
+				                 __rte_raw_cksum_reduce(__rte_raw_cksum(buf + off, big[i], 0)));
+				assert_true(same_sum(gale_cksum_raw(buf + off, big[i]),
+				                     ref_cksum(buf + off, big[i])));
+			}
+		}
+	}
+	/* A nonzero sum never folds to 0: 0xffff words sum to 0xffff. */
+	memset(buf, 0xff, 64);
+	assert_int_equal(gale_cksum_raw(buf, 64), 0xffff);
+	assert_int_equal(gale_cksum_raw(buf, 0), 0);
+}
+
+/* The chain sum equals the flat sum for any split: one boundary at every offset (odd ones
+ * included), and many tiny segments of varying length; a short chain is refused. */
+static void
+test_cksum_chain(void **state)
+{
+	uint8_t flat[700];
+	struct rte_mbuf *head, *seg, *prev;
+	uint32_t split, off, len, pos, n;
+	uint16_t sum;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(flat); i++)
+		flat[i] = (uint8_t)rand();
+	for (split = 1; split < 200; split++) {
+		head = rte_pktmbuf_alloc(pool);
+		seg = rte_pktmbuf_alloc(pool);
+		assert_non_null(head);
+		assert_non_null(seg);
+		memcpy(rte_pktmbuf_append(head, (uint16_t)split), flat, split);
+		memcpy(rte_pktmbuf_append(seg, (uint16_t)(200 - split)), flat + split, 200 - split);
+		assert_int_equal(rte_pktmbuf_chain(head, seg), 0);
+		for (off = 0; off < 5; off++) {
+			len = 200 - off;
+			assert_int_equal(gale_cksum_chain(head, off, len, &sum), 0);
+			assert_int_equal(sum, gale_cksum_raw(flat + off, len));
+			assert_int_equal(gale_cksum_chain(head, off, len - 3, &sum), 0);
+			assert_int_equal(sum, gale_cksum_raw(flat + off, len - 3));
+		}
+		assert_int_equal(gale_cksum_chain(head, 1, 200, &sum), -1);
+		rte_pktmbuf_free(head);
+	}
+	/* Segments of 1, 2, 3, ... 7, 1, 2, ... bytes. */
+	head = NULL;
+	prev = NULL;
+	for (pos = 0, n = 1; pos < sizeof(flat); pos += n, n = n % 7 + 1) {
+		uint32_t take = RTE_MIN(n, (uint32_t)sizeof(flat) - pos);
+
+		seg = rte_pktmbuf_alloc(pool);
+		assert_non_null(seg);
+		memcpy(rte_pktmbuf_append(seg, (uint16_t)take), flat + pos, take);
+		if (head == NULL)
+			head = seg;
+		else {
+			prev->next = seg;
+			head->nb_segs++;
+			head->pkt_len += take;
+		}
+		prev = seg;
+	}
+	for (off = 0; off < 9; off++) {
+		assert_int_equal(gale_cksum_chain(head, off, (uint32_t)sizeof(flat) - off, &sum), 0);
+		assert_int_equal(sum, gale_cksum_raw(flat + off, sizeof(flat) - off));
+	}
+	rte_pktmbuf_free(head);
+}
+
 int
 main(void)
 {
@@ -358,6 +482,8 @@ main(void)
 		cmocka_unit_test(test_rx_flags_trusted),
 		cmocka_unit_test(test_port_discovery_xstats_steer),
 		cmocka_unit_test(test_pools),
+		cmocka_unit_test(test_cksum_raw),
+		cmocka_unit_test(test_cksum_chain),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
