@@ -299,6 +299,19 @@ th_l4_sum(const struct rte_ipv4_hdr *ip, const void *l4, uint32_t len)
 	return (uint16_t)sum;
 }
 
+/* The next frame the stack sent (after flushing it), or NULL when none is left (the capture resets). */
+static struct rte_mbuf *
+th__next_sent(void)
+{
+	if (th.s != NULL)
+		gale_stack_flush(th.s);
+	if (th.capr == th.ncap) {
+		th.capr = th.ncap = 0;
+		return NULL;
+	}
+	return th.cap[th.capr++];
+}
+
 bool
 th_pop(struct th_out *o)
 {
@@ -309,13 +322,9 @@ th_pop(struct th_out *o)
 	const struct rte_arp_hdr *ah;
 	unsigned int thl;
 
-	if (th.s != NULL)
-		gale_stack_flush(th.s);
-	if (th.capr == th.ncap) {
-		th.capr = th.ncap = 0;
+	m = th__next_sent();
+	if (m == NULL)
 		return false;
-	}
-	m = th.cap[th.capr++];
 	memset(o, 0, sizeof(*o));
 	o->ws = -1;
 	o->frame_len = rte_pktmbuf_pkt_len(m);
@@ -374,6 +383,29 @@ th_pop_tcp(struct th_out *o)
 {
 	assert_true(th_pop(o));
 	assert_true(o->tcp);
+}
+
+const struct rte_ipv4_hdr *
+th_pop_chain(struct rte_mbuf **mp, uint8_t *buf, size_t cap)
+{
+	const struct rte_ipv4_hdr *ip;
+	const char *reason = NULL;
+	struct rte_mbuf *m;
+	const uint8_t *p;
+
+	m = th__next_sent();
+	if (m == NULL)
+		return NULL;
+	assert_true(rte_pktmbuf_pkt_len(m) <= cap);
+	assert_int_equal(rte_mbuf_check(m, 1, &reason), 0);
+	p = rte_pktmbuf_read(m, 0, rte_pktmbuf_pkt_len(m), buf);
+	assert_non_null(p);
+	ip = (const struct rte_ipv4_hdr *)(p + sizeof(struct rte_ether_hdr));
+	assert_int_equal(ip->next_proto_id, IPPROTO_TCP);
+	assert_int_equal(rte_be_to_cpu_16(ip->total_length),
+	                 rte_pktmbuf_pkt_len(m) - sizeof(struct rte_ether_hdr));
+	*mp = m;
+	return ip;
 }
 
 unsigned int

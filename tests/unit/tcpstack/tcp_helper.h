@@ -122,6 +122,14 @@ void th_input_mbuf(struct rte_mbuf *m);
 bool th_pop(struct th_out *o);
 /** Pop and require a TCP segment. */
 void th_pop_tcp(struct th_out *o);
+struct rte_ipv4_hdr;
+/**
+ * Pop the next frame the stack sent, of one buffer or a chain: checks the mbuf (rte_mbuf_check),
+ * reads its bytes into buf (cap bytes at least its length; a chain is copied there), requires an
+ * IPv4 TCP segment whose total length is the frame's, and returns its IPv4 header (in the mbuf or
+ * in buf) with the mbuf in *mp for the caller to inspect and free. NULL when none is left.
+ */
+const struct rte_ipv4_hdr *th_pop_chain(struct rte_mbuf **mp, uint8_t *buf, size_t cap);
 unsigned int th_pending(void);
 void th_drain(void);
 void th_advance(uint64_t us);

@@ -35,27 +35,15 @@ jumbo_pop(struct jumbo_out *o)
 	static uint8_t frame[FRAME + 64];
 	const struct rte_ipv4_hdr *ip;
 	const struct rte_tcp_hdr *tcp;
-	const uint8_t *p;
 	struct rte_mbuf *m;
 	uint32_t sum, thl, total;
-	const char *reason = NULL;
 
-	gale_stack_flush(th.s);
-	if (th.capr == th.ncap) {
-		th.capr = th.ncap = 0;
+	ip = th_pop_chain(&m, frame, sizeof(frame));
+	if (ip == NULL)
 		return false;
-	}
-	m = th.cap[th.capr++];
-	assert_true(rte_pktmbuf_pkt_len(m) <= sizeof(frame));
-	assert_int_equal(rte_mbuf_check(m, 1, &reason), 0);
-	p = rte_pktmbuf_read(m, 0, rte_pktmbuf_pkt_len(m), frame);
-	assert_non_null(p);
 	o->nb_segs = m->nb_segs;
-	ip = (const struct rte_ipv4_hdr *)(p + sizeof(struct rte_ether_hdr));
-	assert_int_equal(ip->next_proto_id, IPPROTO_TCP);
 	assert_int_equal(rte_raw_cksum(ip, sizeof(*ip)), 0xffff);
 	total = rte_be_to_cpu_16(ip->total_length);
-	assert_int_equal(total, rte_pktmbuf_pkt_len(m) - sizeof(struct rte_ether_hdr));
 	assert_true(total <= MTU);
 	tcp = (const struct rte_tcp_hdr *)(ip + 1);
 	sum = (uint32_t)rte_raw_cksum(tcp, total - sizeof(*ip)) + rte_ipv4_phdr_cksum(ip, 0);

@@ -37,25 +37,13 @@ tso_pop(struct tso_out *o)
 	const struct rte_ipv4_hdr *ip;
 	const struct rte_tcp_hdr *tcp;
 	const struct rte_mbuf *seg;
-	const uint8_t *p;
 	struct rte_mbuf *m;
 	uint32_t sum, thl, total, at;
-	const char *reason = NULL;
 
-	gale_stack_flush(th.s);
-	if (th.capr == th.ncap) {
-		th.capr = th.ncap = 0;
+	ip = th_pop_chain(&m, frame, sizeof(frame));
+	if (ip == NULL)
 		return false;
-	}
-	m = th.cap[th.capr++];
-	assert_true(rte_pktmbuf_pkt_len(m) <= sizeof(frame));
-	assert_int_equal(rte_mbuf_check(m, 1, &reason), 0);
-	p = rte_pktmbuf_read(m, 0, rte_pktmbuf_pkt_len(m), frame);
-	assert_non_null(p);
-	ip = (const struct rte_ipv4_hdr *)(p + sizeof(struct rte_ether_hdr));
-	assert_int_equal(ip->next_proto_id, IPPROTO_TCP);
 	total = rte_be_to_cpu_16(ip->total_length);
-	assert_int_equal(total, rte_pktmbuf_pkt_len(m) - sizeof(struct rte_ether_hdr));
 	tcp = (const struct rte_tcp_hdr *)(ip + 1);
 	thl = (tcp->data_off >> 4) * 4u;
 	o->tso = (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) != 0;
